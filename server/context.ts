@@ -1,0 +1,21 @@
+import type { AuthService } from './auth/index.js';
+import type { HubConfig } from './config.js';
+import type { CodeTasks } from './dispatch/code-tasks.js';
+import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { ExtensionRegistry } from './dispatch/registry.js';
+import type { Logger } from './log.js';
+import type { CodePolicy } from './safety/index.js';
+import type { TaskService } from './tasks/service.js';
+
+/** Everything a transport needs, built once by buildHub. */
+export interface HubContext {
+  config: HubConfig;
+  logger: Logger;
+  auth: AuthService;
+  tasks: TaskService;
+  registry: ExtensionRegistry;
+  dispatcher: Dispatcher;
+  codeTasks: CodeTasks;
+  policy: CodePolicy;
+  startedAt: number;
+}

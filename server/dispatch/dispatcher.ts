@@ -1,0 +1,276 @@
+import type { HubConfig } from '../config.js';
+import { HubError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { JobResult, JobRun } from '../protocol/extension.js';
+import { type Task, isTerminal } from '../protocol/tasks.js';
+import type { TaskService } from '../tasks/service.js';
+import type { ExtensionRecord, ExtensionRegistry } from './registry.js';
+
+type JobResultParsed = Omit<JobResult, 'result'> & { result?: unknown };
+
+/** How long a host has to ack `job:run` before the job goes back to the queue. */
+const RUN_ACK_MS = 10_000;
+
+/**
+ * Routes queued code tasks to hosts with a free slot, and turns what hosts report (started, output, result,
+ * loss) into task transitions. Timeouts and cancels are sent to the host and end the task at once; the
+ * host's slot is freed when it confirms, or after the cancel grace period.
+ */
+export class Dispatcher {
+  private readonly queue: string[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private pumpScheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly tasks: TaskService,
+    private readonly registry: ExtensionRegistry,
+    private readonly config: HubConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** After a restart: jobs that were out on hosts are lost; requeue or fail them per their retry budget. */
+  recover(): void {
+    for (const task of this.tasks.activeTasks()) {
+      if (task.kind !== 'code') continue;
+      if (task.status === 'queued') this.queue.push(task.id);
+      else this.lose(task, 'hub_restarted', 'the hub restarted while the task was out on an extension');
+    }
+    this.schedulePump();
+  }
+
+  /** Queues a code task that was just created. */
+  enqueue(task: Task): void {
+    this.queue.push(task.id);
+    this.schedulePump();
+  }
+
+  cancel(taskId: string): Task {
+    const task = this.tasks.require(taskId);
+    if (isTerminal(task.status)) throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
+    this.removeFromQueue(taskId);
+    if (task.kind === 'code' && task.extensionId && task.status !== 'queued') {
+      this.stopOnHost(task, 'cancelled');
+    }
+    return this.tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request' });
+  }
+
+  hostOnline(record: ExtensionRecord, claimed: readonly string[]): void {
+    for (const id of claimed) {
+      const t = this.tasks.get(id);
+      if (t && !isTerminal(t.status) && t.extensionId === record.info.id) record.running.add(id);
+    }
+    this.schedulePump();
+  }
+
+  /** The host's connection is gone: its jobs go back to the queue or fail, per their retry budget. */
+  hostLost(record: ExtensionRecord, why: string): void {
+    for (const id of record.running) {
+      this.clearTimers(id);
+      const t = this.tasks.get(id);
+      if (t && !isTerminal(t.status)) this.lose(t, 'extension_lost', `extension ${record.info.id} ${why}`);
+    }
+    record.running.clear();
+    this.schedulePump();
+  }
+
+  jobStarted(record: ExtensionRecord, taskId: string): void {
+    const t = this.owned(record, taskId);
+    if (t && t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
+  }
+
+  jobOutput(record: ExtensionRecord, taskId: string, stream: 'stdout' | 'stderr', text: string): void {
+    const t = this.owned(record, taskId);
+    if (!t || isTerminal(t.status)) return; // late output of a stopped job: dropped on purpose
+    if (t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
+    this.tasks.append(taskId, 'output', { stream, text });
+  }
+
+  jobResult(record: ExtensionRecord, res: JobResultParsed): void {
+    const t = this.owned(record, res.taskId);
+    this.release(record, res.taskId);
+    if (!t || isTerminal(t.status)) return;
+    const base = res.error?.type ? `${res.error.type}: ` : '';
+    const message = res.error ? `${res.error.message.startsWith(base) ? '' : base}${res.error.message}` : '';
+    const traceback = res.error?.traceback;
+    switch (res.status) {
+      case 'succeeded':
+        this.tasks.finish(t.id, 'succeeded', { result: res.result ?? null, reason: 'completed' });
+        break;
+      case 'failed':
+        this.tasks.finish(t.id, 'failed', {
+          reason: 'error',
+          error: { code: 'execution_failed', message: message || 'the code failed', ...(traceback ? { traceback } : {}) },
+        });
+        break;
+      default:
+        this.tasks.finish(t.id, res.status, {
+          reason: res.status,
+          error: { code: res.status, message: message || `the extension stopped the job (${res.status})` },
+        });
+    }
+  }
+
+  queuedCount(): number {
+    return this.queue.length;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.graceTimers.clear();
+  }
+
+  private owned(record: ExtensionRecord, taskId: string): Task | null {
+    const t = this.tasks.get(taskId);
+    if (!t) throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
+    if (t.extensionId !== record.info.id) {
+      throw new HubError('forbidden', `task ${taskId} is not assigned to extension ${record.info.id}`, {
+        field: 'taskId',
+      });
+    }
+    return t;
+  }
+
+  private lose(task: Task, reason: 'extension_lost' | 'hub_restarted', message: string): void {
+    if (task.attempts < task.maxAttempts) {
+      this.tasks.transition(task.id, 'queued', reason, { message: `${message}; retrying`, extensionId: null });
+      this.queue.unshift(task.id);
+      return;
+    }
+    this.tasks.finish(task.id, 'failed', {
+      reason,
+      error: { code: reason, message: `${message} (attempt ${task.attempts} of ${task.maxAttempts})` },
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.queue.length; ) {
+      const taskId = this.queue[i]!;
+      const task = this.tasks.get(taskId);
+      if (!task || task.status !== 'queued') {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      const host = this.pickHost(task);
+      if (!host) {
+        i += 1;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.dispatch(task, host);
+    }
+  }
+
+  private pickHost(task: Task): ExtensionRecord | null {
+    let best: ExtensionRecord | null = null;
+    for (const r of this.registry.all()) {
+      if (r.running.size >= r.info.concurrency) continue;
+      if (task.target.extensionId && r.info.id !== task.target.extensionId) continue;
+      if (task.target.label && !r.info.labels.includes(task.target.label)) continue;
+      if (!best || r.running.size < best.running.size) best = r;
+    }
+    return best;
+  }
+
+  private dispatch(task: Task, host: ExtensionRecord): void {
+    const attempt = task.attempts + 1;
+    this.tasks.transition(task.id, 'dispatched', 'dispatched', { extensionId: host.info.id, attempts: attempt });
+    host.running.add(task.id);
+    this.registry.changed(host);
+    this.timers.set(
+      task.id,
+      setTimeout(() => this.timeOut(task.id), task.timeoutMs),
+    );
+    const job: JobRun = {
+      taskId: task.id,
+      code: String(task.input['code'] ?? ''),
+      timeoutMs: task.timeoutMs,
+      attempt,
+      traceId: task.traceId,
+    };
+    host.link.runJob(job).then(
+      (ack) => {
+        if (!ack.accepted) this.rejected(host, task.id, ack.reason ?? 'the extension refused the job');
+      },
+      (err: unknown) => this.rejected(host, task.id, `the extension did not ack the job: ${String(err)}`),
+    );
+  }
+
+  private rejected(host: ExtensionRecord, taskId: string, why: string): void {
+    this.release(host, taskId);
+    const t = this.tasks.get(taskId);
+    if (!t || t.status !== 'dispatched' || t.extensionId !== host.info.id) return;
+    this.clearTimers(taskId);
+    this.logger.warn({ taskId, extensionId: host.info.id, why }, 'job refused by extension');
+    this.tasks.transition(taskId, 'queued', 'extension_rejected', {
+      message: why,
+      extensionId: null,
+      attempts: Math.max(0, t.attempts - 1),
+    });
+    this.queue.unshift(taskId);
+    // A host that refuses is retried after a pause, not in a tight loop.
+    setTimeout(() => this.schedulePump(), 250).unref();
+  }
+
+  private timeOut(taskId: string): void {
+    this.timers.delete(taskId);
+    const t = this.tasks.get(taskId);
+    if (!t || isTerminal(t.status)) return;
+    this.stopOnHost(t, 'timed_out');
+    this.tasks.finish(taskId, 'timed_out', {
+      reason: 'timed_out',
+      error: { code: 'timed_out', message: `the task ran past its timeout of ${t.timeoutMs / 1000}s` },
+    });
+  }
+
+  /** Tells the host to stop the job; its slot stays taken until it confirms or the grace period ends. */
+  private stopOnHost(task: Task, reason: 'cancelled' | 'timed_out'): void {
+    this.clearTimers(task.id);
+    const host = task.extensionId ? this.registry.get(task.extensionId) : undefined;
+    if (!host || !host.running.has(task.id)) return;
+    host.link.cancelJob({ taskId: task.id, reason });
+    this.graceTimers.set(
+      task.id,
+      setTimeout(() => {
+        this.graceTimers.delete(task.id);
+        this.logger.warn({ taskId: task.id, extensionId: host.info.id }, 'host did not confirm stop; slot freed');
+        this.release(host, task.id);
+      }, this.config.cancelGraceMs),
+    );
+  }
+
+  private release(host: ExtensionRecord, taskId: string): void {
+    this.clearTimers(taskId);
+    if (host.running.delete(taskId)) {
+      this.registry.changed(host);
+      this.schedulePump();
+    }
+  }
+
+  private clearTimers(taskId: string): void {
+    const t = this.timers.get(taskId);
+    if (t) clearTimeout(t);
+    this.timers.delete(taskId);
+    const g = this.graceTimers.get(taskId);
+    if (g) clearTimeout(g);
+    this.graceTimers.delete(taskId);
+  }
+
+  private removeFromQueue(taskId: string): void {
+    const i = this.queue.indexOf(taskId);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+}

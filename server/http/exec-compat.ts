@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { HubContext } from '../context.js';
+import { HubError } from '../errors.js';
+import {
+  ExecBody,
+  type ExecResult,
+  ExecResult as ExecResultSchema,
+  ExecTaskParams,
+  Health,
+  HttpError,
+  QueueResult,
+  parseExecTarget,
+} from '../protocol/http.js';
+import { HUB_VERSION } from '../protocol/index.js';
+import type { Task } from '../protocol/tasks.js';
+import type { TaskService } from '../tasks/service.js';
+import { waitForEnd } from '../tasks/wait.js';
+import { requireRole } from './auth-hook.js';
+
+const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 422: HttpError, 429: HttpError };
+
+/** The exec platform's view of a task: output streams joined, durations in ms. */
+export function execResultOf(tasks: TaskService, task: Task): ExecResult {
+  let stdout = '';
+  let stderr = '';
+  for (const e of tasks.replay(task.id, 0)) {
+    if (e.type !== 'output') continue;
+    if (e.data.stream === 'stdout') stdout += e.data.text;
+    else stderr += e.data.text;
+  }
+  const duration =
+    task.startedAt && task.endedAt ? Date.parse(task.endedAt) - Date.parse(task.startedAt) : null;
+  return {
+    task_id: task.id,
+    status: task.status,
+    stdout,
+    stderr,
+    result: task.result ?? null,
+    error: task.error?.message ?? null,
+    traceback: task.error?.traceback ?? null,
+    duration_ms: duration,
+  };
+}
+
+/** Omniverse exec platform compatibility: same paths and shapes its clients use. */
+export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tasks, codeTasks } = ctx;
+  const submit = (body: ExecBody) =>
+    codeTasks.submit({
+      code: body.code,
+      target: parseExecTarget(body.target),
+      ...(body.timeout ? { timeoutMs: Math.round(body.timeout * 1000) } : {}),
+    });
+
+  r.post(
+    '/execute',
+    {
+      preHandler: requireRole(ctx, 'submit'),
+      schema: {
+        tags: ['exec platform'],
+        summary: 'Run code and wait for it (up to its timeout in seconds)',
+        body: ExecBody,
+        response: { 200: ExecResultSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const task = submit(req.body);
+      const controller = new AbortController();
+      req.raw.on('close', () => controller.abort());
+      // The task's own timeout ends it; the extra second lets the timed_out status arrive before we answer.
+      const done = await waitForEnd(tasks, task.id, task.timeoutMs + 1_000, controller.signal);
+      return execResultOf(tasks, done);
+    },
+  );
+
+  r.post(
+    '/queue',
+    {
+      preHandler: requireRole(ctx, 'submit'),
+      schema: { tags: ['exec platform'], summary: 'Queue code; returns the task id at once', body: ExecBody, response: { 200: QueueResult, ...errors } },
+    },
+    async (req) => {
+      const task = submit(req.body);
+      return { task_id: task.id, status: task.status };
+    },
+  );
+
+  r.get(
+    '/status/:task_id',
+    {
+      preHandler: requireRole(ctx, 'read'),
+      schema: { tags: ['exec platform'], summary: 'Status and output of a task', params: ExecTaskParams, response: { 200: ExecResultSchema, ...errors } },
+    },
+    async (req) => execResultOf(tasks, tasks.require(req.params.task_id)),
+  );
+
+  r.get(
+    '/last_status',
+    {
+      preHandler: requireRole(ctx, 'read'),
+      schema: { tags: ['exec platform'], summary: 'The most recent code task', response: { 200: ExecResultSchema, ...errors } },
+    },
+    async () => {
+      const last = tasks.list({ kind: 'code', limit: 1 }).tasks[0];
+      if (!last) throw new HubError('not_found', 'no task has been submitted yet');
+      return execResultOf(tasks, tasks.require(last.id));
+    },
+  );
+
+  r.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'Liveness (no auth)', response: { 200: Health } } },
+    async () => ({
+      status: 'ok' as const,
+      version: HUB_VERSION,
+      uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+      extensions_online: ctx.registry.all().length,
+      tasks_active: tasks.activeTasks().length,
+    }),
+  );
+}

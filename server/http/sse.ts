@@ -1,0 +1,66 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type TaskEvent, isTerminal } from '../protocol/tasks.js';
+import type { TaskService } from '../tasks/service.js';
+
+const KEEPALIVE_MS = 15_000;
+
+function isEnd(e: TaskEvent): boolean {
+  return e.type === 'status' && isTerminal(e.data.status);
+}
+
+/** Where to resume: `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?afterSeq`. */
+export function resumeSeq(req: FastifyRequest, afterSeq: number | undefined): number {
+  const header = req.headers['last-event-id'];
+  const n = typeof header === 'string' ? Number.parseInt(header, 10) : Number.NaN;
+  return Number.isFinite(n) && n >= 0 ? n : (afterSeq ?? 0);
+}
+
+/**
+ * Streams a task's events as SSE: replay after `afterSeq`, then live, ending after the terminal status event.
+ * `format` lets compatibility APIs rename events; ids are always the task seq so Last-Event-ID resumes.
+ */
+export function streamTaskEvents(
+  tasks: TaskService,
+  taskId: string,
+  afterSeq: number,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  format: (e: TaskEvent) => { event: string; data: unknown } | null = (e) => ({ event: e.type, data: e }),
+): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write(': stream open\n\n');
+  let closed = false;
+  const write = (e: TaskEvent) => {
+    if (closed) return;
+    const out = format(e);
+    if (out) res.write(`id: ${e.seq}\nevent: ${out.event}\ndata: ${JSON.stringify(out.data)}\n\n`);
+    if (isEnd(e)) finish();
+  };
+  const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+  let unsubscribe = () => {};
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepalive);
+    unsubscribe();
+    res.end();
+  };
+  req.raw.on('close', finish);
+  // Replay and subscribe in one tick: nothing is missed or sent twice.
+  const backlog = tasks.replay(taskId, afterSeq);
+  const task = tasks.get(taskId);
+  if (task && isTerminal(task.status) && !backlog.some(isEnd)) {
+    for (const e of backlog) write(e);
+    finish();
+    return;
+  }
+  unsubscribe = tasks.subscribeTask(taskId, write);
+  for (const e of backlog) write(e);
+}

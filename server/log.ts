@@ -1,0 +1,34 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths pino blanks out wherever they appear: tokens, keys, vault values and code bodies never reach a log. */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'vault',
+  '*.vault',
+  'code',
+  '*.code',
+  'input.code',
+];
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { svc: 'switchboard' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { Empty, ErrorBody, Id, Label, ackOf } from './common.js';
+
+export const Capabilities = z
+  .object({
+    hostApp: z.string().max(128).default('python'),
+    hostVersion: z.string().max(64).default('unknown'),
+    stagePath: z.string().max(2048).nullable().optional(),
+    pythonVersion: z.string().max(64).optional(),
+  })
+  .strict();
+
+/** First message from a host: who it is and how many jobs it runs at once. */
+export const Register = z
+  .object({
+    /** Stable id chosen by the host (kept across reconnects); the hub makes one from the name if absent. */
+    id: Id.optional(),
+    name: z.string().min(1).max(128),
+    labels: z.array(Label).max(32).default([]),
+    capabilities: Capabilities.default({ hostApp: 'python', hostVersion: 'unknown' }),
+    concurrency: z.number().int().min(1).max(64).default(1),
+    /** Task ids the host is still running from before a reconnect. */
+    running: z.array(Id).max(64).default([]),
+  })
+  .strict();
+export type Register = z.input<typeof Register>;
+
+export const Registered = z.object({ extensionId: Id, heartbeatMs: z.number().int() });
+export type Registered = z.infer<typeof Registered>;
+
+export const Heartbeat = z
+  .object({ running: z.array(Id).max(64).default([]), stagePath: z.string().max(2048).nullable().optional() })
+  .strict();
+
+/** Hub -> host: run this job. The host acks `{accepted}` at once and reports through job:* events. */
+export const JobRun = z.object({
+  taskId: Id,
+  code: z.string(),
+  timeoutMs: z.number().int(),
+  attempt: z.number().int(),
+  traceId: z.string(),
+});
+export type JobRun = z.infer<typeof JobRun>;
+export const JobRunAck = z.object({ accepted: z.boolean(), reason: z.string().optional() });
+export type JobRunAck = z.infer<typeof JobRunAck>;
+
+/** Hub -> host: stop this job (cancel or timeout). */
+export const JobCancel = z.object({ taskId: Id, reason: z.enum(['cancelled', 'timed_out']) });
+export type JobCancel = z.infer<typeof JobCancel>;
+
+export const JobStarted = z.object({ taskId: Id }).strict();
+export const JobOutput = z
+  .object({
+    taskId: Id,
+    stream: z.enum(['stdout', 'stderr']),
+    text: z.string().max(1_048_576),
+  })
+  .strict();
+export type JobOutput = z.infer<typeof JobOutput>;
+
+/** Host -> hub: how the job ended. `cancelled`/`timed_out` confirm a stop the hub asked for. */
+export const JobResult = z
+  .object({
+    taskId: Id,
+    status: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
+    result: z.unknown().optional(),
+    error: ErrorBody.pick({ message: true })
+      .extend({ type: z.string().max(256).optional(), traceback: z.string().optional() })
+      .optional(),
+  })
+  .strict();
+export type JobResult = z.input<typeof JobResult>;
+
+export const ExtensionInfo = z.object({
+  id: Id,
+  name: z.string(),
+  labels: z.array(z.string()),
+  capabilities: Capabilities,
+  concurrency: z.number().int(),
+  running: z.array(Id),
+  online: z.boolean(),
+  transport: z.enum(['socket.io', 'ws', 'polling']),
+  connectedAt: z.string(),
+  lastSeen: z.string(),
+});
+export type ExtensionInfo = z.infer<typeof ExtensionInfo>;
+
+/** Socket.IO namespace `/extension`: events the host sends, with their ack schemas. */
+export const ExtensionClientEvents = {
+  register: { payload: Register, ack: ackOf(Registered) },
+  heartbeat: { payload: Heartbeat, ack: ackOf(Empty) },
+  'job:started': { payload: JobStarted, ack: ackOf(Empty) },
+  'job:output': { payload: JobOutput, ack: ackOf(Empty) },
+  'job:result': { payload: JobResult, ack: ackOf(Empty) },
+} as const;
+
+/** Socket.IO namespace `/extension`: events the hub sends. */
+export const ExtensionServerEvents = {
+  'job:run': { payload: JobRun, ack: JobRunAck },
+  'job:cancel': { payload: JobCancel },
+  'hub:error': { payload: ErrorBody },
+} as const;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { Empty, ErrorBody, Id, ackOf } from './common.js';
+import { ExtensionInfo } from './extension.js';
+import { SubmitCode, Task, TaskEvent, TaskListQuery, TaskPage, TaskSummary } from './tasks.js';
+
+export const TaskRef = z.object({ taskId: Id }).strict();
+
+/** Subscribe to a task's room. Events with seq > `afterSeq` are replayed, then live ones follow. */
+export const Subscribe = z
+  .object({ taskId: Id, afterSeq: z.number().int().min(0).default(0) })
+  .strict();
+export type Subscribe = z.input<typeof Subscribe>;
+
+export const Presence = z.object({ extension: ExtensionInfo, online: z.boolean() });
+export type Presence = z.infer<typeof Presence>;
+
+export const Hello = z.object({ role: z.string(), hubVersion: z.string() });
+
+/** Socket.IO namespace `/monitor`: events the client sends, with their ack schemas. */
+export const MonitorClientEvents = {
+  'task:submit': { payload: SubmitCode, ack: ackOf(Task) },
+  'task:get': { payload: TaskRef, ack: ackOf(Task) },
+  'task:list': { payload: TaskListQuery, ack: ackOf(TaskPage) },
+  'task:cancel': { payload: TaskRef, ack: ackOf(Task) },
+  'task:subscribe': { payload: Subscribe, ack: ackOf(Task) },
+  'task:unsubscribe': { payload: TaskRef, ack: ackOf(Empty) },
+  'feed:subscribe': { payload: Empty, ack: ackOf(z.object({ extensions: z.array(ExtensionInfo) })) },
+  'feed:unsubscribe': { payload: Empty, ack: ackOf(Empty) },
+  'extensions:list': { payload: Empty, ack: ackOf(z.array(ExtensionInfo)) },
+} as const;
+
+/** Socket.IO namespace `/monitor`: events the hub sends. */
+export const MonitorServerEvents = {
+  /** One event of a subscribed task, in seq order. */
+  'task:event': { payload: TaskEvent },
+  /** Status feed for list views (after feed:subscribe). */
+  'task:summary': { payload: TaskSummary },
+  /** An extension came online, changed, or went offline (after feed:subscribe). */
+  'extension:presence': { payload: Presence },
+  /** The hub is dropping this client (e.g. it reads too slowly); resume by seq after reconnecting. */
+  'hub:error': { payload: ErrorBody },
+} as const;

@@ -1,0 +1,74 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { Action } from '../auth/index.js';
+import { bearer } from '../auth/index.js';
+import type { HubContext } from '../context.js';
+import { HubError, toHubError } from '../errors.js';
+import { NAMESPACES } from '../protocol/index.js';
+import { type ExtensionNamespace, attachExtension } from './extension.js';
+import { type MonitorNamespace, attachMonitor } from './monitor.js';
+
+/** A socket whose send buffer stays past the limit this long is dropped; it resumes by seq on reconnect. */
+const SLOW_SWEEP_MS = 1_000;
+
+/** Socket.IO on the hub's HTTP server: auth on the handshake, the two namespaces, slow-consumer sweep. */
+export function createIo(server: HttpServer, ctx: HubContext): { io: Server; close: () => Promise<void> } {
+  const io = new Server(server, {
+    // Above the app-level limits so an oversized message gets an error ack instead of a dropped connection.
+    maxHttpBufferSize: Math.max(ctx.config.maxPayloadBytes * 4, 8 * 1024 * 1024),
+    cors: { origin: true, credentials: true },
+    // The raw ws endpoint shares the server; leave other upgrades alone.
+    destroyUpgrade: false,
+    connectionStateRecovery: undefined,
+  });
+
+  const gate = (action: Action) => (socket: { handshake: { auth: Record<string, unknown>; headers: Record<string, string | string[] | undefined>; address: string }; data: Record<string, unknown> }, next: (err?: Error) => void) => {
+    try {
+      const fromAuth = socket.handshake.auth['token'];
+      const header = socket.handshake.headers['authorization'];
+      const token = typeof fromAuth === 'string' ? fromAuth : bearer(typeof header === 'string' ? header : undefined);
+      const principal = ctx.auth.authenticate(token, socket.handshake.address);
+      ctx.auth.require(principal, action);
+      socket.data['principal'] = principal;
+      next();
+    } catch (err) {
+      const e = toHubError(err);
+      const out = new Error(e.message) as Error & { data?: unknown };
+      out.data = e.toBody();
+      next(out);
+    }
+  };
+
+  const monitor = io.of(NAMESPACES.monitor) as MonitorNamespace;
+  monitor.use(gate('read') as never);
+  const detachMonitor = attachMonitor(monitor, ctx);
+
+  const extension = io.of(NAMESPACES.extension) as ExtensionNamespace;
+  extension.use(gate('register') as never);
+  attachExtension(extension, ctx);
+
+  const sweep = setInterval(() => {
+    for (const socket of monitor.sockets.values()) {
+      // engine.io keeps unsent packets in writeBuffer; it is not public API, hence the narrow cast.
+      const queued = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+      if (queued > ctx.config.subscriberQueueLimit) {
+        const err = new HubError('rate_limited', `send queue over ${ctx.config.subscriberQueueLimit} packets: reading too slowly; reconnect and resume by seq`);
+        ctx.logger.warn({ socketId: socket.id, queued }, 'dropping slow consumer');
+        socket.emit('hub:error', err.toBody());
+        socket.disconnect(true);
+      }
+    }
+  }, SLOW_SWEEP_MS);
+  sweep.unref();
+
+  return {
+    io,
+    close: async () => {
+      clearInterval(sweep);
+      detachMonitor();
+      // Not io.close(): it would close the HTTP server that Fastify owns and closes itself.
+      io.disconnectSockets(true);
+      io.engine.close();
+    },
+  };
+}

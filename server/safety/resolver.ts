@@ -1,0 +1,197 @@
+import type { Node } from 'web-tree-sitter';
+import { canonicalName, NAMESPACE, type RuleSet } from './rule-set.js';
+import { argument, hasArguments, positionalArgs, stringValue, walkNamed } from './syntax.js';
+
+/** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
+export type Resolve = (node: Node) => ReadonlySet<string>;
+
+const NONE: ReadonlySet<string> = new Set();
+const MAX_DEPTH = 64;
+const MAX_CANDIDATES = 32;
+const MAX_ROUNDS = 3;
+const IMPORTERS = new Set(['__import__', 'importlib.import_module', 'importlib.__import__']);
+
+/**
+ * Builds a flow-insensitive name resolver for one tree. A name bound several ways anywhere in the file
+ * (`o = os` in one branch, `o = 1` in another) keeps every notable binding, so rebinding never hides a
+ * denied target. It is a tripwire for ordinary misuse, not a sandbox: containers, closures and reflection
+ * beyond the rules (`operator.attrgetter`, `reduce(getattr, ...)`) are not followed.
+ */
+export function createResolver(root: Node, rules: RuleSet): Resolve {
+  const bindings = new Map<string, Set<string>>();
+  const starModules = new Set<string>();
+  const assignments: Array<[target: Node, value: Node]> = [];
+  let memo = new Map<number, ReadonlySet<string>>();
+
+  const bind = (name: string, values: Iterable<string>): boolean => {
+    let changed = false;
+    for (const value of values) {
+      if (value === name || !rules.isNotable(value)) continue;
+      const set = bindings.get(name) ?? new Set<string>();
+      if (set.has(value)) continue;
+      set.add(value);
+      bindings.set(name, set);
+      changed = true;
+    }
+    return changed;
+  };
+
+  // A result cut short by the depth limit is not cached, or `os.system.a.b...` nested past the limit would
+  // pin `os.system` to "nothing" before the walk reaches it at depth 0.
+  let truncations = 0;
+  const resolve = (node: Node, depth: number): ReadonlySet<string> => {
+    const cached = memo.get(node.id);
+    if (cached) return cached;
+    if (depth > MAX_DEPTH) {
+      truncations++;
+      return NONE;
+    }
+    const before = truncations;
+    const result = cap(compute(node, depth + 1));
+    if (truncations === before) memo.set(node.id, result);
+    return result;
+  };
+
+  const compute = (node: Node, depth: number): Set<string> => {
+    const out = new Set<string>();
+    switch (node.type) {
+      case 'identifier': {
+        const name = node.text;
+        out.add(canonicalName(name));
+        for (const value of bindings.get(name) ?? []) out.add(value);
+        for (const module of starModules) {
+          const qualified = canonicalName(`${module}.${name}`);
+          if (rules.isNotable(qualified)) out.add(qualified);
+        }
+        break;
+      }
+      case 'attribute': {
+        const object = node.childForFieldName('object');
+        const attr = node.childForFieldName('attribute')?.text;
+        if (!object || !attr) break;
+        for (const base of resolve(object, depth)) out.add(canonicalName(`${base}.${attr}`));
+        break;
+      }
+      case 'parenthesized_expression': {
+        const inner = node.firstNamedChild;
+        if (inner) for (const value of resolve(inner, depth)) out.add(value);
+        break;
+      }
+      case 'call':
+        resolveCall(node, depth, out);
+        break;
+      case 'subscript': {
+        const value = node.childForFieldName('value');
+        const key = stringValue(node.childForFieldName('subscript'));
+        if (!value || key === null) break;
+        const container = resolve(value, depth);
+        // sys.modules['os'] and globals()['os'] hand back the module itself.
+        if (container.has('sys.modules') || container.has(NAMESPACE)) out.add(canonicalName(key));
+        break;
+      }
+    }
+    return out;
+  };
+
+  const resolveCall = (call: Node, depth: number, out: Set<string>): void => {
+    const fn = call.childForFieldName('function');
+    if (!fn) return;
+    const callee = resolve(fn, depth);
+    for (const name of callee) {
+      if (IMPORTERS.has(name)) {
+        const module = stringValue(argument(call, 0, 'name'));
+        if (module === null || module.startsWith('.')) continue;
+        out.add(canonicalName(module));
+        // __import__('a.b') returns package a.
+        out.add(canonicalName(module.split('.')[0] ?? module));
+      } else if (name === 'getattr') {
+        const [object, attr] = positionalArgs(call);
+        const attrName = stringValue(attr ?? null);
+        if (!object || attrName === null) continue;
+        for (const base of resolve(object, depth)) out.add(canonicalName(`${base}.${attrName}`));
+      } else if (name === 'globals' || name === 'locals' || (name === 'vars' && !hasArguments(call))) {
+        out.add(NAMESPACE);
+      }
+    }
+  };
+
+  walkNamed(root, (node) => collect(node, bind, starModules, assignments));
+  // Later rounds pick up chains such as `a = os` followed (anywhere) by `b = a`.
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let changed = false;
+    for (const [target, value] of assignments) {
+      changed = bind(target.text, resolve(value, 0)) || changed;
+    }
+    if (!changed) break;
+    memo = new Map();
+  }
+  return (node) => resolve(node, 0);
+}
+
+type Bind = (name: string, values: Iterable<string>) => boolean;
+
+function collect(node: Node, bind: Bind, starModules: Set<string>, assignments: Array<[Node, Node]>): void {
+  switch (node.type) {
+    case 'import_statement':
+      for (const item of node.childrenForFieldName('name')) {
+        const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias') : null;
+        const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : null;
+        if (alias && dotted) bind(alias.text, [canonicalName(dottedText(dotted))]);
+      }
+      break;
+    case 'import_from_statement': {
+      const moduleNode = node.childForFieldName('module_name');
+      if (moduleNode?.type !== 'dotted_name') break;
+      const module = dottedText(moduleNode);
+      if (node.namedChildren.some((c) => c?.type === 'wildcard_import'))
+        starModules.add(canonicalName(module));
+      for (const item of node.childrenForFieldName('name')) {
+        const aliased = item?.type === 'aliased_import';
+        const dotted = aliased ? item.childForFieldName('name') : item;
+        const local = aliased ? item.childForFieldName('alias') : dotted;
+        if (dotted && local) bind(local.text, [canonicalName(`${module}.${dottedText(dotted)}`)]);
+      }
+      break;
+    }
+    case 'assignment':
+    case 'named_expression':
+    case 'default_parameter':
+    case 'typed_default_parameter': {
+      const target = node.childForFieldName(node.type === 'assignment' ? 'left' : 'name');
+      let value = node.childForFieldName(node.type === 'assignment' ? 'right' : 'value');
+      // `a = b = os`: the inner assignment is collected on its own; `a` takes its value.
+      while (value?.type === 'assignment') value = value.childForFieldName('right');
+      if (target && value) pairTargets(target, value, assignments);
+      break;
+    }
+  }
+}
+
+/** Pairs `a, b = os, sys` element by element; anything not a plain name is left out. */
+function pairTargets(target: Node, value: Node, assignments: Array<[Node, Node]>): void {
+  if (target.type === 'identifier') {
+    assignments.push([target, value]);
+    return;
+  }
+  const sequences = ['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list'];
+  if (!sequences.includes(target.type) || !sequences.includes(value.type)) return;
+  const targets = target.namedChildren;
+  const values = value.namedChildren;
+  if (targets.length !== values.length) return;
+  targets.forEach((t, i) => {
+    const v = values[i];
+    if (t && v) pairTargets(t, v, assignments);
+  });
+}
+
+export function dottedText(node: Node): string {
+  return node.namedChildren
+    .filter((c) => c?.type === 'identifier')
+    .map((c) => c?.text)
+    .join('.');
+}
+
+function cap(values: Set<string>): ReadonlySet<string> {
+  if (values.size <= MAX_CANDIDATES) return values;
+  return new Set([...values].slice(0, MAX_CANDIDATES));
+}

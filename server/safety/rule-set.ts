@@ -1,0 +1,129 @@
+import { DEFAULT_DENIED_CALLS, DEFAULT_DENIED_MODULES, MODULE_ALIASES } from './rules.js';
+import type { PolicyOptions } from './types.js';
+
+const CONFIGURED = 'is denied by configuration';
+
+/** What `globals()`, `locals()` and `vars()` resolve to: a name no Python identifier can spell. */
+export const NAMESPACE = '%namespace';
+
+/** Names that reach other code by name; aliases to them are tracked even though they are not denied. */
+const GATEWAYS = new Set([
+  'eval',
+  'exec',
+  'compile',
+  '__import__',
+  'importlib.import_module',
+  'importlib.__import__',
+  'getattr',
+  'setattr',
+  'delattr',
+  'globals',
+  'locals',
+  'vars',
+  'sys',
+  'sys.modules',
+  'builtins',
+  NAMESPACE,
+]);
+
+export interface Denied {
+  target: string;
+  why: string;
+}
+
+/** The options compiled into lookups the analyser asks per node. */
+export interface RuleSet {
+  /** The denied module covering `module` (itself or a parent package), if any. */
+  deniedImport(module: string): Denied | null;
+  deniedCall(name: string): Denied | null;
+  /** Modules where a computed attribute name could land on a denied call. */
+  isSensitiveModule(name: string): boolean;
+  /** Whether a name is worth following through assignments and imports. */
+  isNotable(name: string): boolean;
+  isLifted(ruleId: string): boolean;
+}
+
+export function compileRules(opts: PolicyOptions): RuleSet {
+  const modules = new Map<string, string>(Object.entries(DEFAULT_DENIED_MODULES));
+  for (const m of clean(opts.denyImports)) modules.set(canonicalName(m), CONFIGURED);
+
+  const exactCalls = new Map<string, string>(Object.entries(DEFAULT_DENIED_CALLS));
+  const callFamilies: Array<[prefix: string, why: string]> = [];
+  for (const c of clean(opts.denyCalls)) {
+    if (c.endsWith('*')) callFamilies.push([canonicalName(c.slice(0, -1)), CONFIGURED]);
+    else exactCalls.set(canonicalName(c), CONFIGURED);
+  }
+
+  const sensitive = new Set(['builtins', 'importlib', ...modules.keys()]);
+  const prefixes = new Set<string>();
+  for (const target of [...exactCalls.keys(), ...callFamilies.map(([p]) => p), ...modules.keys()]) {
+    const parts = target.split('.');
+    for (let i = 1; i < parts.length; i++) prefixes.add(parts.slice(0, i).join('.'));
+    if (parts.length > 1 && exactCalls.has(target)) sensitive.add(parts.slice(0, -1).join('.'));
+  }
+  for (const [prefix] of callFamilies) {
+    const dot = prefix.lastIndexOf('.');
+    if (dot > 0) sensitive.add(prefix.slice(0, dot));
+  }
+
+  const deniedImport = (module: string): Denied | null => {
+    const parts = module.split('.');
+    for (let i = 1; i <= parts.length; i++) {
+      const head = parts.slice(0, i).join('.');
+      const why = modules.get(head);
+      if (why !== undefined) return { target: head, why };
+    }
+    return null;
+  };
+  const deniedCall = (name: string): Denied | null => {
+    const why = exactCalls.get(name);
+    if (why !== undefined) return { target: name, why };
+    const family = callFamilies.find(([prefix]) => name.startsWith(prefix));
+    return family ? { target: name, why: family[1] } : null;
+  };
+  const allow = clean(opts.allow);
+  const lifts = (id: string) =>
+    allow.some((entry) =>
+      entry.endsWith('*')
+        ? id.startsWith(entry.slice(0, -1))
+        : id === entry || id.startsWith(`${entry}:`) || id.startsWith(`${entry}.`),
+    );
+
+  return {
+    deniedImport,
+    deniedCall,
+    isSensitiveModule: (name) => sensitive.has(name),
+    isNotable: (name) =>
+      GATEWAYS.has(name) ||
+      sensitive.has(name) ||
+      prefixes.has(name) ||
+      deniedCall(name) !== null ||
+      deniedImport(name) !== null,
+    // Lifting a call also lifts holding the function, or `allow: call:os.system` would still refuse `f = os.system`.
+    isLifted: (id) => {
+      const reference = /^(attribute|getattr):(.+)$/.exec(id);
+      return lifts(id) || (reference !== null && lifts(`call:${reference[2]}`));
+    },
+  };
+}
+
+/**
+ * Rewrites a dotted name to the spelling the rules use: `posix.system` -> `os.system`,
+ * `__builtins__.eval` and `builtins.eval` -> `eval`.
+ */
+export function canonicalName(dotted: string): string {
+  const parts = dotted.split('.');
+  let name = dotted;
+  for (let i = parts.length; i > 0; i--) {
+    const alias = MODULE_ALIASES[parts.slice(0, i).join('.')];
+    if (alias !== undefined) {
+      name = [alias, ...parts.slice(i)].join('.');
+      break;
+    }
+  }
+  return name.startsWith('builtins.') && name.indexOf('.', 9) === -1 ? name.slice(9) : name;
+}
+
+function clean(names: readonly string[]): string[] {
+  return names.map((n) => n.trim()).filter((n) => n.length > 0);
+}

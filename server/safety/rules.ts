@@ -1,0 +1,124 @@
+import type { PolicyRule } from './types.js';
+
+/**
+ * The default rules as plain data: the hub applies them here and exports them as JSON so the Python bridge
+ * can apply the same list. Call rules are enumerated rather than globbed so every violation id is a row.
+ */
+
+export const SIZE_RULE_ID = 'max_code_size';
+
+/** Module -> why it is denied. */
+export const DEFAULT_DENIED_MODULES: Readonly<Record<string, string>> = {
+  subprocess: 'starts arbitrary processes',
+  ctypes: 'calls native code and writes raw memory',
+  socket: 'opens raw network connections',
+  multiprocessing: 'starts processes outside the Kit event loop',
+  pty: 'spawns processes on pseudo-terminals',
+};
+
+const PROCESS = 'runs a shell command or replaces or starts a process';
+/** Dotted callable -> why it is denied. */
+export const DEFAULT_DENIED_CALLS: Readonly<Record<string, string>> = {
+  'os.system': PROCESS,
+  'os.popen': PROCESS,
+  ...family('os.exec', ['l', 'le', 'lp', 'lpe', 'v', 've', 'vp', 'vpe'], PROCESS),
+  ...family('os.spawn', ['l', 'le', 'lp', 'lpe', 'v', 've', 'vp', 'vpe'], PROCESS),
+  'os.posix_spawn': PROCESS,
+  'os.posix_spawnp': PROCESS,
+  'os.startfile': 'opens or executes a file with its associated program',
+  'os.fork': 'forks the Kit process',
+  'os.forkpty': 'forks the Kit process',
+  'os.kill': 'signals arbitrary processes',
+  'os.killpg': 'signals arbitrary process groups',
+  'shutil.rmtree': 'deletes whole directory trees',
+  'asyncio.create_subprocess_exec': 'starts arbitrary processes',
+  'asyncio.create_subprocess_shell': 'runs a shell command',
+};
+
+/** Builtins that turn data into code or names into objects, which static checks cannot see through. */
+const DYNAMIC = {
+  eval: 'eval() of anything but a plain string literal',
+  exec: 'exec() of anything but a plain string literal',
+  compile: 'compile() of anything but a plain string literal',
+  __import__: '__import__() of anything but a plain string literal',
+  'importlib.import_module': 'importlib.import_module() of anything but a plain string literal',
+  getattr: 'getattr() on a denied module or the builtins with a computed name, or on the builtins at all',
+  setattr: 'setattr() on a denied module or the builtins with a computed name, or on the builtins at all',
+  delattr: 'delattr() on a denied module or the builtins with a computed name, or on the builtins at all',
+  vars: 'vars() of a denied module or the builtins',
+  globals: 'globals(), locals() or vars() indexed with a dunder or computed key',
+  __dict__: '__dict__ of a denied module or the builtins',
+  __builtins__: 'indexing the builtins mapping',
+} as const;
+
+/**
+ * Other spellings of the same capability, rewritten before matching: `posix.system` is `os.system`,
+ * `_socket` is `socket`, `__builtins__.eval` is `eval`.
+ */
+export const MODULE_ALIASES: Readonly<Record<string, string>> = {
+  posix: 'os',
+  nt: 'os',
+  _posixsubprocess: 'subprocess',
+  _winapi: 'subprocess',
+  _socket: 'socket',
+  _ctypes: 'ctypes',
+  _multiprocessing: 'multiprocessing',
+  'asyncio.subprocess': 'asyncio',
+  __builtins__: 'builtins',
+};
+
+export type DynamicTarget = keyof typeof DYNAMIC;
+
+export function dynamicRule(target: DynamicTarget): PolicyRule {
+  return {
+    id: `dynamic:${target}`,
+    kind: 'dynamic',
+    target,
+    description: `${DYNAMIC[target]} reaches code that cannot be checked.`,
+  };
+}
+
+export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = Object.freeze([
+  {
+    id: SIZE_RULE_ID,
+    kind: 'size',
+    target: 'maxCodeBytes',
+    description: 'code longer than maxCodeBytes UTF-8 bytes is refused in every mode.',
+  },
+  ...Object.entries(DEFAULT_DENIED_MODULES).map(([module, why]) => importRule(module, why)),
+  ...Object.entries(DEFAULT_DENIED_CALLS).map(([target, why]) => callRule(target, why)),
+  ...Object.entries(DEFAULT_DENIED_CALLS).map(([target, why]) => attributeRule(target, why)),
+  ...Object.entries(DEFAULT_DENIED_CALLS).map(([target, why]) => getattrRule(target, why)),
+  ...(Object.keys(DYNAMIC) as DynamicTarget[]).map(dynamicRule),
+]);
+
+export function importRule(module: string, why = 'is denied by configuration'): PolicyRule {
+  return { id: `import:${module}`, kind: 'import', target: module, description: `${module} ${why}.` };
+}
+
+export function callRule(target: string, why = 'is denied by configuration'): PolicyRule {
+  return { id: `call:${target}`, kind: 'call', target, description: `${target}() ${why}.` };
+}
+
+/** Reference forms share their call rule's reason: holding the function is as good as calling it. */
+export function attributeRule(target: string, why = 'is denied by configuration'): PolicyRule {
+  return {
+    id: `attribute:${target}`,
+    kind: 'attribute',
+    target,
+    description: `holding ${target} lets it be called under another name; ${target}() ${why}.`,
+  };
+}
+
+export function getattrRule(target: string, why = 'is denied by configuration'): PolicyRule {
+  return {
+    id: `getattr:${target}`,
+    kind: 'attribute',
+    target,
+    description: `getattr() with a literal name reaches ${target}; ${target}() ${why}.`,
+  };
+}
+
+function family(prefix: string, suffixes: string[], why: string): Record<string, string> {
+  return Object.fromEntries(suffixes.map((s) => [prefix + s, why]));
+}

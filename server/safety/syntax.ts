@@ -1,0 +1,180 @@
+import type { Node } from 'web-tree-sitter';
+
+/** Pre-order over named nodes; iterative because a hostile snippet can nest deeper than the JS stack. */
+export function walkNamed(root: Node, visit: (node: Node) => void): void {
+  const cursor = root.walk();
+  try {
+    for (;;) {
+      if (cursor.nodeIsNamed) visit(cursor.currentNode);
+      if (cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** 1-based line and column, as the violations report them. */
+export function positionOf(node: Node): { line: number; column: number } {
+  return { line: node.startPosition.row + 1, column: node.startPosition.column + 1 };
+}
+
+export function fieldOf(node: Node): string | null {
+  const parent = node.parent;
+  if (!parent) return null;
+  for (let i = 0; i < parent.childCount; i++) {
+    if (parent.child(i)?.id === node.id) return parent.fieldNameForChild(i);
+  }
+  return null;
+}
+
+/** Arguments before the first keyword; a `*args` splat stays in the list so callers see it is not literal. */
+export function positionalArgs(call: Node): Node[] {
+  const list = call.childForFieldName('arguments');
+  if (list?.type !== 'argument_list') return [];
+  const args: Node[] = [];
+  for (const child of list.namedChildren) {
+    if (!child || child.type === 'comment') continue;
+    if (child.type === 'keyword_argument' || child.type === 'dictionary_splat') break;
+    args.push(child);
+  }
+  return args;
+}
+
+/** The argument passed at `index` or as `keyword`, whichever the call used. */
+export function argument(call: Node, index: number, keyword: string): Node | null {
+  const positional = positionalArgs(call);
+  if (positional.length > index) return positional[index] ?? null;
+  const list = call.childForFieldName('arguments');
+  for (const child of list?.namedChildren ?? []) {
+    if (child?.type === 'dictionary_splat') return child;
+    if (child?.type === 'keyword_argument' && child.childForFieldName('name')?.text === keyword) {
+      return child.childForFieldName('value');
+    }
+  }
+  return null;
+}
+
+export function hasArguments(call: Node): boolean {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).some((c) => c?.type !== 'comment');
+}
+
+const CONTAINERS = new Set([
+  'pattern_list',
+  'tuple_pattern',
+  'list_pattern',
+  'tuple',
+  'list',
+  'parenthesized_expression',
+  'list_splat_pattern',
+  'dictionary_splat_pattern',
+  'list_splat',
+  'as_pattern_target',
+]);
+
+/**
+ * Whether an identifier or attribute names something being defined, assigned or imported rather than read:
+ * `def system()`, `f(system=1)`, `x.system`'s right side, `system = 1`, `from os import system`.
+ */
+export function isBinding(node: Node): boolean {
+  const parent = node.parent;
+  if (!parent) return false;
+  const field = fieldOf(node);
+  switch (parent.type) {
+    case 'attribute':
+      return field === 'attribute';
+    case 'keyword_argument':
+    case 'function_definition':
+    case 'class_definition':
+    case 'default_parameter':
+    case 'typed_default_parameter':
+    case 'named_expression':
+      return field === 'name';
+    case 'typed_parameter':
+      return field !== 'type';
+    case 'parameters':
+    case 'lambda_parameters':
+    case 'global_statement':
+    case 'nonlocal_statement':
+    case 'delete_statement':
+    case 'dotted_name':
+    case 'aliased_import':
+    case 'import_statement':
+    case 'import_from_statement':
+    case 'keyword_pattern':
+      return true;
+  }
+  let target: Node = node;
+  for (let up: Node | null = target.parent; up && CONTAINERS.has(up.type); up = up.parent) {
+    if (up.type === 'as_pattern_target') return true;
+    target = up;
+  }
+  const owner = target.parent?.type;
+  if (
+    (owner === 'assignment' ||
+      owner === 'augmented_assignment' ||
+      owner === 'for_statement' ||
+      owner === 'for_in_clause') &&
+    fieldOf(target) === 'left'
+  ) {
+    return true;
+  }
+  for (let up: Node | null = parent; up; up = up.parent) {
+    if (up.type === 'case_pattern') return true;
+  }
+  return false;
+}
+
+/**
+ * The value of a plain string literal, or null for anything computed: f-strings, t-strings, implicit or
+ * explicit concatenation, and escapes we cannot decode (`\N{...}`).
+ */
+export function stringValue(node: Node | null): string | null {
+  if (node?.type !== 'string') return null;
+  const start = node.child(0);
+  const end = node.lastChild;
+  if (start?.type !== 'string_start' || end?.type !== 'string_end') return null;
+  if (node.namedChildren.some((c) => c?.type === 'interpolation')) return null;
+  const prefix = start.text.replace(/['"]+$/, '').toLowerCase();
+  if (prefix.includes('f') || prefix.includes('t')) return null;
+  const body = node.text.slice(start.text.length, node.text.length - end.text.length);
+  return prefix.includes('r') ? body : decodeEscapes(body);
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '\n': '',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
+
+function decodeEscapes(body: string): string | null {
+  let undecodable = false;
+  const decoded = body.replace(
+    /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|N\{[^}]*\}|\r\n|[\s\S])/g,
+    (whole, esc: string) => {
+      const simple = SIMPLE_ESCAPES[esc];
+      if (simple !== undefined) return simple;
+      if (esc === '\r\n') return '';
+      const code = /^[xuU]/.test(esc)
+        ? Number.parseInt(esc.slice(1), 16)
+        : /^[0-7]/.test(esc)
+          ? Number.parseInt(esc, 8)
+          : null;
+      if (code !== null && code <= 0x10ffff) return String.fromCodePoint(code);
+      // Python rejects these literals, and \N{...} needs the Unicode name table: either way, not plain.
+      if (code !== null || esc.startsWith('N{')) undecodable = true;
+      return whole;
+    },
+  );
+  return undecodable ? null : decoded;
+}

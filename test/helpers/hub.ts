@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Hub, buildHub } from '../../server/app.js';
+import type { TokenSet } from '../../server/auth/tokens.js';
+import type { HubConfig } from '../../server/config.js';
+
+export interface TestHub {
+  url: string;
+  hub: Hub;
+  tokens: TokenSet;
+  dataDir: string;
+  close(): Promise<void>;
+  /** Closes the hub but keeps the data dir, for restart tests. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A real hub on port 0 with a fresh data dir (or the given one), silent logs unless SB_TEST_LOG is set. */
+export async function startTestHub(config: Partial<HubConfig> = {}): Promise<TestHub> {
+  const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'sb-test-'));
+  const hub = await buildHub({
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: (process.env['SB_TEST_LOG'] as HubConfig['logLevel'] | undefined) ?? 'silent',
+    ...config,
+    dataDir,
+  });
+  const url = await hub.listen();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await hub.close();
+  };
+  const close = async () => {
+    await stop();
+    if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { url, hub, tokens: hub.ctx.auth.tokens, dataDir, close, stop, [Symbol.asyncDispose]: close };
+}

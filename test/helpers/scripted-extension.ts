@@ -1,0 +1,115 @@
+import { type Socket, io } from 'socket.io-client';
+import type {
+  Ack,
+  ExtensionClientToServer,
+  ExtensionServerToClient,
+  JobCancel,
+  JobResult,
+  JobRun,
+  Register,
+  Registered,
+} from '../../server/protocol/index.js';
+
+type ExtSocket = Socket<ExtensionServerToClient, ExtensionClientToServer>;
+
+/** What a scripted job can do: the same messages a real host sends. */
+export interface JobApi {
+  job: JobRun;
+  started(): Promise<void>;
+  output(text: string, stream?: 'stdout' | 'stderr'): Promise<void>;
+  result(res: Omit<JobResult, 'taskId'>): Promise<void>;
+  /** Resolves when the hub sends job:cancel for this job. */
+  cancelled: Promise<JobCancel>;
+}
+
+export type JobScript = (api: JobApi) => Promise<void> | void;
+
+/** Echo script: reports started, prints the code, succeeds with `{echo: code}`. */
+export const echoScript: JobScript = async (api) => {
+  await api.started();
+  await api.output(`ran: ${api.job.code}\n`);
+  await api.result({ status: 'succeeded', result: { echo: api.job.code } });
+};
+
+/**
+ * A real Socket.IO client on `/extension` whose job behaviour the test scripts: the hub cannot tell it from a
+ * host. Used where a test needs exact control of timing (loss mid-job, ignored cancels, refusals).
+ */
+export class ScriptedExtension {
+  readonly socket: ExtSocket;
+  readonly jobs: JobRun[] = [];
+  readonly cancels: JobCancel[] = [];
+  extensionId = '';
+  private readonly cancelWaiters = new Map<string, (c: JobCancel) => void>();
+
+  constructor(
+    url: string,
+    token: string,
+    private readonly registration: Register,
+    public script: JobScript = echoScript,
+    opts: { accept?: (job: JobRun) => boolean } = {},
+  ) {
+    this.socket = io(`${url}/extension`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    this.socket.on('job:run', (job, ack) => {
+      const accepted = opts.accept ? opts.accept(job) : true;
+      ack(accepted ? { accepted: true } : { accepted: false, reason: 'scripted refusal' });
+      if (!accepted) return;
+      this.jobs.push(job);
+      void this.run(job);
+    });
+    this.socket.on('job:cancel', (c) => {
+      this.cancels.push(c);
+      this.cancelWaiters.get(c.taskId)?.(c);
+    });
+  }
+
+  async start(): Promise<Registered> {
+    const res = (await this.socket.timeout(5_000).emitWithAck('register', this.registration)) as Ack<Registered>;
+    if (!res.ok) throw new Error(`register failed: ${res.error.message}`);
+    this.extensionId = res.data.extensionId;
+    return res.data;
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+
+  private async run(job: JobRun): Promise<void> {
+    const send = async <E extends 'job:started' | 'job:output' | 'job:result'>(event: E, payload: unknown) => {
+      const emit = this.socket.timeout(5_000).emitWithAck as (e: string, p: unknown) => Promise<Ack<unknown>>;
+      const res = await emit.call(this.socket.timeout(5_000), event, payload);
+      if (!res.ok) throw new Error(`${event} refused: ${res.error.message}`);
+    };
+    const cancelled = new Promise<JobCancel>((resolve) => this.cancelWaiters.set(job.taskId, resolve));
+    const api: JobApi = {
+      job,
+      started: () => send('job:started', { taskId: job.taskId }),
+      output: (text, stream = 'stdout') => send('job:output', { taskId: job.taskId, stream, text }),
+      result: (res) => send('job:result', { taskId: job.taskId, ...res }),
+      cancelled,
+    };
+    try {
+      await this.script(api);
+    } catch {
+      // A script cut short by a disconnect is expected in loss tests.
+    }
+  }
+}
+
+/** Starts a scripted extension and waits for its registration. */
+export async function scriptedExtension(
+  url: string,
+  token: string,
+  registration: Register,
+  script?: JobScript,
+  opts?: { accept?: (job: JobRun) => boolean },
+): Promise<ScriptedExtension> {
+  const ext = new ScriptedExtension(url, token, registration, script, opts);
+  await ext.start();
+  return ext;
+}

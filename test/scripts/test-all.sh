@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm test`): system deps, npm deps, lint + format check, typecheck, the
+# contract export, then every suite.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bash test/scripts/install-system-deps.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+echo "== lint and format (biome)"
+npx biome ci .
+echo "== typecheck (tsc --noEmit)"
+npx tsc --noEmit -p .
+echo "== contract (JSON Schema export)"
+npx tsx server/protocol/export-json-schema.ts --check
+echo "== tests (vitest)"
+npx vitest run --config test/vitest.config.ts "$@"
