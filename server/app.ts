@@ -8,11 +8,11 @@ import type { HubContext } from './context.js';
 import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
-import { execCompatRoutes } from './http/exec-compat.js';
 import { installErrorHandler } from './http/errors.js';
+import { execCompatRoutes } from './http/exec-compat.js';
 import { nativeRoutes } from './http/native.js';
 import { serviceRoutes } from './http/service.js';
-import { type Logger, createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { HUB_VERSION } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -30,7 +30,10 @@ export interface Hub {
 }
 
 /** Builds a whole hub from config without listening: tests and main.ts both start here. */
-export async function buildHub(input: HubConfigInput | HubConfig = {}, opts: { logger?: Logger } = {}): Promise<Hub> {
+export async function buildHub(
+  input: HubConfigInput | HubConfig = {},
+  opts: { logger?: Logger } = {},
+): Promise<Hub> {
   const config = resolveConfig(input);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const auth = new AuthService(config);
@@ -46,7 +49,17 @@ export async function buildHub(input: HubConfigInput | HubConfig = {}, opts: { l
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
-  const ctx: HubContext = { config, logger, auth, tasks, registry, dispatcher, codeTasks, policy, startedAt: Date.now() };
+  const ctx: HubContext = {
+    config,
+    logger,
+    auth,
+    tasks,
+    registry,
+    dispatcher,
+    codeTasks,
+    policy,
+    startedAt: Date.now(),
+  };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
   const app = Fastify({
@@ -61,7 +74,11 @@ export async function buildHub(input: HubConfigInput | HubConfig = {}, opts: { l
   installErrorHandler(app, logger);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Switchboard hub', version: HUB_VERSION, description: 'Real-time control hub for Omniverse' },
+      info: {
+        title: 'Switchboard hub',
+        version: HUB_VERSION,
+        description: 'Real-time control hub for Omniverse',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

@@ -22,7 +22,11 @@ const token = z.string().min(16, 'tokens must be at least 16 characters');
 export const CONFIG_ENV = {
   port: ['PORT', z.coerce.number().int().min(0).max(65535).default(4000), 'TCP port (0 = any free port)'],
   host: ['HOST', z.string().min(1).default('127.0.0.1'), 'Interface to listen on'],
-  dataDir: ['SWITCHBOARD_DATA_DIR', z.string().min(1).default('.switchboard'), 'SQLite store and tokens file'],
+  dataDir: [
+    'SWITCHBOARD_DATA_DIR',
+    z.string().min(1).default('.switchboard'),
+    'SQLite store and tokens file',
+  ],
   store: ['SWITCHBOARD_STORE', z.enum(['sqlite', 'memory']).default('sqlite'), 'Task store driver'],
   adminToken: ['SWITCHBOARD_ADMIN_TOKEN', token.optional(), 'Admin token (generated when unset)'],
   operatorToken: ['SWITCHBOARD_OPERATOR_TOKEN', token.optional(), 'Operator token: submit, cancel'],
@@ -67,7 +71,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().positive().default(5_000),
     'How long a stopped job may hold its slot before the hub frees it',
   ],
-  heartbeatMs: ['SWITCHBOARD_HEARTBEAT_MS', z.coerce.number().int().positive().default(10_000), 'Host heartbeat'],
+  heartbeatMs: [
+    'SWITCHBOARD_HEARTBEAT_MS',
+    z.coerce.number().int().positive().default(10_000),
+    'Host heartbeat',
+  ],
   maxPayloadBytes: [
     'SWITCHBOARD_MAX_PAYLOAD_BYTES',
     z.coerce.number().int().positive().default(1_048_576),
@@ -83,7 +91,11 @@ export const CONFIG_ENV = {
     z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     'pino log level',
   ],
-  publicUrl: ['SWITCHBOARD_PUBLIC_URL', z.string().url().optional(), 'URL printed at start (default from host/port)'],
+  publicUrl: [
+    'SWITCHBOARD_PUBLIC_URL',
+    z.string().url().optional(),
+    'URL printed at start (default from host/port)',
+  ],
   trustProxy: ['SWITCHBOARD_TRUST_PROXY', bool.default(false), 'Take client IPs from X-Forwarded-For'],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 

@@ -17,7 +17,6 @@ export const ERROR_CATALOGUE: Record<ErrorCode, CatalogueEntry> = {
   policy_denied: { status: 422, message: 'The code was refused by the safety policy.' },
   task_finished: { status: 409, message: 'The task has already finished.' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
-  extension_unavailable: { status: 503, message: 'No extension can take the job.' },
   extension_lost: { status: 502, message: 'The extension running the task went away.' },
   hub_restarted: { status: 500, message: 'The hub restarted while the task was running.' },
   timed_out: { status: 504, message: 'The task ran past its timeout.' },

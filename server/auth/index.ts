@@ -4,7 +4,7 @@ import type { Role } from '../protocol/common.js';
 import { IpAllowlist } from './ip-allowlist.js';
 import { RateLimiter } from './rate-limit.js';
 import { type Action, can } from './roles.js';
-import { TokenAuthenticator, type TokenSet, loadTokens } from './tokens.js';
+import { loadTokens, TokenAuthenticator, type TokenSet } from './tokens.js';
 
 export { bearer } from './tokens.js';
 export type { Action, TokenSet };
@@ -41,7 +41,8 @@ export class AuthService {
 
   /** Checks address and token; throws `forbidden` or `unauthorized`. */
   authenticate(token: string | null | undefined, ip: string | undefined): Principal {
-    if (!this.allowlist.allows(ip)) throw new HubError('forbidden', `address ${ip ?? 'unknown'} is not allowed`);
+    if (!this.allowlist.allows(ip))
+      throw new HubError('forbidden', `address ${ip ?? 'unknown'} is not allowed`);
     const role = this.authenticator.roleOf(token);
     if (!role) throw new HubError('unauthorized', token ? 'the token is not valid' : 'a token is required');
     return { role, key: role };

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Role } from '../protocol/common.js';
@@ -61,7 +61,10 @@ export class TokenAuthenticator {
   private readonly entries: Array<[Buffer, Role]>;
 
   constructor(tokens: TokenSet) {
-    this.entries = (Object.entries(tokens) as Array<[Role, string]>).map(([role, t]) => [Buffer.from(t), role]);
+    this.entries = (Object.entries(tokens) as Array<[Role, string]>).map(([role, t]) => [
+      Buffer.from(t),
+      role,
+    ]);
   }
 
   roleOf(token: string | undefined | null): Role | null {

@@ -1,5 +1,5 @@
 import type { HubConfig } from '../config.js';
-import { HubError, fromZodError } from '../errors.js';
+import { fromZodError, HubError } from '../errors.js';
 import { SubmitCode, type Task } from '../protocol/tasks.js';
 import type { CodePolicy } from '../safety/index.js';
 import type { TaskService } from '../tasks/service.js';

@@ -2,14 +2,11 @@ import type { HubConfig } from '../config.js';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { JobResult, JobRun } from '../protocol/extension.js';
-import { type Task, isTerminal } from '../protocol/tasks.js';
+import { isTerminal, type Task } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
 import type { ExtensionRecord, ExtensionRegistry } from './registry.js';
 
 type JobResultParsed = Omit<JobResult, 'result'> & { result?: unknown };
-
-/** How long a host has to ack `job:run` before the job goes back to the queue. */
-const RUN_ACK_MS = 10_000;
 
 /**
  * Routes queued code tasks to hosts with a free slot, and turns what hosts report (started, output, result,
@@ -48,7 +45,8 @@ export class Dispatcher {
 
   cancel(taskId: string): Task {
     const task = this.tasks.require(taskId);
-    if (isTerminal(task.status)) throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
+    if (isTerminal(task.status))
+      throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
     this.removeFromQueue(taskId);
     if (task.kind === 'code' && task.extensionId && task.status !== 'queued') {
       this.stopOnHost(task, 'cancelled');
@@ -101,7 +99,11 @@ export class Dispatcher {
       case 'failed':
         this.tasks.finish(t.id, 'failed', {
           reason: 'error',
-          error: { code: 'execution_failed', message: message || 'the code failed', ...(traceback ? { traceback } : {}) },
+          error: {
+            code: 'execution_failed',
+            message: message || 'the code failed',
+            ...(traceback ? { traceback } : {}),
+          },
         });
         break;
       default:
@@ -137,7 +139,10 @@ export class Dispatcher {
 
   private lose(task: Task, reason: 'extension_lost' | 'hub_restarted', message: string): void {
     if (task.attempts < task.maxAttempts) {
-      this.tasks.transition(task.id, 'queued', reason, { message: `${message}; retrying`, extensionId: null });
+      this.tasks.transition(task.id, 'queued', reason, {
+        message: `${message}; retrying`,
+        extensionId: null,
+      });
       this.queue.unshift(task.id);
       return;
     }
@@ -160,7 +165,7 @@ export class Dispatcher {
     for (let i = 0; i < this.queue.length; ) {
       const taskId = this.queue[i]!;
       const task = this.tasks.get(taskId);
-      if (!task || task.status !== 'queued') {
+      if (task?.status !== 'queued') {
         this.queue.splice(i, 1);
         continue;
       }
@@ -187,7 +192,10 @@ export class Dispatcher {
 
   private dispatch(task: Task, host: ExtensionRecord): void {
     const attempt = task.attempts + 1;
-    this.tasks.transition(task.id, 'dispatched', 'dispatched', { extensionId: host.info.id, attempts: attempt });
+    this.tasks.transition(task.id, 'dispatched', 'dispatched', {
+      extensionId: host.info.id,
+      attempts: attempt,
+    });
     host.running.add(task.id);
     this.registry.changed(host);
     this.timers.set(
@@ -212,7 +220,7 @@ export class Dispatcher {
   private rejected(host: ExtensionRecord, taskId: string, why: string): void {
     this.release(host, taskId);
     const t = this.tasks.get(taskId);
-    if (!t || t.status !== 'dispatched' || t.extensionId !== host.info.id) return;
+    if (t?.status !== 'dispatched' || t.extensionId !== host.info.id) return;
     this.clearTimers(taskId);
     this.logger.warn({ taskId, extensionId: host.info.id, why }, 'job refused by extension');
     this.tasks.transition(taskId, 'queued', 'extension_rejected', {
@@ -240,13 +248,16 @@ export class Dispatcher {
   private stopOnHost(task: Task, reason: 'cancelled' | 'timed_out'): void {
     this.clearTimers(task.id);
     const host = task.extensionId ? this.registry.get(task.extensionId) : undefined;
-    if (!host || !host.running.has(task.id)) return;
+    if (!host?.running.has(task.id)) return;
     host.link.cancelJob({ taskId: task.id, reason });
     this.graceTimers.set(
       task.id,
       setTimeout(() => {
         this.graceTimers.delete(task.id);
-        this.logger.warn({ taskId: task.id, extensionId: host.info.id }, 'host did not confirm stop; slot freed');
+        this.logger.warn(
+          { taskId: task.id, extensionId: host.info.id },
+          'host did not confirm stop; slot freed',
+        );
         this.release(host, task.id);
       }, this.config.cancelGraceMs),
     );

@@ -16,7 +16,12 @@ type PresenceListener = (info: ExtensionInfo, online: boolean) => void;
 
 /** Extension ids derive from the name when the host gives none, so a restarted host keeps its id. */
 export function extensionIdFor(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'ext';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'ext';
   return `${slug}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
 }
 
@@ -26,7 +31,10 @@ export class ExtensionRegistry {
   private readonly listeners = new Set<PresenceListener>();
 
   /** Adds a host; a host already online under the same id is replaced and returned as `replaced`. */
-  register(reg: RegisterParsed, link: ExtensionLink): { record: ExtensionRecord; replaced: ExtensionRecord | null } {
+  register(
+    reg: RegisterParsed,
+    link: ExtensionLink,
+  ): { record: ExtensionRecord; replaced: ExtensionRecord | null } {
     const id = reg.id ?? extensionIdFor(reg.name);
     const now = new Date().toISOString();
     const replaced = this.online.get(id) ?? null;

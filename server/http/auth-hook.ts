@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Action, type Principal, bearer } from '../auth/index.js';
+import { type Action, bearer, type Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 
 declare module 'fastify' {

@@ -14,11 +14,18 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
         problem: v.message ?? 'invalid',
       }));
       const first = issues[0] ?? { field: where, problem: 'invalid' };
-      e = new HubError('bad_request', `${first.field}: ${first.problem}`, { field: first.field, details: issues });
-    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      e = new HubError('payload_too_large', `body: larger than the ${app.initialConfig.bodyLimit} byte limit`, {
-        field: 'body',
+      e = new HubError('bad_request', `${first.field}: ${first.problem}`, {
+        field: first.field,
+        details: issues,
       });
+    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      e = new HubError(
+        'payload_too_large',
+        `body: larger than the ${app.initialConfig.bodyLimit} byte limit`,
+        {
+          field: 'body',
+        },
+      );
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       e = new HubError('bad_request', 'body: send application/json', { field: 'body' });
     } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {

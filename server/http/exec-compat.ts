@@ -9,8 +9,8 @@ import {
   ExecTaskParams,
   Health,
   HttpError,
-  QueueResult,
   parseExecTarget,
+  QueueResult,
 } from '../protocol/http.js';
 import { HUB_VERSION } from '../protocol/index.js';
 import type { Task } from '../protocol/tasks.js';
@@ -18,7 +18,14 @@ import type { TaskService } from '../tasks/service.js';
 import { waitForEnd } from '../tasks/wait.js';
 import { requireRole } from './auth-hook.js';
 
-const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 422: HttpError, 429: HttpError };
+const errors = {
+  400: HttpError,
+  401: HttpError,
+  403: HttpError,
+  404: HttpError,
+  422: HttpError,
+  429: HttpError,
+};
 
 /** The exec platform's view of a task: output streams joined, durations in ms. */
 export function execResultOf(tasks: TaskService, task: Task): ExecResult {
@@ -79,7 +86,12 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/queue',
     {
       preHandler: requireRole(ctx, 'submit'),
-      schema: { tags: ['exec platform'], summary: 'Queue code; returns the task id at once', body: ExecBody, response: { 200: QueueResult, ...errors } },
+      schema: {
+        tags: ['exec platform'],
+        summary: 'Queue code; returns the task id at once',
+        body: ExecBody,
+        response: { 200: QueueResult, ...errors },
+      },
     },
     async (req) => {
       const task = submit(req.body);
@@ -91,7 +103,12 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/status/:task_id',
     {
       preHandler: requireRole(ctx, 'read'),
-      schema: { tags: ['exec platform'], summary: 'Status and output of a task', params: ExecTaskParams, response: { 200: ExecResultSchema, ...errors } },
+      schema: {
+        tags: ['exec platform'],
+        summary: 'Status and output of a task',
+        params: ExecTaskParams,
+        response: { 200: ExecResultSchema, ...errors },
+      },
     },
     async (req) => execResultOf(tasks, tasks.require(req.params.task_id)),
   );
@@ -100,7 +117,11 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/last_status',
     {
       preHandler: requireRole(ctx, 'read'),
-      schema: { tags: ['exec platform'], summary: 'The most recent code task', response: { 200: ExecResultSchema, ...errors } },
+      schema: {
+        tags: ['exec platform'],
+        summary: 'The most recent code task',
+        response: { 200: ExecResultSchema, ...errors },
+      },
     },
     async () => {
       const last = tasks.list({ kind: 'code', limit: 1 }).tasks[0];

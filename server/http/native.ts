@@ -34,7 +34,12 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/api/v1/tasks',
     {
       preHandler: requireRole(ctx, 'read'),
-      schema: { tags: ['tasks'], summary: 'List tasks, newest first', querystring: TaskListQuery, response: { 200: TaskPage, ...errors } },
+      schema: {
+        tags: ['tasks'],
+        summary: 'List tasks, newest first',
+        querystring: TaskListQuery,
+        response: { 200: TaskPage, ...errors },
+      },
     },
     async (req) => tasks.list(req.query),
   );
@@ -43,7 +48,12 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/api/v1/tasks/:id',
     {
       preHandler: requireRole(ctx, 'read'),
-      schema: { tags: ['tasks'], summary: 'One task', params: TaskIdParams, response: { 200: Task, ...errors } },
+      schema: {
+        tags: ['tasks'],
+        summary: 'One task',
+        params: TaskIdParams,
+        response: { 200: Task, ...errors },
+      },
     },
     async (req) => tasks.require(req.params.id),
   );
@@ -52,7 +62,12 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/api/v1/tasks/:id/cancel',
     {
       preHandler: requireRole(ctx, 'cancel'),
-      schema: { tags: ['tasks'], summary: 'Cancel a task', params: TaskIdParams, response: { 200: Task, 409: HttpError, ...errors } },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Cancel a task',
+        params: TaskIdParams,
+        response: { 200: Task, 409: HttpError, ...errors },
+      },
     },
     async (req) => dispatcher.cancel(req.params.id),
   );
@@ -78,7 +93,11 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/api/v1/extensions',
     {
       preHandler: requireRole(ctx, 'read'),
-      schema: { tags: ['extensions'], summary: 'Extensions online now', response: { 200: z.array(ExtensionInfo), ...errors } },
+      schema: {
+        tags: ['extensions'],
+        summary: 'Extensions online now',
+        response: { 200: z.array(ExtensionInfo), ...errors },
+      },
     },
     async () => registry.list(),
   );

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type TaskEvent, isTerminal } from '../protocol/tasks.js';
+import { isTerminal, type TaskEvent } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
 
 const KEEPALIVE_MS = 15_000;

@@ -21,7 +21,6 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   'policy_denied',
   'task_finished',
-  'extension_unavailable',
   'extension_lost',
   'hub_restarted',
   'timed_out',

@@ -12,12 +12,17 @@ import { HUB_VERSION } from './index.js';
 import { MonitorClientEvents, MonitorServerEvents } from './monitor.js';
 import { SubmitCode, Task, TaskEvent } from './tasks.js';
 
-export const CONTRACT_FILE = fileURLToPath(new URL('../../extension-bridge/contract/switchboard.schema.json', import.meta.url));
+export const CONTRACT_FILE = fileURLToPath(
+  new URL('../../extension-bridge/contract/switchboard.schema.json', import.meta.url),
+);
 
 type Events = Record<string, { payload: z.ZodType; ack?: z.ZodType }>;
 
 function schemaOf(s: z.ZodType, io: 'input' | 'output'): unknown {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
@@ -40,8 +45,14 @@ export function buildContract() {
     title: 'Switchboard hub contract',
     version: HUB_VERSION,
     namespaces: {
-      '/extension': { clientToServer: events(ExtensionClientEvents, true), serverToClient: events(ExtensionServerEvents, false) },
-      '/monitor': { clientToServer: events(MonitorClientEvents, true), serverToClient: events(MonitorServerEvents, false) },
+      '/extension': {
+        clientToServer: events(ExtensionClientEvents, true),
+        serverToClient: events(ExtensionServerEvents, false),
+      },
+      '/monitor': {
+        clientToServer: events(MonitorClientEvents, true),
+        serverToClient: events(MonitorServerEvents, false),
+      },
     },
     definitions: {
       Task: schemaOf(Task, 'output'),

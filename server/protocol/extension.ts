@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Empty, ErrorBody, Id, Label, ackOf } from './common.js';
+import { ackOf, Empty, ErrorBody, Id, Label } from './common.js';
 
 export const Capabilities = z
   .object({

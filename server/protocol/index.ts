@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { ExtensionClientEvents, ExtensionServerEvents } from './extension.js';
-import { MonitorClientEvents, MonitorServerEvents } from './monitor.js';
+import type { ExtensionClientEvents, ExtensionServerEvents } from './extension.js';
+import type { MonitorClientEvents, MonitorServerEvents } from './monitor.js';
 
 export * from './common.js';
 export * from './extension.js';

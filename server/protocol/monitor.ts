@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { Empty, ErrorBody, Id, ackOf } from './common.js';
+import { ackOf, Empty, ErrorBody, Id } from './common.js';
 import { ExtensionInfo } from './extension.js';
 import { SubmitCode, Task, TaskEvent, TaskListQuery, TaskPage, TaskSummary } from './tasks.js';
 
 export const TaskRef = z.object({ taskId: Id }).strict();
 
 /** Subscribe to a task's room. Events with seq > `afterSeq` are replayed, then live ones follow. */
-export const Subscribe = z
-  .object({ taskId: Id, afterSeq: z.number().int().min(0).default(0) })
-  .strict();
+export const Subscribe = z.object({ taskId: Id, afterSeq: z.number().int().min(0).default(0) }).strict();
 export type Subscribe = z.input<typeof Subscribe>;
 
 export const Presence = z.object({ extension: ExtensionInfo, online: z.boolean() });

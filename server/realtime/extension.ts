@@ -22,7 +22,12 @@ import { validated } from './handler.js';
 export interface ExtensionSocketData {
   principal: Principal;
 }
-type ExtSocket = Socket<ExtensionClientToServer, ExtensionServerToClient, Record<string, never>, ExtensionSocketData>;
+type ExtSocket = Socket<
+  ExtensionClientToServer,
+  ExtensionServerToClient,
+  Record<string, never>,
+  ExtensionSocketData
+>;
 export type ExtensionNamespace = Namespace<
   ExtensionClientToServer,
   ExtensionServerToClient,
@@ -39,7 +44,8 @@ class SocketIoLink implements ExtensionLink {
   async runJob(job: JobRun) {
     const raw: unknown = await this.socket.timeout(RUN_ACK_MS).emitWithAck('job:run', job);
     const ack = JobRunAck.safeParse(raw);
-    if (!ack.success) return { accepted: false, reason: 'the extension answered job:run with a malformed ack' };
+    if (!ack.success)
+      return { accepted: false, reason: 'the extension answered job:run with a malformed ack' };
     return ack.data;
   }
 

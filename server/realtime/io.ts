@@ -5,8 +5,8 @@ import { bearer } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import { HubError, toHubError } from '../errors.js';
 import { NAMESPACES } from '../protocol/index.js';
-import { type ExtensionNamespace, attachExtension } from './extension.js';
-import { type MonitorNamespace, attachMonitor } from './monitor.js';
+import { attachExtension, type ExtensionNamespace } from './extension.js';
+import { attachMonitor, type MonitorNamespace } from './monitor.js';
 
 /** A socket whose send buffer stays past the limit this long is dropped; it resumes by seq on reconnect. */
 const SLOW_SWEEP_MS = 1_000;
@@ -22,22 +22,35 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
     connectionStateRecovery: undefined,
   });
 
-  const gate = (action: Action) => (socket: { handshake: { auth: Record<string, unknown>; headers: Record<string, string | string[] | undefined>; address: string }; data: Record<string, unknown> }, next: (err?: Error) => void) => {
-    try {
-      const fromAuth = socket.handshake.auth['token'];
-      const header = socket.handshake.headers['authorization'];
-      const token = typeof fromAuth === 'string' ? fromAuth : bearer(typeof header === 'string' ? header : undefined);
-      const principal = ctx.auth.authenticate(token, socket.handshake.address);
-      ctx.auth.require(principal, action);
-      socket.data['principal'] = principal;
-      next();
-    } catch (err) {
-      const e = toHubError(err);
-      const out = new Error(e.message) as Error & { data?: unknown };
-      out.data = e.toBody();
-      next(out);
-    }
-  };
+  const gate =
+    (action: Action) =>
+    (
+      socket: {
+        handshake: {
+          auth: Record<string, unknown>;
+          headers: Record<string, string | string[] | undefined>;
+          address: string;
+        };
+        data: Record<string, unknown>;
+      },
+      next: (err?: Error) => void,
+    ) => {
+      try {
+        const fromAuth = socket.handshake.auth['token'];
+        const header = socket.handshake.headers['authorization'];
+        const token =
+          typeof fromAuth === 'string' ? fromAuth : bearer(typeof header === 'string' ? header : undefined);
+        const principal = ctx.auth.authenticate(token, socket.handshake.address);
+        ctx.auth.require(principal, action);
+        socket.data['principal'] = principal;
+        next();
+      } catch (err) {
+        const e = toHubError(err);
+        const out = new Error(e.message) as Error & { data?: unknown };
+        out.data = e.toBody();
+        next(out);
+      }
+    };
 
   const monitor = io.of(NAMESPACES.monitor) as MonitorNamespace;
   monitor.use(gate('read') as never);
@@ -52,7 +65,10 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
       // engine.io keeps unsent packets in writeBuffer; it is not public API, hence the narrow cast.
       const queued = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
       if (queued > ctx.config.subscriberQueueLimit) {
-        const err = new HubError('rate_limited', `send queue over ${ctx.config.subscriberQueueLimit} packets: reading too slowly; reconnect and resume by seq`);
+        const err = new HubError(
+          'rate_limited',
+          `send queue over ${ctx.config.subscriberQueueLimit} packets: reading too slowly; reconnect and resume by seq`,
+        );
         ctx.logger.warn({ socketId: socket.id, queued }, 'dropping slow consumer');
         socket.emit('hub:error', err.toBody());
         socket.disconnect(true);

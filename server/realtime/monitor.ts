@@ -1,16 +1,25 @@
 import type { Namespace, Socket } from 'socket.io';
 import { type ZodType, z } from 'zod';
-import type { Action } from '../auth/index.js';
+import type { Action, Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
-import type { Principal } from '../auth/index.js';
 import { Empty, type ErrorBody } from '../protocol/common.js';
-import { HUB_VERSION, type MonitorClientToServer, type MonitorServerToClient } from '../protocol/index.js';
+import type { MonitorClientToServer, MonitorServerToClient } from '../protocol/index.js';
 import { Subscribe, TaskRef } from '../protocol/monitor.js';
 import { TaskListQuery } from '../protocol/tasks.js';
 import { ThenRun, validated } from './handler.js';
 
-export type MonitorSocket = Socket<MonitorClientToServer, MonitorServerToClient, Record<string, never>, SocketData>;
-export type MonitorNamespace = Namespace<MonitorClientToServer, MonitorServerToClient, Record<string, never>, SocketData>;
+export type MonitorSocket = Socket<
+  MonitorClientToServer,
+  MonitorServerToClient,
+  Record<string, never>,
+  SocketData
+>;
+export type MonitorNamespace = Namespace<
+  MonitorClientToServer,
+  MonitorServerToClient,
+  Record<string, never>,
+  SocketData
+>;
 export interface SocketData {
   principal: Principal;
 }

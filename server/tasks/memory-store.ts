@@ -31,14 +31,18 @@ export class MemoryTaskStore implements TaskStore {
             t.createdAt < f.before.createdAt ||
             (t.createdAt === f.before.createdAt && t.id < f.before.id)),
       )
-      .sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
+      .sort((a, b) =>
+        a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt),
+      );
     return all.slice(0, f.limit).map((t) => structuredClone(t));
   }
 
   tasksWithStatus(statuses: readonly TaskStatus[]): Task[] {
     return [...this.tasks.values()]
       .filter((t) => statuses.includes(t.status))
-      .sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt)))
+      .sort((a, b) =>
+        a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt),
+      )
       .map((t) => structuredClone(t));
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import {
   type EventDataOf,
   type EventType,
+  isTerminal,
   type StatusReason,
   type Target,
   type Task,
@@ -10,11 +11,10 @@ import {
   type TaskEvent,
   type TaskKind,
   type TaskListQuery,
+  TaskListQuery as TaskListQuerySchema,
   type TaskPage,
   type TaskStatus,
   type TaskSummary,
-  TaskListQuery as TaskListQuerySchema,
-  isTerminal,
 } from '../protocol/tasks.js';
 import { EventLog } from './event-log.js';
 import { newTaskId, newTraceId } from './ids.js';
@@ -44,9 +44,34 @@ type EventListener = (event: TaskEvent) => void;
 type SummaryListener = (summary: TaskSummary) => void;
 
 export function summaryOf(t: Task): TaskSummary {
-  const { id, kind, status, target, parentId, attempts, extensionId, createdAt, updatedAt, startedAt, endedAt, lastSeq } =
-    t;
-  return { id, kind, status, target, parentId, attempts, extensionId, createdAt, updatedAt, startedAt, endedAt, lastSeq };
+  const {
+    id,
+    kind,
+    status,
+    target,
+    parentId,
+    attempts,
+    extensionId,
+    createdAt,
+    updatedAt,
+    startedAt,
+    endedAt,
+    lastSeq,
+  } = t;
+  return {
+    id,
+    kind,
+    status,
+    target,
+    parentId,
+    attempts,
+    extensionId,
+    createdAt,
+    updatedAt,
+    startedAt,
+    endedAt,
+    lastSeq,
+  };
 }
 
 /**
@@ -93,7 +118,10 @@ export class TaskService {
     };
     this.store.insertTask(task);
     this.active.set(task.id, task);
-    this.logger.info({ taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' }, 'task created');
+    this.logger.info(
+      { taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' },
+      'task created',
+    );
     this.emitStatus(task, 'submitted');
     return { ...task };
   }
@@ -119,7 +147,8 @@ export class TaskService {
     let before: { createdAt: string; id: string } | undefined;
     if (q.cursor) {
       const [createdAt, id] = Buffer.from(q.cursor, 'base64url').toString('utf8').split('|');
-      if (!createdAt || !id) throw new HubError('bad_request', 'cursor: not a cursor this hub gave out', { field: 'cursor' });
+      if (!createdAt || !id)
+        throw new HubError('bad_request', 'cursor: not a cursor this hub gave out', { field: 'cursor' });
       before = { createdAt, id };
     }
     const rows = this.store.listTasks({
@@ -133,7 +162,9 @@ export class TaskService {
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     const nextCursor =
-      rows.length > q.limit && last ? Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') : null;
+      rows.length > q.limit && last
+        ? Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url')
+        : null;
     return { tasks: page.map((t) => summaryOf(this.active.get(t.id) ?? t)), nextCursor };
   }
 
@@ -164,7 +195,14 @@ export class TaskService {
     if (patch.error !== undefined) task.error = patch.error;
     if (isTerminal(to)) task.endedAt = now;
     this.logger.info(
-      { taskId, traceId: task.traceId, status: to, reason, attempt: task.attempts, extensionId: task.extensionId },
+      {
+        taskId,
+        traceId: task.traceId,
+        status: to,
+        reason,
+        attempt: task.attempts,
+        extensionId: task.extensionId,
+      },
       `task ${to}`,
     );
     this.emitStatus(task, reason, patch.message);
@@ -197,8 +235,8 @@ export class TaskService {
 
   /** Listens to one task's events. Call `replay` and this in the same tick for a gapless stream. */
   subscribeTask(taskId: string, fn: EventListener): () => void {
-    let set = this.taskListeners.get(taskId);
-    if (!set) this.taskListeners.set(taskId, (set = new Set()));
+    const set = this.taskListeners.get(taskId) ?? new Set<EventListener>();
+    this.taskListeners.set(taskId, set);
     set.add(fn);
     return () => {
       set.delete(fn);
@@ -245,7 +283,13 @@ export class TaskService {
 
   private record<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     task.lastSeq += 1;
-    const event = { taskId: task.id, seq: task.lastSeq, ts: new Date().toISOString(), type, data } as TaskEvent;
+    const event = {
+      taskId: task.id,
+      seq: task.lastSeq,
+      ts: new Date().toISOString(),
+      type,
+      data,
+    } as TaskEvent;
     this.log.append(event, task);
     return event;
   }

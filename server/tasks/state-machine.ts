@@ -1,5 +1,5 @@
 import { HubError } from '../errors.js';
-import { type TaskStatus, isTerminal } from '../protocol/tasks.js';
+import { isTerminal, type TaskStatus } from '../protocol/tasks.js';
 
 const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['dispatched', 'running', 'cancelled', 'failed', 'timed_out'],

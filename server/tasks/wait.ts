@@ -1,8 +1,13 @@
-import { type Task, isTerminal } from '../protocol/tasks.js';
+import { isTerminal, type Task } from '../protocol/tasks.js';
 import type { TaskService } from './service.js';
 
 /** Resolves with the task once it ends, or as it stands when `ms` pass first. */
-export function waitForEnd(tasks: TaskService, taskId: string, ms: number, signal?: AbortSignal): Promise<Task> {
+export function waitForEnd(
+  tasks: TaskService,
+  taskId: string,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<Task> {
   const now = tasks.require(taskId);
   if (isTerminal(now.status)) return Promise.resolve(now);
   return new Promise((resolve) => {

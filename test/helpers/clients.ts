@@ -1,11 +1,20 @@
-import { type Socket, io } from 'socket.io-client';
-import type { Ack, MonitorClientToServer, MonitorServerToClient, TaskEvent } from '../../server/protocol/index.js';
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  MonitorClientToServer,
+  MonitorServerToClient,
+  TaskEvent,
+} from '../../server/protocol/index.js';
 import { isTerminal } from '../../server/protocol/index.js';
 
 export type MonitorSocket = Socket<MonitorServerToClient, MonitorClientToServer>;
 
 /** A real `/monitor` Socket.IO client, connected. */
-export async function monitorClient(url: string, token: string, opts: { reconnection?: boolean } = {}): Promise<MonitorSocket> {
+export async function monitorClient(
+  url: string,
+  token: string,
+  opts: { reconnection?: boolean } = {},
+): Promise<MonitorSocket> {
   const socket: MonitorSocket = io(`${url}/monitor`, {
     auth: { token },
     transports: ['websocket'],
@@ -25,12 +34,18 @@ export async function call<T = unknown>(socket: Socket, event: string, ...args: 
 }
 
 /** Resolves with every event of a task from `task:event` until its terminal status. */
-export function eventsUntilEnd(socket: MonitorSocket, taskId: string, timeoutMs = 15_000): Promise<TaskEvent[]> {
+export function eventsUntilEnd(
+  socket: MonitorSocket,
+  taskId: string,
+  timeoutMs = 15_000,
+): Promise<TaskEvent[]> {
   const seen: TaskEvent[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off('task:event', on);
-      reject(new Error(`task ${taskId} did not end; saw ${JSON.stringify(seen.map((e) => [e.seq, e.type]))}`));
+      reject(
+        new Error(`task ${taskId} did not end; saw ${JSON.stringify(seen.map((e) => [e.seq, e.type]))}`),
+      );
     }, timeoutMs);
     const on = (e: TaskEvent) => {
       if (e.taskId !== taskId) return;
@@ -71,12 +86,18 @@ export async function http<T = unknown>(
   return { status: res.status, body: parsed as T };
 }
 
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 /** Polls until `fn` returns a truthy value. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function until<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<Truthy<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v as NonNullable<T>;
+    if (v) return v as Truthy<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Hub, buildHub } from '../../server/app.js';
+import { buildHub, type Hub } from '../../server/app.js';
 import type { TokenSet } from '../../server/auth/tokens.js';
 import type { HubConfig } from '../../server/config.js';
 

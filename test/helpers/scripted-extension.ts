@@ -1,4 +1,4 @@
-import { type Socket, io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import type {
   Ack,
   ExtensionClientToServer,
@@ -69,7 +69,9 @@ export class ScriptedExtension {
   }
 
   async start(): Promise<Registered> {
-    const res = (await this.socket.timeout(5_000).emitWithAck('register', this.registration)) as Ack<Registered>;
+    const res = (await this.socket
+      .timeout(5_000)
+      .emitWithAck('register', this.registration)) as Ack<Registered>;
     if (!res.ok) throw new Error(`register failed: ${res.error.message}`);
     this.extensionId = res.data.extensionId;
     return res.data;
@@ -80,7 +82,10 @@ export class ScriptedExtension {
   }
 
   private async run(job: JobRun): Promise<void> {
-    const send = async <E extends 'job:started' | 'job:output' | 'job:result'>(event: E, payload: unknown) => {
+    const send = async <E extends 'job:started' | 'job:output' | 'job:result'>(
+      event: E,
+      payload: unknown,
+    ) => {
       const emit = this.socket.timeout(5_000).emitWithAck as (e: string, p: unknown) => Promise<Ack<unknown>>;
       const res = await emit.call(this.socket.timeout(5_000), event, payload);
       if (!res.ok) throw new Error(`${event} refused: ${res.error.message}`);

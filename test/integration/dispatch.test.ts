@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, TaskEvent, TaskPage } from '../../server/protocol/index.js';
 import { call, eventsUntilEnd, http, monitorClient, until } from '../helpers/clients.js';
-import { type TestHub, startTestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 let hub: TestHub;
@@ -11,7 +11,10 @@ afterEach(async () => {
   await hub?.close();
 });
 
-async function ext(name: string, opts: { labels?: string[]; concurrency?: number; script?: ScriptedExtension['script'] } = {}) {
+async function ext(
+  name: string,
+  opts: { labels?: string[]; concurrency?: number; script?: ScriptedExtension['script'] } = {},
+) {
   const e = await scriptedExtension(
     hub.url,
     hub.tokens.extension,
@@ -22,7 +25,8 @@ async function ext(name: string, opts: { labels?: string[]; concurrency?: number
   return e;
 }
 
-const types = (events: TaskEvent[]) => events.map((e) => (e.type === 'status' ? `status:${e.data.status}` : e.type));
+const types = (events: TaskEvent[]) =>
+  events.map((e) => (e.type === 'status' ? `status:${e.data.status}` : e.type));
 
 async function submit(body: Record<string, unknown>): Promise<Task> {
   const res = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', body);
@@ -31,10 +35,16 @@ async function submit(body: Record<string, unknown>): Promise<Task> {
 }
 
 async function finalTask(id: string, status?: string): Promise<Task> {
-  return until<Task | false>(async () => {
-    const t = (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${id}`)).body;
-    return status ? t.status === status && t : ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(t.status) && t;
-  }, 10_000, `task ${id} to end`);
+  return until<Task | false>(
+    async () => {
+      const t = (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${id}`)).body;
+      return status
+        ? t.status === status && t
+        : ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(t.status) && t;
+    },
+    10_000,
+    `task ${id} to end`,
+  );
 }
 
 describe('dispatch end to end', () => {
@@ -84,13 +94,9 @@ describe('dispatch end to end', () => {
     const live = eventsUntilEnd(watcher, submitted.data.id);
     await call(watcher, 'task:subscribe', { taskId: submitted.data.id });
     const events = await live;
-    expect(events.filter((ev) => ev.type === 'output').map((ev) => ev.type === 'output' && ev.data.text)).toEqual([
-      'line 0\n',
-      'line 1\n',
-      'line 2\n',
-      'line 3\n',
-      'line 4\n',
-    ]);
+    expect(
+      events.filter((ev) => ev.type === 'output').map((ev) => ev.type === 'output' && ev.data.text),
+    ).toEqual(['line 0\n', 'line 1\n', 'line 2\n', 'line 3\n', 'line 4\n']);
     expect(events.map((ev) => ev.seq)).toEqual(events.map((_, i) => i + 1));
     const last = events.at(-1);
     expect(last?.type === 'status' && last.data.status).toBe('succeeded');
@@ -117,7 +123,9 @@ describe('dispatch end to end', () => {
     const task = await submit({ code: 'queued', target: { label: 'late' } });
     await ext('kit-other', { labels: ['other'] });
     await new Promise((r) => setTimeout(r, 150));
-    expect((await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('queued');
+    expect(
+      (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status,
+    ).toBe('queued');
     const late = await ext('kit-late', { labels: ['late'] });
     const done = await finalTask(task.id);
     expect(done.status).toBe('succeeded');
@@ -157,12 +165,21 @@ describe('dispatch end to end', () => {
       },
     });
     const task = await submit({ code: 'while True: pass' });
-    await until(async () => (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status === 'running');
+    await until(
+      async () =>
+        (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status ===
+        'running',
+    );
     const res = await http<Task>(hub.url, hub.tokens.operator, 'POST', `/api/v1/tasks/${task.id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('cancelled');
     await until(() => e.cancels.some((c) => c.taskId === task.id && c.reason === 'cancelled'));
-    const again = await http<{ error: { code: string } }>(hub.url, hub.tokens.operator, 'POST', `/api/v1/tasks/${task.id}/cancel`);
+    const again = await http<{ error: { code: string } }>(
+      hub.url,
+      hub.tokens.operator,
+      'POST',
+      `/api/v1/tasks/${task.id}/cancel`,
+    );
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('task_finished');
   });
@@ -179,7 +196,11 @@ describe('dispatch end to end', () => {
     const flaky = await ext('kit-flaky', { script: (api) => api.started() });
     const task = await submit({ code: 'retry me', retries: 1 });
     await until(() => flaky.jobs.length === 1);
-    await until(async () => (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status === 'running');
+    await until(
+      async () =>
+        (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${task.id}`)).body.status ===
+        'running',
+    );
     flaky.close();
     await finalTask(task.id, 'queued');
     await ext('kit-steady');
@@ -189,7 +210,9 @@ describe('dispatch end to end', () => {
     const viewer = await monitorClient(hub.url, hub.tokens.viewer);
     const live = eventsUntilEnd(viewer, task.id);
     await call(viewer, 'task:subscribe', { taskId: task.id });
-    const statuses = (await live).flatMap((ev) => (ev.type === 'status' ? [`${ev.data.status}:${ev.data.reason}`] : []));
+    const statuses = (await live).flatMap((ev) =>
+      ev.type === 'status' ? [`${ev.data.status}:${ev.data.reason}`] : [],
+    );
     expect(statuses).toContain('queued:extension_lost');
     viewer.close();
   });
@@ -234,10 +257,19 @@ describe('dispatch end to end', () => {
     await http(hub.url, hub.tokens.operator, 'POST', `/api/v1/tasks/${ids[0]}/cancel`);
     const page1 = (await http<TaskPage>(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks?limit=3')).body;
     expect(page1.tasks.map((t) => t.id)).toEqual([ids[4], ids[3], ids[2]]);
-    const page2 = (await http<TaskPage>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks?limit=3&cursor=${page1.nextCursor}`)).body;
+    const page2 = (
+      await http<TaskPage>(
+        hub.url,
+        hub.tokens.viewer,
+        'GET',
+        `/api/v1/tasks?limit=3&cursor=${page1.nextCursor}`,
+      )
+    ).body;
     expect(page2.tasks.map((t) => t.id)).toEqual([ids[1], ids[0]]);
     expect(page2.nextCursor).toBeNull();
-    const cancelled = (await http<TaskPage>(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks?status=cancelled')).body;
+    const cancelled = (
+      await http<TaskPage>(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks?status=cancelled')
+    ).body;
     expect(cancelled.tasks.map((t) => t.id)).toEqual([ids[0]]);
   });
 });

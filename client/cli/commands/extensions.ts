@@ -1,0 +1,35 @@
+import { UsageError } from '../args.js';
+import { defineCommand } from '../command.js';
+import { columns } from './format.js';
+
+export const extensionsCommand = defineCommand({
+  name: 'extensions',
+  summary: 'List the extensions known to the hub',
+  usage: 'extensions',
+  description: 'Lists extensions with their labels, load and host application.',
+  options: {},
+  optionHelp: [],
+  examples: ['switchboard extensions', "switchboard extensions --json | jq -r 'select(.online) | .id'"],
+  async run({ positionals, out, client }) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const extensions = await (await client()).extensions();
+    if (out.json) {
+      for (const ext of extensions) out.record({ type: 'extension', ...ext });
+      return 0;
+    }
+    if (extensions.length === 0) {
+      out.note('no extensions');
+      return 0;
+    }
+    const rows = extensions.map((e) => [
+      e.id,
+      e.name,
+      e.online ? 'online' : 'offline',
+      `${e.running.length}/${e.concurrency}`,
+      `${e.capabilities.hostApp} ${e.capabilities.hostVersion}`,
+      e.labels.join(',') || '-',
+    ]);
+    out.print(columns(['ID', 'NAME', 'STATE', 'JOBS', 'HOST', 'LABELS'], rows));
+    return 0;
+  },
+});

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './args.js';
+
+export const DEFAULT_HUB = 'http://127.0.0.1:4000';
+
+/** The tokens file the hub writes on first start; the CLI only needs the admin token. */
+const TokensFile = z.object({ admin: z.string().min(1) });
+
+export interface ConnectionSettings {
+  hub: string;
+  token: string;
+}
+
+/** Hub address from `--hub`, then SWITCHBOARD_URL, then the default; must be an http(s) URL. */
+export function resolveHub(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const raw = flag ?? (env['SWITCHBOARD_URL'] || DEFAULT_HUB);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`hub address '${raw}' is not a URL (e.g. ${DEFAULT_HUB})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`hub address '${raw}' must start with http:// or https://`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * Token from `--token`, then SWITCHBOARD_TOKEN, then the admin token in the hub's tokens file under
+ * SWITCHBOARD_DATA_DIR (default `.switchboard`, relative to the working directory).
+ */
+export async function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
+  const given = flag ?? env['SWITCHBOARD_TOKEN'];
+  if (given) return given;
+  const path = join(resolve(cwd, env['SWITCHBOARD_DATA_DIR'] || '.switchboard'), 'tokens.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(
+      `no token: pass --token, set SWITCHBOARD_TOKEN, or run from the hub's directory (no ${path})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path} is not valid JSON`);
+  }
+  const tokens = TokensFile.safeParse(json);
+  if (!tokens.success) throw new UsageError(`${path} holds no admin token`);
+  return tokens.data.admin;
+}
+
+export async function resolveSettings(
+  flags: { hub?: string | undefined; token?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<ConnectionSettings> {
+  const hub = resolveHub(flags.hub, env);
+  const token = await resolveToken(flags.token, env, cwd);
+  return { hub, token };
+}

@@ -1,0 +1,151 @@
+import { type Task, type TaskEvent, isTerminal } from '../../server/protocol/index.js';
+import { SwitchboardError } from '../sdk/index.js';
+import { UsageError } from './args.js';
+
+/** Where the CLI writes: process.stdout/stderr in real use. */
+export interface Sink {
+  write(text: string): unknown;
+  isTTY?: boolean | undefined;
+}
+
+type Colour = 'green' | 'red' | 'dim' | 'yellow';
+const SGR: Record<Colour, string> = { green: '32', red: '31', dim: '2', yellow: '33' };
+
+/** A stream that remembers whether it is at the start of a line, so notes never glue onto raw output. */
+class Lines {
+  #atLineStart = true;
+  constructor(readonly sink: Sink) {}
+
+  raw(text: string): void {
+    if (text === '') return;
+    this.sink.write(text);
+    this.#atLineStart = text.endsWith('\n');
+  }
+
+  line(text: string): void {
+    if (!this.#atLineStart) this.sink.write('\n');
+    this.sink.write(text + '\n');
+    this.#atLineStart = true;
+  }
+}
+
+/**
+ * Everything the CLI prints. Human mode: task output raw on stdout/stderr, notes on stderr, colour only on a
+ * terminal without NO_COLOR. JSON mode: NDJSON on stdout, one object per line.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly #out: Lines;
+  readonly #err: Lines;
+  readonly #colour: boolean;
+
+  constructor(opts: { stdout: Sink; stderr: Sink; json: boolean; env: NodeJS.ProcessEnv }) {
+    this.json = opts.json;
+    this.#out = new Lines(opts.stdout);
+    this.#err = new Lines(opts.stderr);
+    this.#colour = Boolean(opts.stdout.isTTY) && !opts.env['NO_COLOR'];
+  }
+
+  /** One NDJSON record. */
+  record(value: object): void {
+    this.#out.line(JSON.stringify(value));
+  }
+
+  /** A line of human output on stdout (tables, ids). */
+  print(text: string): void {
+    this.#out.line(text);
+  }
+
+  /** A human note on stderr; silent in JSON mode so stdout stays parseable and stderr quiet. */
+  note(text: string): void {
+    if (!this.json) this.#err.line(this.paint('dim', text));
+  }
+
+  paint(colour: Colour, text: string): string {
+    return this.#colour ? `\x1b[${SGR[colour]}m${text}\x1b[0m` : text;
+  }
+
+  /** One task event as it arrives. */
+  event(event: TaskEvent): void {
+    if (this.json) return this.record(event);
+    switch (event.type) {
+      case 'output':
+        return (event.data.stream === 'stdout' ? this.#out : this.#err).raw(event.data.text);
+      case 'token':
+        return this.#out.raw(event.data.text);
+      case 'status': {
+        const { status, extensionId, message } = event.data;
+        if (isTerminal(status)) return; // the final line says it
+        const where = extensionId ? `${status === 'dispatched' ? ' to' : ' on'} ${extensionId}` : '';
+        return this.#err.line(this.paint('dim', `[status] ${status}${where}${message ? ` (${message})` : ''}`));
+      }
+      case 'error':
+        if (event.data.traceback) this.#err.line(this.paint('dim', event.data.traceback.trimEnd()));
+        return;
+      case 'log':
+        return this.#err.line(this.paint('dim', `[${event.data.level}] ${event.data.message}`));
+      case 'progress': {
+        const { fraction, message } = event.data;
+        const pct = fraction === undefined ? '' : `${Math.round(fraction * 100)}% `;
+        return this.#err.line(this.paint('dim', `[progress] ${pct}${message ?? ''}`.trimEnd()));
+      }
+      case 'tool_thinking':
+        return this.#err.line(this.paint('dim', `[thinking] ${event.data.text}`));
+      case 'tool_start':
+        return this.#err.line(this.paint('dim', `[tool] ${event.data.name} ${JSON.stringify(event.data.args)}`));
+      case 'tool_result':
+        return this.#err.line(this.paint('dim', `[tool] ${event.data.name} ${event.data.isError ? 'failed' : 'done'}`));
+      case 'node_start':
+        return this.#err.line(this.paint('dim', `[node] ${event.data.node} started`));
+      case 'node_end':
+        return this.#err.line(this.paint('dim', `[node] ${event.data.node} done`));
+      case 'done':
+        return; // the result is printed from the final task
+    }
+  }
+
+  /** The task as it ended: its result (when not null) and a one-line verdict. */
+  outcome(task: Task): void {
+    if (this.json) return this.record({ type: 'task', ...task });
+    if (task.result !== null && task.result !== undefined) this.#out.line(JSON.stringify(task.result, null, 2));
+    if (task.status === 'succeeded') {
+      const took = duration(task.startedAt ?? task.createdAt, task.endedAt);
+      this.#err.line(this.paint('green', `✔ succeeded${took ? ` in ${took}` : ''}`));
+    } else {
+      const why = task.error?.message ?? task.status;
+      this.#err.line(this.paint('red', `✖ ${task.status}: ${why}`));
+    }
+  }
+
+  /** An error that stopped the command. */
+  error(err: unknown, command: string | undefined): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.json && !(e instanceof UsageError)) {
+      const body = e instanceof SwitchboardError ? { code: e.code, message: e.message, field: e.field } : e.message;
+      this.record({ type: 'error', error: body });
+      return;
+    }
+    const field = e instanceof SwitchboardError && e.field ? ` (field: ${e.field})` : '';
+    this.#err.line(this.paint('red', `error: ${e.message}${field}`));
+    const hint = hintFor(e, command);
+    if (hint) this.#err.line(hint);
+  }
+}
+
+function hintFor(err: Error, command: string | undefined): string | undefined {
+  if (err instanceof UsageError) return `Run 'switchboard ${command ? `${command} ` : ''}--help' for usage.`;
+  if (!(err instanceof SwitchboardError)) return undefined;
+  if (err.code === 'hub_unreachable') return 'Is the hub running? Set its address with --hub or SWITCHBOARD_URL.';
+  if (err.isAuthError) return 'Check the token given with --token or SWITCHBOARD_TOKEN.';
+  return undefined;
+}
+
+/** `1.2s`, `2m 03s`; empty when the task has no end time. */
+export function duration(from: string | null, to: string | null): string {
+  if (!from || !to) return '';
+  const ms = Date.parse(to) - Date.parse(from);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+}

@@ -1,0 +1,161 @@
+import {
+  type ExtensionInfo,
+  type SubmitCode,
+  type Task,
+  type TaskListQuery,
+  type TaskPage,
+  isTerminal,
+} from '../../server/protocol/index.js';
+import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
+import { SwitchboardError } from './errors.js';
+import { type FollowOptions, TaskStream } from './follow.js';
+import { HttpApi } from './http.js';
+
+export interface SwitchboardClientOptions {
+  /** Hub base URL, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  /** Bearer token (admin, operator or viewer). */
+  token: string;
+  /** Deadline for each request, over either transport. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Socket.IO reconnection settings. */
+  socket?: SocketTuning;
+}
+
+export type WaitForOptions = Omit<FollowOptions, 'afterSeq'>;
+
+/**
+ * Typed client of a Switchboard hub. Requests travel over the `/monitor` socket while it is connected and
+ * over HTTP otherwise, so a script that never calls `connect()` needs no socket at all; following a task
+ * needs the socket and dials it on demand.
+ */
+export class SwitchboardClient {
+  readonly url: string;
+  /** The HTTP API on its own, for callers that want it whatever the socket's state. */
+  readonly http: HttpApi;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  readonly #tuning: SocketTuning | undefined;
+  readonly #streams = new Set<TaskStream>();
+  #conn: MonitorConnection | undefined;
+
+  constructor(opts: SwitchboardClientOptions) {
+    this.url = opts.url.replace(/\/+$/, '');
+    this.#token = opts.token;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.#tuning = opts.socket;
+    this.http = new HttpApi({ url: this.url, token: this.#token, timeoutMs: this.#timeoutMs });
+  }
+
+  /** True while the socket is up; requests then use it instead of HTTP. */
+  get connected(): boolean {
+    return this.#conn?.connected ?? false;
+  }
+
+  /** The underlying socket, once `connect()` or `follow()` has created it. */
+  get socket(): MonitorSocket | undefined {
+    return this.#conn?.socket;
+  }
+
+  /** Opens the `/monitor` socket; rejects with a SwitchboardError if the hub refuses or cannot be reached. */
+  connect(): Promise<void> {
+    return this.#connection().ready;
+  }
+
+  /** Closes the socket. Open follow() iterators fail with `client_closed` after their buffered events. */
+  async close(): Promise<void> {
+    const closing = new SwitchboardError('client_closed', 'The client was closed.');
+    for (const stream of [...this.#streams]) stream.fail(closing);
+    this.#conn?.close();
+    this.#conn = undefined;
+  }
+
+  submit(body: SubmitCode): Promise<Task> {
+    return this.#either(
+      (c) => c.call('task:submit', (s) => s.emitWithAck('task:submit', body)),
+      () => this.http.submit(body),
+    );
+  }
+
+  get(taskId: string): Promise<Task> {
+    return this.#either(
+      (c) => c.call('task:get', (s) => s.emitWithAck('task:get', { taskId })),
+      () => this.http.get(taskId),
+    );
+  }
+
+  list(query: TaskListQuery = {}): Promise<TaskPage> {
+    return this.#either(
+      (c) => c.call('task:list', (s) => s.emitWithAck('task:list', query)),
+      () => this.http.list(query),
+    );
+  }
+
+  cancel(taskId: string): Promise<Task> {
+    return this.#either(
+      (c) => c.call('task:cancel', (s) => s.emitWithAck('task:cancel', { taskId })),
+      () => this.http.cancel(taskId),
+    );
+  }
+
+  extensions(): Promise<ExtensionInfo[]> {
+    return this.#either(
+      (c) => c.call('extensions:list', (s) => s.emitWithAck('extensions:list', {})),
+      () => this.http.extensions(),
+    );
+  }
+
+  /**
+   * Follows a task's events from `afterSeq` (default 0: the whole stream), replay then live, across
+   * reconnects, until its terminal status event. Dials the socket if needed.
+   */
+  follow(taskId: string, opts: FollowOptions = {}): TaskStream {
+    const stream = new TaskStream(this.#connection(), taskId, opts, this.#onStreamSettled);
+    this.#streams.add(stream);
+    stream.start();
+    return stream;
+  }
+
+  /** Resolves with the task once it has finished, however it finished. */
+  async waitFor(taskId: string, opts: WaitForOptions = {}): Promise<Task> {
+    const task = await this.get(taskId);
+    if (isTerminal(task.status)) return task;
+    const stream = this.follow(taskId, { ...opts, afterSeq: task.lastSeq });
+    for await (const _event of stream) {
+      // Drain: the stream ends after the terminal status event.
+    }
+    return this.get(taskId);
+  }
+
+  #connection(): MonitorConnection {
+    if (this.#conn) return this.#conn;
+    const conn = new MonitorConnection({
+      url: this.url,
+      token: this.#token,
+      timeoutMs: this.#timeoutMs,
+      ...(this.#tuning ? { tuning: this.#tuning } : {}),
+      onFatal: (err) => {
+        if (this.#conn === conn) this.#conn = undefined;
+        for (const stream of [...this.#streams]) stream.fail(err);
+      },
+    });
+    this.#conn = conn;
+    return conn;
+  }
+
+  #either<T>(viaSocket: (conn: MonitorConnection) => Promise<T>, viaHttp: () => Promise<T>): Promise<T> {
+    const conn = this.#conn;
+    return conn?.connected ? viaSocket(conn) : viaHttp();
+  }
+
+  #onStreamSettled = (stream: TaskStream): void => {
+    this.#streams.delete(stream);
+    const conn = this.#conn;
+    if (!conn?.connected) return;
+    // The socket shares one room per task: leave it only when no other stream still follows the task.
+    for (const other of this.#streams) if (other.taskId === stream.taskId) return;
+    void conn
+      .call('task:unsubscribe', (s) => s.emitWithAck('task:unsubscribe', { taskId: stream.taskId }))
+      .catch(() => {});
+  };
+}

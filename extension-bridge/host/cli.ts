@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { ReferenceHost } from './host.js';
+
+const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
+         [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
+
+Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
+--hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_TOKEN (keeps the token out of ps).
+Waits for the hub if it is not up yet; stops cleanly on SIGINT/SIGTERM.
+`;
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+function parse() {
+  return parseArgs({
+    options: {
+      hub: { type: 'string' },
+      token: { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      labels: { type: 'string' },
+      concurrency: { type: 'string' },
+      python: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse();
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const url = args.hub ?? process.env['SWITCHBOARD_HUB'];
+  const token = args.token ?? process.env['SWITCHBOARD_TOKEN'];
+  if (!url || !token || !args.name) return usageError('--hub, --token and --name are required');
+  const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
+  if (concurrency !== undefined && !Number.isInteger(concurrency)) {
+    return usageError(`--concurrency must be an integer, got ${args.concurrency}`);
+  }
+  const labels = args.labels
+    ?.split(',')
+    .map((label) => label.trim())
+    .filter(Boolean);
+
+  let host: ReferenceHost;
+  try {
+    host = new ReferenceHost({
+      url,
+      token,
+      name: args.name,
+      id: args.id,
+      labels,
+      concurrency,
+      python: args.python,
+      startTimeoutMs: Number.POSITIVE_INFINITY,
+    });
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  host.on('connection', (state, detail) => log(`${state}: ${detail}`));
+  host.on('registered', (r, again) =>
+    log(`${again ? 're-registered' : 'registered'} as ${r.extensionId} (heartbeat ${r.heartbeatMs} ms)`),
+  );
+  host.on('job', (job) =>
+    log(`job ${job.taskId} started (attempt ${job.attempt}, timeout ${job.timeoutMs} ms)`),
+  );
+  host.on('job:end', (r) => log(`job ${r.taskId} ${r.status}${r.error ? `: ${r.error.message}` : ''}`));
+  host.on('warning', (message) => log(`warning: ${message}`));
+
+  let stopping: Promise<void> | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log(`${signal} again: exiting now`);
+        process.exit(130);
+      }
+      log(`${signal}: stopping`);
+      stopping = host.stop().then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  log(`connecting to ${url} as ${args.name}`);
+  try {
+    await Promise.race([host.start(), stopped]);
+  } catch (err) {
+    log(`cannot start: ${(err as Error).message}`);
+    await host.stop();
+    return 1;
+  }
+  await stopped;
+  log('stopped');
+  return 0;
+}
+
+process.exit(await main());

@@ -1,0 +1,199 @@
+import { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import {
+  JobCancel,
+  type JobResult,
+  JobRun,
+  type JobRunAck,
+  Register,
+  type Registered,
+} from '../../server/protocol/index.js';
+import { type ConnectionState, HubLink } from './hub-link.js';
+import { OutputCoalescer } from './output-coalescer.js';
+import { defaultPython, type PythonJob, pythonVersion, runPython } from './python-runner.js';
+
+export const HOST_APP = 'switchboard-reference-host';
+export const HOST_VERSION = '0.1.0';
+
+export interface ReferenceHostOptions {
+  /** Hub base URL, e.g. `http://127.0.0.1:8080`; the host connects to its `/extension` namespace. */
+  url: string;
+  /** An extension-role token. */
+  token: string;
+  name: string;
+  /** Stable id; when absent the hub makes one, and the host keeps it across reconnects. */
+  id?: string;
+  labels?: string[];
+  /** Jobs run at once; a `job:run` is refused while all slots are busy. Default 1. */
+  concurrency?: number;
+  /** Interpreter; `/usr/bin/python3` if it exists, else `python3`. */
+  python?: string;
+  /** Overrides the heartbeat period the hub asks for. */
+  heartbeatMs?: number;
+  /** How long `start()` waits for the first registration. Default 15 s; `Infinity` waits for ever. */
+  startTimeoutMs?: number;
+  /** How long the host waits for the hub's ack of each event. Default 10 s. */
+  ackTimeoutMs?: number;
+  /** Output characters kept while the hub is unreachable; more is dropped, and a notice says so. */
+  maxQueuedOutputChars?: number;
+}
+
+export interface ReferenceHostEvents {
+  registered: [registered: Registered, reconnect: boolean];
+  /** A job was accepted and its interpreter started. */
+  job: [job: JobRun];
+  /** A job ended; `result` is what is reported to the hub (nothing is reported for jobs killed by stop()). */
+  'job:end': [result: JobResult];
+  connection: [state: ConnectionState, detail: string];
+  /** Something went wrong that the host recovered from (an error ack, a lost ack, a bad hub message). */
+  warning: [message: string];
+}
+
+interface ActiveJob {
+  run: JobRun;
+  child: PythonJob;
+  output: OutputCoalescer;
+}
+
+/** A non-Kit extension host: dials out to a hub, registers, runs the Python jobs it is sent. */
+export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
+  private readonly concurrency: number;
+  private readonly python: string;
+  private readonly jobs = new Map<string, ActiveJob>();
+  private readonly runningIds = new Set<string>();
+  private link: HubLink | undefined;
+  private pythonVersion: string | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ReferenceHostOptions) {
+    super();
+    this.concurrency = options.concurrency ?? 1;
+    this.python = options.python ?? defaultPython();
+    const { id, name, labels, concurrency } = options;
+    const checked = Register.safeParse({ id, name, labels, concurrency });
+    if (!checked.success) throw new TypeError(`invalid host options: ${z.prettifyError(checked.error)}`);
+  }
+
+  /** Task ids of the jobs running now (live view). */
+  get running(): ReadonlySet<string> {
+    return this.runningIds;
+  }
+
+  /** The id the hub knows this host by, once registered. */
+  get id(): string | undefined {
+    return this.link?.extensionId;
+  }
+
+  /** Connects and registers; resolves with the first registration. Reconnects and re-registers by itself. */
+  async start(): Promise<Registered> {
+    if (this.link || this.stopped) throw new Error('a ReferenceHost starts once');
+    this.pythonVersion = await pythonVersion(this.python);
+    const { url, token, heartbeatMs } = this.options;
+    this.link = new HubLink(
+      {
+        url,
+        token,
+        heartbeatMs,
+        ackTimeoutMs: this.options.ackTimeoutMs ?? 10_000,
+        startTimeoutMs: this.options.startTimeoutMs ?? 15_000,
+        maxQueuedOutputChars: this.options.maxQueuedOutputChars ?? 16 * 1024 * 1024,
+      },
+      {
+        registration: () => this.registration(),
+        runningIds: () => [...this.runningIds],
+        jobRun: (payload, ack) => {
+          const { reply, run } = this.admit(payload);
+          ack(reply);
+          if (run) this.startJob(run);
+        },
+        jobCancel: (payload) => this.cancel(payload),
+        registered: (registered, reconnect) => this.emit('registered', registered, reconnect),
+        connection: (state, detail) => this.emit('connection', state, detail),
+        warning: (message) => this.emit('warning', message),
+      },
+    );
+    return this.link.connect();
+  }
+
+  /** Kills the running jobs (the hub sees the host leave and requeues or fails them) and disconnects. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const ends = [...this.jobs.values()].map(({ child }) => {
+      child.stop('cancelled');
+      return child.done;
+    });
+    await Promise.allSettled(ends);
+    this.link?.close();
+  }
+
+  private registration(): Register {
+    return {
+      id: this.options.id,
+      name: this.options.name,
+      labels: this.options.labels ?? [],
+      concurrency: this.concurrency,
+      capabilities: {
+        hostApp: HOST_APP,
+        hostVersion: HOST_VERSION,
+        ...(this.pythonVersion ? { pythonVersion: this.pythonVersion } : {}),
+      },
+      running: [...this.runningIds],
+    };
+  }
+
+  /** Decides on a `job:run` at once: the ack, and the job to start if accepted. */
+  private admit(payload: unknown): { reply: JobRunAck; run?: JobRun } {
+    const parsed = JobRun.safeParse(payload);
+    if (!parsed.success) return refuse(`invalid job:run: ${z.prettifyError(parsed.error)}`);
+    const run = parsed.data;
+    if (this.stopped) return refuse('host is stopping');
+    // Sent again (a lost ack, or a redispatch after a reconnect) while it still runs here or its result is
+    // on its way: accepted, not run twice.
+    if (this.jobs.has(run.taskId) || this.link?.hasPendingResult(run.taskId))
+      return { reply: { accepted: true } };
+    if (this.jobs.size >= this.concurrency) {
+      return refuse(`busy: ${this.concurrency} of ${this.concurrency} slots in use`);
+    }
+    return { reply: { accepted: true }, run };
+  }
+
+  private startJob(run: JobRun): void {
+    const link = this.link;
+    if (!link) return;
+    const { taskId } = run;
+    const output = new OutputCoalescer((stream, text) => link.sendOutput(taskId, stream, text));
+    const child = runPython({
+      code: run.code,
+      python: this.python,
+      timeoutMs: run.timeoutMs,
+      onOutput: (stream, text) => output.push(stream, text),
+    });
+    this.jobs.set(taskId, { run, child, output });
+    this.runningIds.add(taskId);
+    link.sendStarted(taskId);
+    this.emit('job', run);
+    void child.done.then((outcome) => {
+      output.flush();
+      this.jobs.delete(taskId);
+      this.runningIds.delete(taskId);
+      if (this.stopped) return;
+      const result: JobResult = { taskId, ...outcome };
+      link.sendResult(result);
+      this.emit('job:end', result);
+    });
+  }
+
+  private cancel(payload: unknown): void {
+    const parsed = JobCancel.safeParse(payload);
+    if (!parsed.success) {
+      this.emit('warning', `invalid job:cancel: ${z.prettifyError(parsed.error)}`);
+      return;
+    }
+    // Unknown or finished: nothing to stop; the hub has (or will get) the result.
+    this.jobs.get(parsed.data.taskId)?.child.stop(parsed.data.reason);
+  }
+}
+
+function refuse(reason: string): { reply: JobRunAck } {
+  return { reply: { accepted: false, reason } };
+}

@@ -1,0 +1,249 @@
+import { io, type Socket } from 'socket.io-client';
+import type { z } from 'zod';
+import {
+  type ExtensionClientEvents,
+  type ExtensionClientToServer,
+  type ExtensionServerToClient,
+  type JobResult,
+  type JobRunAck,
+  NAMESPACES,
+  type Register,
+  type Registered,
+} from '../../server/protocol/index.js';
+import { Outbox } from './outbox.js';
+import type { OutputStream } from './python-runner.js';
+
+export interface HubLinkOptions {
+  url: string;
+  token: string;
+  ackTimeoutMs: number;
+  /** Overrides the heartbeat period from the hub's `Registered`. */
+  heartbeatMs?: number;
+  /** `Infinity` waits for the hub for ever. */
+  startTimeoutMs: number;
+  maxQueuedOutputChars: number;
+}
+
+export type ConnectionState = 'connected' | 'disconnected' | 'refused';
+
+/** What the link needs from the host, and what it tells it. */
+export interface LinkHost {
+  /** The registration to send now; `running` = jobs still running. The link fills in `id`. */
+  registration(): Register;
+  runningIds(): string[];
+  jobRun(payload: unknown, ack: (reply: JobRunAck) => void): void;
+  jobCancel(payload: unknown): void;
+  registered(registered: Registered, reconnect: boolean): void;
+  connection(state: ConnectionState, detail: string): void;
+  warning(message: string): void;
+}
+
+type HubSocket = Socket<ExtensionServerToClient, ExtensionClientToServer>;
+type RegisterAck = z.infer<typeof ExtensionClientEvents.register.ack>;
+type Ack = { ok: true } | { ok: false; error: { code: string; message: string } };
+const MAX_RUNNING = 64;
+
+/**
+ * The host's connection to the hub's `/extension` namespace: registers on every connect, heartbeats,
+ * sends job events in order (queued while unregistered), and keeps each result until the hub acks it.
+ */
+export class HubLink {
+  private readonly socket: HubSocket;
+  private readonly outbox: Outbox<HubSocket>;
+  /** Results not acked yet: sent again after each registration. */
+  private readonly unreported = new Map<string, JobResult>();
+  private readonly dropped = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private starting: { resolve: (r: Registered) => void; reject: (e: Error) => void } | undefined;
+  private closed = false;
+  private replacedBy: string | undefined;
+  extensionId: string | undefined;
+
+  constructor(
+    private readonly options: HubLinkOptions,
+    private readonly host: LinkHost,
+  ) {
+    this.outbox = new Outbox(options.maxQueuedOutputChars);
+    const socket: HubSocket = io(options.url.replace(/\/+$/, '') + NAMESPACES.extension, {
+      auth: { token: options.token },
+      transports: ['websocket'],
+      reconnectionDelayMax: 2_000,
+      autoConnect: false,
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.replacedBy = undefined;
+      host.connection('connected', options.url);
+      void this.register();
+    });
+    socket.on('disconnect', (reason) => {
+      this.outbox.close();
+      clearInterval(this.heartbeat);
+      if (reason !== 'io server disconnect') return host.connection('disconnected', reason);
+      // Dropped because another connection registered our id: coming back would drop that one in turn.
+      if (this.replacedBy) return host.connection('refused', this.replacedBy);
+      // Dropped on purpose otherwise; Socket.IO leaves reconnecting to the application.
+      host.connection('disconnected', reason);
+      this.later(1_000, () => socket.connect());
+    });
+    socket.on('connect_error', (err) => {
+      // Not `active`: the hub refused the handshake (bad token...) and Socket.IO will not retry.
+      if (socket.active) return host.connection('disconnected', `connect failed: ${err.message}`);
+      host.connection('refused', err.message);
+      this.failStart(new Error(`hub refused the connection: ${err.message}`));
+    });
+    socket.on('job:run', (payload, ack) => host.jobRun(payload, ack));
+    socket.on('job:cancel', (payload) => host.jobCancel(payload));
+    socket.on('hub:error', (error) => {
+      if (error.code === 'conflict') this.replacedBy = error.message;
+      host.warning(`hub error: ${error.code}: ${error.message}`);
+    });
+  }
+
+  /** Connects; resolves with the first registration, rejects if refused or not registered in time. */
+  connect(): Promise<Registered> {
+    const registered = new Promise<Registered>((resolve, reject) => {
+      const { startTimeoutMs: ms } = this.options;
+      const timer =
+        Number.isFinite(ms) && ms > 0
+          ? setTimeout(() => this.failStart(new Error(`not registered after ${ms} ms`)), ms)
+          : undefined;
+      this.starting = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+    this.socket.connect();
+    return registered;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.failStart(new Error('host stopped'));
+    clearInterval(this.heartbeat);
+    this.outbox.close();
+    this.outbox.clear();
+    this.socket.disconnect();
+  }
+
+  sendStarted(taskId: string): void {
+    this.outbox.post((socket) =>
+      socket.timeout(this.options.ackTimeoutMs).emit('job:started', { taskId }, (err, ack) => {
+        this.checkAck('job:started', err, ack);
+      }),
+    );
+  }
+
+  /** Sends a chunk of output; while the hub is unreachable it is queued, or counted as dropped. */
+  sendOutput(taskId: string, stream: OutputStream, text: string): void {
+    const send = (body: string, to: OutputStream) => (socket: HubSocket) =>
+      socket
+        .timeout(this.options.ackTimeoutMs)
+        .emit('job:output', { taskId, stream: to, text: body }, (err, ack) => {
+          this.checkAck('job:output', err, ack);
+        });
+    if (this.outbox.post(send(text, stream), text.length)) return;
+    const before = this.dropped.get(taskId) ?? 0;
+    this.dropped.set(taskId, before + text.length);
+    if (before > 0) return;
+    // Say where the gap is, once per gap.
+    this.outbox.post((socket) => {
+      const count = this.dropped.get(taskId) ?? 0;
+      this.dropped.delete(taskId);
+      send(
+        `\n[host: ${count} characters of output dropped while the hub was unreachable]\n`,
+        'stderr',
+      )(socket);
+    });
+  }
+
+  /** Sends the result now if registered, else after the next registration; again until the hub acks it. */
+  sendResult(result: JobResult): void {
+    this.unreported.set(result.taskId, result);
+    if (this.outbox.isOpen) this.emitResult(result);
+  }
+
+  /** True while a result for the task waits for the hub's ack. */
+  hasPendingResult(taskId: string): boolean {
+    return this.unreported.has(taskId);
+  }
+
+  private emitResult(result: JobResult): void {
+    this.socket.timeout(this.options.ackTimeoutMs).emit('job:result', result, (err, ack) => {
+      if (err)
+        return this.host.warning(`job:result ${result.taskId}: ${err.message} (sent again on reconnect)`);
+      this.unreported.delete(result.taskId);
+      this.checkAck('job:result', null, ack);
+    });
+  }
+
+  private async register(): Promise<void> {
+    const payload = this.host.registration();
+    if (this.extensionId) payload.id = this.extensionId;
+    // Finished jobs whose result is not acked yet count as running: their result follows at once.
+    payload.running = [...(payload.running ?? []), ...this.unreported.keys()].slice(0, MAX_RUNNING);
+    let ack: RegisterAck;
+    try {
+      ack = await this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('register', payload);
+    } catch (err) {
+      this.host.warning(`register: ${(err as Error).message}`);
+      return this.retryRegister();
+    }
+    if (!ack.ok) {
+      const error = new Error(`hub rejected register: ${ack.error.code}: ${ack.error.message}`);
+      if (this.starting) return this.failStart(error);
+      this.host.warning(error.message);
+      return this.retryRegister();
+    }
+    const registered = ack.data;
+    const reconnect = this.extensionId !== undefined;
+    this.extensionId = registered.extensionId;
+    this.startHeartbeat(this.options.heartbeatMs ?? registered.heartbeatMs);
+    this.outbox.open(this.socket);
+    for (const result of this.unreported.values()) this.emitResult(result);
+    this.host.registered(registered, reconnect);
+    this.starting?.resolve(registered);
+    this.starting = undefined;
+  }
+
+  private retryRegister(): void {
+    this.later(2_000, () => {
+      if (this.socket.connected && !this.outbox.isOpen) void this.register();
+    });
+  }
+
+  private startHeartbeat(periodMs: number): void {
+    clearInterval(this.heartbeat);
+    if (periodMs <= 0) return;
+    this.heartbeat = setInterval(() => {
+      const running = this.host.runningIds().slice(0, MAX_RUNNING);
+      this.socket.timeout(this.options.ackTimeoutMs).emit('heartbeat', { running }, (err, ack) => {
+        this.checkAck('heartbeat', err, ack);
+      });
+    }, periodMs);
+  }
+
+  private checkAck(event: string, err: Error | null, ack: Ack | undefined): void {
+    if (err) this.host.warning(`${event}: ${err.message}`);
+    else if (ack && !ack.ok) this.host.warning(`${event} rejected: ${ack.error.code}: ${ack.error.message}`);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    setTimeout(() => {
+      if (!this.closed) fn();
+    }, ms).unref();
+  }
+
+  private failStart(error: Error): void {
+    if (!this.starting) return;
+    this.starting.reject(error);
+    this.starting = undefined;
+    this.socket.disconnect();
+  }
+}

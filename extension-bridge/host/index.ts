@@ -1,0 +1,20 @@
+export {
+  HOST_APP,
+  HOST_VERSION,
+  ReferenceHost,
+  type ReferenceHostEvents,
+  type ReferenceHostOptions,
+} from './host.js';
+export type { ConnectionState } from './hub-link.js';
+export { OutputCoalescer, splitText } from './output-coalescer.js';
+export {
+  defaultPython,
+  type JobOutcome,
+  KILL_GRACE_MS,
+  type OutputStream,
+  type PythonJob,
+  pythonVersion,
+  type RunOptions,
+  runPython,
+  type StopReason,
+} from './python-runner.js';
