@@ -7,10 +7,12 @@ import { type HubConfig, type HubConfigInput, resolveConfig } from './config.js'
 import type { HubContext } from './context.js';
 import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { nativeRoutes } from './http/native.js';
+import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { createLogger, type Logger } from './log.js';
 import { HUB_VERSION } from './protocol/index.js';
@@ -49,7 +51,7 @@ export async function buildHub(
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
-  const ctx: HubContext = {
+  const core = {
     config,
     logger,
     auth,
@@ -60,6 +62,7 @@ export async function buildHub(
     policy,
     startedAt: Date.now(),
   };
+  const ctx: HubContext = { ...core, polling: new PollingHosts(core) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
   const app = Fastify({
@@ -86,6 +89,7 @@ export async function buildHub(
   });
   nativeRoutes(app, ctx);
   execCompatRoutes(app, ctx);
+  pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
   await app.ready();
 
@@ -109,6 +113,7 @@ export async function buildHub(
       if (closed) return;
       closed = true;
       dispatcher.close();
+      ctx.polling.close();
       await realtime.close();
       await app.close();
       tasks.close();

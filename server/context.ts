@@ -2,6 +2,7 @@ import type { AuthService } from './auth/index.js';
 import type { HubConfig } from './config.js';
 import type { CodeTasks } from './dispatch/code-tasks.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { PollingHosts } from './dispatch/polling-hosts.js';
 import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
 import type { CodePolicy } from './safety/index.js';
@@ -17,5 +18,6 @@ export interface HubContext {
   dispatcher: Dispatcher;
   codeTasks: CodeTasks;
   policy: CodePolicy;
+  polling: PollingHosts;
   startedAt: number;
 }

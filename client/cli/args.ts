@@ -30,7 +30,12 @@ export type Values<O extends OptionSpec> = Parsed<O>['values'];
 /** Parses one command's arguments (its own options plus the global ones); mistakes become UsageErrors. */
 export function parseCommandArgs<O extends OptionSpec>(args: string[], options: O): Parsed<O> {
   try {
-    return parseArgs({ args, options: { ...options, ...GLOBAL_OPTIONS }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, ...GLOBAL_OPTIONS },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
@@ -52,7 +57,11 @@ export function splitCommand(argv: string[]): { name: string | undefined; rest: 
 }
 
 /** A number option: finite, and an integer when asked. */
-export function numberOption(flag: string, raw: string, opts: { integer?: boolean; min?: number } = {}): number {
+export function numberOption(
+  flag: string,
+  raw: string,
+  opts: { integer?: boolean; min?: number } = {},
+): number {
   const n = Number(raw);
   const ok = raw.trim() !== '' && Number.isFinite(n) && (!opts.integer || Number.isInteger(n));
   if (!ok || (opts.min !== undefined && n < opts.min)) {

@@ -1,5 +1,5 @@
 import { SwitchboardClient } from '../sdk/index.js';
-import { GLOBAL_HELP, type OptionSpec, type Values, parseCommandArgs } from './args.js';
+import { GLOBAL_HELP, type OptionSpec, parseCommandArgs, type Values } from './args.js';
 import { resolveSettings } from './config.js';
 import { Output, type Sink } from './output.js';
 
@@ -60,7 +60,12 @@ export function defineCommand<const O extends OptionSpec>(spec: CommandSpec<O>):
         env.stdout.write(help());
         return 0;
       }
-      const out = new Output({ stdout: env.stdout, stderr: env.stderr, json: global.json === true, env: env.env });
+      const out = new Output({
+        stdout: env.stdout,
+        stderr: env.stderr,
+        json: global.json === true,
+        env: env.env,
+      });
       let client: SwitchboardClient | undefined;
       const ctx: RunContext<O> = {
         values,
@@ -88,7 +93,9 @@ function table(rows: Array<[string, string]>): string {
   return rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n');
 }
 
-function formatHelp(spec: Pick<CommandSpec<OptionSpec>, 'usage' | 'description' | 'optionHelp' | 'examples'>): string {
+function formatHelp(
+  spec: Pick<CommandSpec<OptionSpec>, 'usage' | 'description' | 'optionHelp' | 'examples'>,
+): string {
   const parts = [`Usage: switchboard ${spec.usage}`, '', spec.description];
   if (spec.optionHelp.length > 0) parts.push('', 'Options:', table(spec.optionHelp));
   parts.push('', 'Global options:', table(GLOBAL_HELP));

@@ -32,7 +32,11 @@ export function resolveHub(flag: string | undefined, env: NodeJS.ProcessEnv): st
  * Token from `--token`, then SWITCHBOARD_TOKEN, then the admin token in the hub's tokens file under
  * SWITCHBOARD_DATA_DIR (default `.switchboard`, relative to the working directory).
  */
-export async function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<string> {
+export async function resolveToken(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<string> {
   const given = flag ?? env['SWITCHBOARD_TOKEN'];
   if (given) return given;
   const path = join(resolve(cwd, env['SWITCHBOARD_DATA_DIR'] || '.switchboard'), 'tokens.json');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { GLOBAL_HELP, UsageError, splitCommand } from './args.js';
+import { GLOBAL_HELP, splitCommand, UsageError } from './args.js';
 import type { CliEnv, Command } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
@@ -83,7 +83,10 @@ export async function main(argv: string[], env: CliEnv = processEnv()): Promise<
     return await command.execute(rest, env);
   } catch (err) {
     const known = COMMANDS.some((c) => c.name === name);
-    new Output({ stdout: env.stdout, stderr: env.stderr, json, env: env.env }).error(err, known ? name : undefined);
+    new Output({ stdout: env.stdout, stderr: env.stderr, json, env: env.env }).error(
+      err,
+      known ? name : undefined,
+    );
     return exitForError(err);
   }
 }

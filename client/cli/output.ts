@@ -1,4 +1,4 @@
-import { type Task, type TaskEvent, isTerminal } from '../../server/protocol/index.js';
+import { isTerminal, type Task, type TaskEvent } from '../../server/protocol/index.js';
 import { SwitchboardError } from '../sdk/index.js';
 import { UsageError } from './args.js';
 
@@ -67,47 +67,26 @@ export class Output {
 
   /** One task event as it arrives. */
   event(event: TaskEvent): void {
-    if (this.json) return this.record(event);
-    switch (event.type) {
-      case 'output':
-        return (event.data.stream === 'stdout' ? this.#out : this.#err).raw(event.data.text);
-      case 'token':
-        return this.#out.raw(event.data.text);
-      case 'status': {
-        const { status, extensionId, message } = event.data;
-        if (isTerminal(status)) return; // the final line says it
-        const where = extensionId ? `${status === 'dispatched' ? ' to' : ' on'} ${extensionId}` : '';
-        return this.#err.line(this.paint('dim', `[status] ${status}${where}${message ? ` (${message})` : ''}`));
-      }
-      case 'error':
-        if (event.data.traceback) this.#err.line(this.paint('dim', event.data.traceback.trimEnd()));
-        return;
-      case 'log':
-        return this.#err.line(this.paint('dim', `[${event.data.level}] ${event.data.message}`));
-      case 'progress': {
-        const { fraction, message } = event.data;
-        const pct = fraction === undefined ? '' : `${Math.round(fraction * 100)}% `;
-        return this.#err.line(this.paint('dim', `[progress] ${pct}${message ?? ''}`.trimEnd()));
-      }
-      case 'tool_thinking':
-        return this.#err.line(this.paint('dim', `[thinking] ${event.data.text}`));
-      case 'tool_start':
-        return this.#err.line(this.paint('dim', `[tool] ${event.data.name} ${JSON.stringify(event.data.args)}`));
-      case 'tool_result':
-        return this.#err.line(this.paint('dim', `[tool] ${event.data.name} ${event.data.isError ? 'failed' : 'done'}`));
-      case 'node_start':
-        return this.#err.line(this.paint('dim', `[node] ${event.data.node} started`));
-      case 'node_end':
-        return this.#err.line(this.paint('dim', `[node] ${event.data.node} done`));
-      case 'done':
-        return; // the result is printed from the final task
+    if (this.json) {
+      this.record(event);
+    } else if (event.type === 'output') {
+      (event.data.stream === 'stdout' ? this.#out : this.#err).raw(event.data.text);
+    } else if (event.type === 'token') {
+      this.#out.raw(event.data.text);
+    } else {
+      const note = noteFor(event);
+      if (note) this.#err.line(this.paint('dim', note));
     }
   }
 
   /** The task as it ended: its result (when not null) and a one-line verdict. */
   outcome(task: Task): void {
-    if (this.json) return this.record({ type: 'task', ...task });
-    if (task.result !== null && task.result !== undefined) this.#out.line(JSON.stringify(task.result, null, 2));
+    if (this.json) {
+      this.record({ type: 'task', ...task });
+      return;
+    }
+    if (task.result !== null && task.result !== undefined)
+      this.#out.line(JSON.stringify(task.result, null, 2));
     if (task.status === 'succeeded') {
       const took = duration(task.startedAt ?? task.createdAt, task.endedAt);
       this.#err.line(this.paint('green', `✔ succeeded${took ? ` in ${took}` : ''}`));
@@ -121,7 +100,8 @@ export class Output {
   error(err: unknown, command: string | undefined): void {
     const e = err instanceof Error ? err : new Error(String(err));
     if (this.json && !(e instanceof UsageError)) {
-      const body = e instanceof SwitchboardError ? { code: e.code, message: e.message, field: e.field } : e.message;
+      const body =
+        e instanceof SwitchboardError ? { code: e.code, message: e.message, field: e.field } : e.message;
       this.record({ type: 'error', error: body });
       return;
     }
@@ -132,10 +112,44 @@ export class Output {
   }
 }
 
+/** The stderr line for an event that is not raw output; none for events the final verdict covers. */
+function noteFor(event: TaskEvent): string | undefined {
+  switch (event.type) {
+    case 'status': {
+      const { status, extensionId, message } = event.data;
+      if (isTerminal(status)) return undefined;
+      const where = extensionId ? `${status === 'dispatched' ? ' to' : ' on'} ${extensionId}` : '';
+      return `[status] ${status}${where}${message ? ` (${message})` : ''}`;
+    }
+    case 'error':
+      return event.data.traceback?.trimEnd();
+    case 'log':
+      return `[${event.data.level}] ${event.data.message}`;
+    case 'progress': {
+      const { fraction, message } = event.data;
+      const pct = fraction === undefined ? '' : `${Math.round(fraction * 100)}% `;
+      return `[progress] ${pct}${message ?? ''}`.trimEnd();
+    }
+    case 'tool_thinking':
+      return `[thinking] ${event.data.text}`;
+    case 'tool_start':
+      return `[tool] ${event.data.name} ${JSON.stringify(event.data.args)}`;
+    case 'tool_result':
+      return `[tool] ${event.data.name} ${event.data.isError ? 'failed' : 'done'}`;
+    case 'node_start':
+      return `[node] ${event.data.node} started`;
+    case 'node_end':
+      return `[node] ${event.data.node} done`;
+    default:
+      return undefined; // output and token are raw; done's result is printed from the final task
+  }
+}
+
 function hintFor(err: Error, command: string | undefined): string | undefined {
   if (err instanceof UsageError) return `Run 'switchboard ${command ? `${command} ` : ''}--help' for usage.`;
   if (!(err instanceof SwitchboardError)) return undefined;
-  if (err.code === 'hub_unreachable') return 'Is the hub running? Set its address with --hub or SWITCHBOARD_URL.';
+  if (err.code === 'hub_unreachable')
+    return 'Is the hub running? Set its address with --hub or SWITCHBOARD_URL.';
   if (err.isAuthError) return 'Check the token given with --token or SWITCHBOARD_TOKEN.';
   return undefined;
 }

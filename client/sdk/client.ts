@@ -1,10 +1,10 @@
 import {
   type ExtensionInfo,
+  isTerminal,
   type SubmitCode,
   type Task,
   type TaskListQuery,
   type TaskPage,
-  isTerminal,
 } from '../../server/protocol/index.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { SwitchboardError } from './errors.js';
@@ -116,7 +116,10 @@ export class SwitchboardClient {
     return stream;
   }
 
-  /** Resolves with the task once it has finished, however it finished. */
+  /**
+   * Resolves with the task once it has finished, however it finished. Pass `signal` (e.g.
+   * `AbortSignal.timeout(ms)`) to stop waiting; the promise then rejects with the signal's reason.
+   */
   async waitFor(taskId: string, opts: WaitForOptions = {}): Promise<Task> {
     const task = await this.get(taskId);
     if (isTerminal(task.status)) return task;
@@ -124,6 +127,8 @@ export class SwitchboardClient {
     for await (const _event of stream) {
       // Drain: the stream ends after the terminal status event.
     }
+    // An aborted wait has no final task to give: reject with the signal's reason, as fetch does.
+    opts.signal?.throwIfAborted();
     return this.get(taskId);
   }
 

@@ -1,4 +1,4 @@
-import { type ManagerOptions, type Socket, io } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
 import {
   MonitorClientEvents,
@@ -7,14 +7,17 @@ import {
   type MonitorServerToClient,
   NAMESPACES,
 } from '../../server/protocol/index.js';
-import { SwitchboardError, errorFromConnect, toSwitchboardError } from './errors.js';
+import { errorFromConnect, SwitchboardError, toSwitchboardError } from './errors.js';
 
 export type MonitorSocket = Socket<MonitorServerToClient, MonitorClientToServer>;
 type TimedMonitorSocket = ReturnType<MonitorSocket['timeout']>;
 
 /** Reconnection knobs passed through to Socket.IO (tests shorten the delays). */
 export type SocketTuning = Partial<
-  Pick<ManagerOptions, 'reconnectionDelay' | 'reconnectionDelayMax' | 'randomizationFactor' | 'reconnectionAttempts'>
+  Pick<
+    ManagerOptions,
+    'reconnectionDelay' | 'reconnectionDelayMax' | 'randomizationFactor' | 'reconnectionAttempts'
+  >
 >;
 
 type AckOf<E extends MonitorEventName> = z.infer<(typeof MonitorClientEvents)[E]['ack']>;

@@ -1,4 +1,4 @@
-import { type Task, TaskEvent, isTerminal } from '../../server/protocol/index.js';
+import { isTerminal, type Task, TaskEvent } from '../../server/protocol/index.js';
 import type { MonitorConnection } from './connection.js';
 import { SwitchboardError, toSwitchboardError } from './errors.js';
 
@@ -64,7 +64,10 @@ export class TaskStream implements AsyncIterableIterator<TaskEvent> {
 
   /** Attaches to the socket; called once by the client right after construction. */
   start(): void {
-    if (this.#signal?.aborted) return this.#end(true);
+    if (this.#signal?.aborted) {
+      this.#end(true);
+      return;
+    }
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#conn.socket.on('task:event', this.#onTaskEvent);
     this.#conn.socket.on('connect', this.#subscribe);
@@ -128,21 +131,23 @@ export class TaskStream implements AsyncIterableIterator<TaskEvent> {
   };
 
   #onTaskEvent = (raw: unknown): void => {
-    if (this.#state !== 'open') return;
+    // The socket carries every followed task's events; parse only this task's.
+    if (this.#state !== 'open' || (raw as { taskId?: unknown } | null)?.taskId !== this.taskId) return;
     const parsed = TaskEvent.safeParse(raw);
     if (!parsed.success) {
-      if ((raw as { taskId?: unknown } | null)?.taskId !== this.taskId) return;
       const details = parsed.error.issues;
-      return this.fail(new SwitchboardError('bad_response', 'task:event does not match the contract.', { details }));
+      this.fail(new SwitchboardError('bad_response', 'task:event does not match the contract.', { details }));
+      return;
     }
     const event = parsed.data;
-    if (event.taskId !== this.taskId || event.seq <= this.#lastSeq) return;
+    if (event.seq <= this.#lastSeq) return;
     this.#lastSeq = event.seq;
     this.#queue.push(event);
     try {
       this.#onEvent?.(event);
     } catch (err) {
-      return this.fail(err);
+      this.fail(err);
+      return;
     }
     if (event.type === 'status' && isTerminal(event.data.status)) this.#end(false);
     else this.#wake();
@@ -153,7 +158,9 @@ export class TaskStream implements AsyncIterableIterator<TaskEvent> {
   #end(discard: boolean): void {
     if (this.#state !== 'open') return;
     if (discard) this.#queue.length = 0;
-    this.#settleSubscribed?.reject(new SwitchboardError('client_closed', 'Stopped following before subscribing.'));
+    this.#settleSubscribed?.reject(
+      new SwitchboardError('client_closed', 'Stopped following before subscribing.'),
+    );
     this.#finish('ended');
   }
 

@@ -6,7 +6,7 @@ import {
   type TaskListQuery,
   TaskPage,
 } from '../../server/protocol/index.js';
-import { SwitchboardError, errorFromHttp, toSwitchboardError } from './errors.js';
+import { errorFromHttp, SwitchboardError, toSwitchboardError } from './errors.js';
 
 export interface HttpApiOptions {
   /** Hub base URL, e.g. `http://127.0.0.1:4000`. */

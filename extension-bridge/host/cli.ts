@@ -100,6 +100,11 @@ async function main(): Promise<number> {
   try {
     await Promise.race([host.start(), stopped]);
   } catch (err) {
+    if (stopping) {
+      await stopping;
+      log('stopped');
+      return 0;
+    }
     log(`cannot start: ${(err as Error).message}`);
     await host.stop();
     return 1;

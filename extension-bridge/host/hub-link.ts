@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
 import {
+  ErrorBody,
   type ExtensionClientEvents,
   type ExtensionClientToServer,
   type ExtensionServerToClient,
@@ -94,9 +95,11 @@ export class HubLink {
     });
     socket.on('job:run', (payload, ack) => host.jobRun(payload, ack));
     socket.on('job:cancel', (payload) => host.jobCancel(payload));
-    socket.on('hub:error', (error) => {
-      if (error.code === 'conflict') this.replacedBy = error.message;
-      host.warning(`hub error: ${error.code}: ${error.message}`);
+    socket.on('hub:error', (payload) => {
+      const error = ErrorBody.safeParse(payload);
+      if (!error.success) return host.warning(`malformed hub:error: ${JSON.stringify(payload)}`);
+      if (error.data.code === 'conflict') this.replacedBy = error.data.message;
+      host.warning(`hub error: ${error.data.code}: ${error.data.message}`);
     });
   }
 

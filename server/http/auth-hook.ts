@@ -9,12 +9,12 @@ declare module 'fastify' {
 }
 
 /** A preHandler that admits a request only with a valid token whose role may do `action`. */
-export function requireRole(ctx: HubContext, action: Action) {
+export function requireRole(ctx: HubContext, action: Action, opts: { charge?: boolean } = {}) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     const token = bearer(req.headers.authorization);
     const principal = ctx.auth.authenticate(token, req.ip);
     ctx.auth.require(principal, action);
-    ctx.auth.charge(principal);
+    if (opts.charge !== false) ctx.auth.charge(principal);
     req.principal = principal;
   };
 }

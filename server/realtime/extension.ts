@@ -1,23 +1,11 @@
 import type { Namespace, Socket } from 'socket.io';
-import type { ZodType, z } from 'zod';
 import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import type { ExtensionLink } from '../dispatch/link.js';
-import type { ExtensionRecord, RegisterParsed } from '../dispatch/registry.js';
-import { HubError } from '../errors.js';
-import type { ErrorBody } from '../protocol/common.js';
-import {
-  Heartbeat,
-  type JobCancel,
-  JobOutput,
-  JobResult,
-  type JobRun,
-  JobRunAck,
-  JobStarted,
-  Register,
-} from '../protocol/extension.js';
+import { type JobCancel, type JobRun, JobRunAck } from '../protocol/extension.js';
 import type { ExtensionClientToServer, ExtensionServerToClient } from '../protocol/index.js';
-import { validated } from './handler.js';
+import { ExtensionSession } from './extension-session.js';
+import { bindSocketIo } from './handler.js';
 
 export interface ExtensionSocketData {
   principal: Principal;
@@ -35,7 +23,8 @@ export type ExtensionNamespace = Namespace<
   ExtensionSocketData
 >;
 
-const RUN_ACK_MS = 10_000;
+/** How long a host has to ack `job:run` before the job goes back to the queue. */
+export const RUN_ACK_MS = 10_000;
 
 class SocketIoLink implements ExtensionLink {
   readonly transport = 'socket.io' as const;
@@ -59,86 +48,13 @@ class SocketIoLink implements ExtensionLink {
   }
 }
 
-/**
- * Takes a host's registration: a host already online under the same id is replaced, keeping the jobs the new
- * connection says it still runs; the rest of the old connection's jobs count as lost.
- */
-export function registerHost(ctx: HubContext, reg: RegisterParsed, link: ExtensionLink): ExtensionRecord {
-  const { record, replaced } = ctx.registry.register(reg, link);
-  if (replaced) {
-    for (const id of reg.running) replaced.running.delete(id);
-    ctx.dispatcher.hostLost(replaced, 'was replaced by a new connection');
-    replaced.link.close('another connection registered this extension id');
-  }
-  ctx.dispatcher.hostOnline(record, reg.running);
-  ctx.logger.info(
-    { extensionId: record.info.id, transport: link.transport, labels: record.info.labels },
-    'extension online',
-  );
-  return record;
-}
-
-/** Drops a host; its jobs are requeued or failed unless a newer connection replaced it already. */
-export function unregisterHost(ctx: HubContext, record: ExtensionRecord, why: string): void {
-  if (!ctx.registry.remove(record)) return;
-  ctx.logger.info({ extensionId: record.info.id, why }, 'extension offline');
-  ctx.dispatcher.hostLost(record, why);
-}
-
 /** `/extension`: Kit and other hosts register, take jobs and report output and results. */
 export function attachExtension(nsp: ExtensionNamespace, ctx: HubContext): void {
-  const { registry, dispatcher, auth, logger, config } = ctx;
-
   nsp.on('connection', (socket: ExtSocket) => {
-    const principal = socket.data.principal;
-    let record: ExtensionRecord | null = null;
-    const onError = (body: ErrorBody) => socket.emit('hub:error', body);
-    const current = (): ExtensionRecord => {
-      if (!record) throw new HubError('conflict', 'register first');
-      return record;
-    };
-    const on = <S extends ZodType, R>(
-      event: keyof ExtensionClientToServer,
-      schema: S,
-      fn: (p: z.output<S>) => R,
-      charge = false,
-    ) => {
-      const before = () => {
-        auth.require(principal, event === 'register' ? 'register' : 'run_jobs');
-        // Job reports answer the hub's own requests, so only registration counts against the rate limit.
-        if (charge) auth.charge(principal);
-      };
-      socket.on(event, validated(event, schema, logger, onError, before, fn) as never);
-    };
-
-    on(
-      'register',
-      Register,
-      (reg) => {
-        if (record) throw new HubError('conflict', `already registered as ${record.info.id}`);
-        record = registerHost(ctx, reg, new SocketIoLink(socket));
-        return { extensionId: record.info.id, heartbeatMs: config.heartbeatMs };
-      },
-      true,
+    const session = new ExtensionSession(ctx, socket.data.principal, new SocketIoLink(socket));
+    bindSocketIo(socket as never, ctx, session.principal, session.handlers, (body) =>
+      socket.emit('hub:error', body),
     );
-    on('heartbeat', Heartbeat, (hb) => {
-      registry.touch(current(), { stagePath: hb.stagePath });
-      return {};
-    });
-    on('job:started', JobStarted, ({ taskId }) => {
-      dispatcher.jobStarted(current(), taskId);
-      return {};
-    });
-    on('job:output', JobOutput, ({ taskId, stream, text }) => {
-      dispatcher.jobOutput(current(), taskId, stream, text);
-      return {};
-    });
-    on('job:result', JobResult, (res) => {
-      dispatcher.jobResult(current(), res);
-      return {};
-    });
-    socket.on('disconnect', (reason) => {
-      if (record) unregisterHost(ctx, record, `disconnected (${reason})`);
-    });
+    socket.on('disconnect', (reason) => session.closed(`disconnected (${reason})`));
   });
 }

@@ -1,9 +1,8 @@
 import type { z } from 'zod';
-import { fromZodError, toHubError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Action, Principal } from '../auth/index.js';
+import type { HubContext } from '../context.js';
+import { fromZodError, HubError, toHubError } from '../errors.js';
 import type { Ack, ErrorBody } from '../protocol/common.js';
-
-type AckFn = (res: Ack<unknown>) => void;
 
 /** A handler result whose `after` runs right after the ack is sent, in the same tick. */
 export class ThenRun<T> {
@@ -13,40 +12,79 @@ export class ThenRun<T> {
   ) {}
 }
 
-/**
- * Wraps one inbound socket event: validates the payload with its schema, runs the handler and answers with
- * an ack envelope. Nothing thrown escapes, so a bad message never costs the connection. Clients that sent no
- * ack callback get failures as a `hub:error` event instead of silence.
- */
-export function validated<S extends z.ZodType, R>(
-  event: string,
+/** One inbound event: its payload schema, the role action it needs, whether it counts against the rate. */
+export interface HandlerSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  action: Action;
+  charge: boolean;
+  run: (payload: z.output<S>) => unknown;
+}
+
+export type HandlerTable = Record<string, HandlerSpec>;
+
+/** Builds a spec with the payload type inferred from the schema. */
+export function handler<S extends z.ZodType>(
   schema: S,
-  logger: Logger,
+  action: Action,
+  run: (payload: z.output<S>) => unknown,
+  charge = true,
+): HandlerSpec {
+  return { schema, action, charge, run: run as (p: unknown) => unknown };
+}
+
+/**
+ * Runs one inbound message through its spec: role, rate, schema, handler. Never throws: whatever goes wrong
+ * becomes an error ack, so a bad message never costs the connection. The same path serves Socket.IO and ws.
+ */
+export function runHandler(
+  ctx: HubContext,
+  principal: Principal,
+  table: HandlerTable,
+  event: string,
+  payload: unknown,
+): { res: Ack<unknown>; after?: () => void } {
+  try {
+    const spec = Object.hasOwn(table, event) ? table[event] : undefined;
+    if (!spec)
+      throw new HubError('bad_request', `unknown event; expected one of ${Object.keys(table).join(', ')}`);
+    ctx.auth.require(principal, spec.action);
+    if (spec.charge) ctx.auth.charge(principal);
+    const parsed = spec.schema.safeParse(payload ?? {});
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const data = spec.run(parsed.data);
+    if (data instanceof ThenRun) return { res: { ok: true, data: data.data }, after: data.after };
+    return { res: { ok: true, data: data ?? {} } };
+  } catch (err) {
+    const e = toHubError(err);
+    if (e.code === 'internal') ctx.logger.error({ err, event }, 'socket handler failed');
+    return { res: { ok: false, error: { ...e.toBody(), message: `${event}: ${e.message}` } } };
+  }
+}
+
+interface SocketLike {
+  on(event: string, fn: (...args: unknown[]) => void): unknown;
+}
+
+/**
+ * Binds a table to a Socket.IO socket. The ack is the last argument when the client asked for one; clients
+ * that sent none get failures as a `hub:error` event instead of silence.
+ */
+export function bindSocketIo(
+  socket: SocketLike,
+  ctx: HubContext,
+  principal: Principal,
+  table: HandlerTable,
   onError: (body: ErrorBody) => void,
-  before: () => void,
-  fn: (payload: z.output<S>) => R,
-): (...args: unknown[]) => void {
-  return (...args: unknown[]) => {
-    const last = args.at(-1);
-    const ack: AckFn | null = typeof last === 'function' ? (last as AckFn) : null;
-    const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
-    const answer = (res: Ack<unknown>) => {
+): void {
+  for (const event of Object.keys(table)) {
+    socket.on(event, (...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
+      const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
+      const { res, after } = runHandler(ctx, principal, table, event, payload);
       if (ack) ack(res);
       else if (!res.ok) onError(res.error);
-    };
-    try {
-      before();
-      const parsed = schema.safeParse(payload ?? {});
-      if (!parsed.success) throw fromZodError(parsed.error);
-      const data = fn(parsed.data);
-      if (data instanceof ThenRun) {
-        answer({ ok: true, data: data.data });
-        data.after();
-      } else answer({ ok: true, data: data ?? {} });
-    } catch (err) {
-      const e = toHubError(err);
-      if (e.code === 'internal') logger.error({ err, event }, 'socket handler failed');
-      answer({ ok: false, error: { ...e.toBody(), message: `${event}: ${e.message}` } });
-    }
-  };
+      after?.();
+    });
+  }
 }

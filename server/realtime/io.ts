@@ -7,6 +7,7 @@ import { HubError, toHubError } from '../errors.js';
 import { NAMESPACES } from '../protocol/index.js';
 import { attachExtension, type ExtensionNamespace } from './extension.js';
 import { attachMonitor, type MonitorNamespace } from './monitor.js';
+import { attachRawWs } from './ws.js';
 
 /** A socket whose send buffer stays past the limit this long is dropped; it resumes by seq on reconnect. */
 const SLOW_SWEEP_MS = 1_000;
@@ -60,6 +61,8 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
   extension.use(gate('register') as never);
   attachExtension(extension, ctx);
 
+  const detachWs = attachRawWs(server, ctx);
+
   const sweep = setInterval(() => {
     for (const socket of monitor.sockets.values()) {
       // engine.io keeps unsent packets in writeBuffer; it is not public API, hence the narrow cast.
@@ -82,6 +85,7 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
     close: async () => {
       clearInterval(sweep);
       detachMonitor();
+      detachWs();
       // Not io.close(): it would close the HTTP server that Fastify owns and closes itself.
       io.disconnectSockets(true);
       io.engine.close();

@@ -5,11 +5,10 @@ import {
   checkMappingMethod,
   checkReflectiveCall,
   checkSubscript,
-  IMPORTERS,
 } from './reflection.js';
-import { createResolver, dottedText } from './resolver.js';
-import { canonicalName, type RuleSet } from './rule-set.js';
-import { argument, fieldOf, isBinding, positionOf, stringValue, walkNamed } from './syntax.js';
+import { BINDING_SITES, createResolver, dottedText } from './resolver.js';
+import { canonicalName, IMPORTERS, type RuleSet } from './rule-set.js';
+import { argument, fieldOf, isBinding, nodesOfTypes, positionOf, stringValue } from './syntax.js';
 import type { PolicyViolation } from './types.js';
 
 export interface AnalysisEnv {
@@ -20,9 +19,18 @@ export interface AnalysisEnv {
 /** `eval('eval("...")')` is checked this many strings deep; deeper is refused as unreadable. */
 const MAX_NESTING = 3;
 const NESTED = 'In the code passed to ';
+const NODE_TYPES = new Set([
+  ...BINDING_SITES,
+  'import_statement',
+  'import_from_statement',
+  'call',
+  'subscript',
+  'attribute',
+  'identifier',
+]);
 const EVALUATORS = new Set(['eval', 'exec', 'compile']);
 /** Held without a call these can still run anything later, e.g. `map(eval, lines)`. */
-const DANGEROUS_REFERENCES = new Set([...EVALUATORS, ...Object.keys(IMPORTERS)]);
+const DANGEROUS_REFERENCES = new Set([...EVALUATORS, ...IMPORTERS.keys()]);
 
 /** Every violation in `code`, before modes and `allow` are applied. Syntax errors are skipped, not refused. */
 export function analyzeSource(code: string, env: AnalysisEnv, nesting = 0): PolicyViolation[] {
@@ -36,11 +44,15 @@ export function analyzeSource(code: string, env: AnalysisEnv, nesting = 0): Poli
 }
 
 function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViolation[] {
+  const nodes = nodesOfTypes(root, NODE_TYPES);
   const found = new Map<string, PolicyViolation>();
   const { rules } = env;
   const ctx: CheckContext = {
     rules,
-    resolve: createResolver(root, rules),
+    resolve: createResolver(
+      nodes.filter((node) => BINDING_SITES.has(node.type)),
+      rules,
+    ),
     report(node, rule, message) {
       const key = `${rule}@${node.startIndex}`;
       if (!found.has(key)) found.set(key, { rule, message, ...positionOf(node) });
@@ -55,7 +67,7 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     },
   };
 
-  walkNamed(root, (node) => {
+  for (const node of nodes) {
     switch (node.type) {
       case 'import_statement':
         for (const item of node.childrenForFieldName('name')) {
@@ -80,7 +92,7 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
         checkReference(ctx, node);
         break;
     }
-  });
+  }
   return [...found.values()];
 }
 
@@ -135,9 +147,10 @@ function checkEvaluated(
 
 /** Holding a denied function is as good as calling it: `f = os.system`, `Thread(target=system)`. */
 function checkReference(ctx: CheckContext, node: Node): void {
-  if (node.parent?.type === 'call' && fieldOf(node) === 'function') return;
   const hits = [...ctx.resolve(node)].filter((t) => ctx.rules.deniedCall(t) || DANGEROUS_REFERENCES.has(t));
+  // Parent lookups are slow in tree-sitter 0.25 (a descent from the root), so only hits pay for them.
   if (hits.length === 0 || isBinding(node)) return;
+  if (node.parent?.type === 'call' && fieldOf(node) === 'function') return;
   for (const target of hits) {
     const denied = ctx.rules.deniedCall(target);
     if (denied) {
@@ -146,7 +159,7 @@ function checkReference(ctx: CheckContext, node: Node): void {
       ctx.report(node, `attribute:${denied.target}`, message);
     } else {
       const message = `Holding ${target} without calling it is not allowed: it could run anything.`;
-      ctx.report(node, `dynamic:${IMPORTERS[target] ?? target}`, message);
+      ctx.report(node, `dynamic:${IMPORTERS.get(target) ?? target}`, message);
     }
   }
 }

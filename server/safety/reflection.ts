@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { Resolve } from './resolver.js';
-import { canonicalName, NAMESPACE, type RuleSet } from './rule-set.js';
+import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
 import { argument, positionalArgs, stringValue } from './syntax.js';
 
 /**
@@ -15,17 +15,12 @@ export interface CheckContext {
   checkImport(node: Node, module: string): boolean;
 }
 
-export const IMPORTERS: Readonly<Record<string, string>> = {
-  __import__: '__import__',
-  'importlib.__import__': '__import__',
-  'importlib.import_module': 'importlib.import_module',
-};
 const ATTRIBUTE_FUNCTIONS = new Set(['getattr', 'setattr', 'delattr']);
 const MAPPING_READS = new Set(['get', '__getitem__', 'pop', 'setdefault']);
 
 /** Call checks keyed on what the callee resolved to; `name` is that resolved name. */
 export function checkReflectiveCall(ctx: CheckContext, call: Node, name: string): void {
-  const importer = IMPORTERS[name];
+  const importer = IMPORTERS.get(name);
   if (importer !== undefined) checkImporter(ctx, call, name, importer);
   if (ATTRIBUTE_FUNCTIONS.has(name)) checkAttributeFunction(ctx, call, name);
   if (name === 'vars') {
@@ -74,6 +69,10 @@ function checkImporter(ctx: CheckContext, call: Node, name: string, rule: string
 function checkAttributeFunction(ctx: CheckContext, call: Node, name: string): void {
   const [object, attr] = positionalArgs(call);
   if (!object) return;
+  if (object.type === 'list_splat') {
+    ctx.report(call, `dynamic:${name}`, `${name}() with unpacked arguments is not allowed.`);
+    return;
+  }
   const targets = ctx.resolve(object);
   if (targets.has('builtins')) {
     ctx.report(call, `dynamic:${name}`, `${name}() on the builtins is not allowed.`);

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
-import { canonicalName, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, hasArguments, positionalArgs, stringValue, walkNamed } from './syntax.js';
+import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
+import { argument, hasArguments, positionalArgs, stringValue } from './syntax.js';
 
 /** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
 export type Resolve = (node: Node) => ReadonlySet<string>;
@@ -9,7 +9,15 @@ const NONE: ReadonlySet<string> = new Set();
 const MAX_DEPTH = 64;
 const MAX_CANDIDATES = 32;
 const MAX_ROUNDS = 3;
-const IMPORTERS = new Set(['__import__', 'importlib.import_module', 'importlib.__import__']);
+/** Node types that can bind a name; the caller hands over every node of these types. */
+export const BINDING_SITES: ReadonlySet<string> = new Set([
+  'import_statement',
+  'import_from_statement',
+  'assignment',
+  'named_expression',
+  'default_parameter',
+  'typed_default_parameter',
+]);
 
 /**
  * Builds a flow-insensitive name resolver for one tree. A name bound several ways anywhere in the file
@@ -17,7 +25,7 @@ const IMPORTERS = new Set(['__import__', 'importlib.import_module', 'importlib._
  * denied target. It is a tripwire for ordinary misuse, not a sandbox: containers, closures and reflection
  * beyond the rules (`operator.attrgetter`, `reduce(getattr, ...)`) are not followed.
  */
-export function createResolver(root: Node, rules: RuleSet): Resolve {
+export function createResolver(bindingSites: readonly Node[], rules: RuleSet): Resolve {
   const bindings = new Map<string, Set<string>>();
   const starModules = new Set<string>();
   const assignments: Array<[target: Node, value: Node]> = [];
@@ -36,8 +44,8 @@ export function createResolver(root: Node, rules: RuleSet): Resolve {
     return changed;
   };
 
-  // A result cut short by the depth limit is not cached, or `os.system.a.b...` nested past the limit would
-  // pin `os.system` to "nothing" before the walk reaches it at depth 0.
+  // A result cut short by the depth limit is not cached, or a call nested past the limit in getattr's
+  // arguments would pin a denied name to "nothing" before the walk reaches it at depth 0.
   let truncations = 0;
   const resolve = (node: Node, depth: number): ReadonlySet<string> => {
     const cached = memo.get(node.id);
@@ -46,23 +54,28 @@ export function createResolver(root: Node, rules: RuleSet): Resolve {
       truncations++;
       return NONE;
     }
-    const before = truncations;
-    const result = cap(compute(node, depth + 1));
-    if (truncations === before) memo.set(node.id, result);
+    // Chains like `a.b.c(...)[0].d` are followed iteratively, innermost first, so each link is cached
+    // before its parent needs it and no chain length can exhaust the stack.
+    const chain: Node[] = [node];
+    for (let link = spineOf(node); link && !memo.has(link.id); link = spineOf(link)) chain.push(link);
+    let result = NONE;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const link = chain[i]!;
+      const before = truncations;
+      result = compute(link, depth + 1);
+      if (truncations === before) memo.set(link.id, result);
+    }
     return result;
   };
 
-  const compute = (node: Node, depth: number): Set<string> => {
+  const compute = (node: Node, depth: number): ReadonlySet<string> => {
     const out = new Set<string>();
     switch (node.type) {
       case 'identifier': {
         const name = node.text;
         out.add(canonicalName(name));
         for (const value of bindings.get(name) ?? []) out.add(value);
-        for (const module of starModules) {
-          const qualified = canonicalName(`${module}.${name}`);
-          if (rules.isNotable(qualified)) out.add(qualified);
-        }
+        for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
         break;
       }
       case 'attribute': {
@@ -90,7 +103,9 @@ export function createResolver(root: Node, rules: RuleSet): Resolve {
         break;
       }
     }
-    return out;
+    // Dropping names no rule can reach keeps ordinary code (`omni.usd.get_context()...`) nearly free.
+    const notable = [...out].filter((name) => rules.isNotable(name));
+    return notable.length === 0 ? NONE : new Set(notable.slice(0, MAX_CANDIDATES));
   };
 
   const resolveCall = (call: Node, depth: number, out: Set<string>): void => {
@@ -115,7 +130,7 @@ export function createResolver(root: Node, rules: RuleSet): Resolve {
     }
   };
 
-  walkNamed(root, (node) => collect(node, bind, starModules, assignments));
+  for (const node of bindingSites) collect(node, bind, starModules, assignments);
   // Later rounds pick up chains such as `a = os` followed (anywhere) by `b = a`.
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
@@ -167,20 +182,28 @@ function collect(node: Node, bind: Bind, starModules: Set<string>, assignments: 
   }
 }
 
+const SEQUENCES = new Set([
+  'pattern_list',
+  'tuple_pattern',
+  'list_pattern',
+  'expression_list',
+  'tuple',
+  'list',
+]);
+
 /** Pairs `a, b = os, sys` element by element; anything not a plain name is left out. */
-function pairTargets(target: Node, value: Node, assignments: Array<[Node, Node]>): void {
+function pairTargets(target: Node, value: Node, assignments: Array<[Node, Node]>, depth = 0): void {
   if (target.type === 'identifier') {
     assignments.push([target, value]);
     return;
   }
-  const sequences = ['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list'];
-  if (!sequences.includes(target.type) || !sequences.includes(value.type)) return;
+  if (depth > MAX_DEPTH || !SEQUENCES.has(target.type) || !SEQUENCES.has(value.type)) return;
   const targets = target.namedChildren;
   const values = value.namedChildren;
   if (targets.length !== values.length) return;
   targets.forEach((t, i) => {
     const v = values[i];
-    if (t && v) pairTargets(t, v, assignments);
+    if (t && v) pairTargets(t, v, assignments, depth + 1);
   });
 }
 
@@ -191,7 +214,18 @@ export function dottedText(node: Node): string {
     .join('.');
 }
 
-function cap(values: Set<string>): ReadonlySet<string> {
-  if (values.size <= MAX_CANDIDATES) return values;
-  return new Set([...values].slice(0, MAX_CANDIDATES));
+/** The child an expression is built on: `a.b` on `a`, `f(x)` on `f`, `m[k]` on `m`, `(e)` on `e`. */
+function spineOf(node: Node): Node | null {
+  switch (node.type) {
+    case 'attribute':
+      return node.childForFieldName('object');
+    case 'call':
+      return node.childForFieldName('function');
+    case 'subscript':
+      return node.childForFieldName('value');
+    case 'parenthesized_expression':
+      return node.firstNamedChild;
+    default:
+      return null;
+  }
 }

@@ -2,18 +2,26 @@ import { DEFAULT_DENIED_CALLS, DEFAULT_DENIED_MODULES, MODULE_ALIASES } from './
 import type { PolicyOptions } from './types.js';
 
 const CONFIGURED = 'is denied by configuration';
+// A Map, not the record: `MODULE_ALIASES['constructor']` would find Object.prototype's.
+const ALIASES = new Map(Object.entries(MODULE_ALIASES));
+const NOTABLE_CACHE_SIZE = 50_000;
 
 /** What `globals()`, `locals()` and `vars()` resolve to: a name no Python identifier can spell. */
 export const NAMESPACE = '%namespace';
+
+/** Import functions, each with the dynamic rule its computed form breaks. */
+export const IMPORTERS: ReadonlyMap<string, string> = new Map([
+  ['__import__', '__import__'],
+  ['importlib.__import__', '__import__'],
+  ['importlib.import_module', 'importlib.import_module'],
+]);
 
 /** Names that reach other code by name; aliases to them are tracked even though they are not denied. */
 const GATEWAYS = new Set([
   'eval',
   'exec',
   'compile',
-  '__import__',
-  'importlib.import_module',
-  'importlib.__import__',
+  ...IMPORTERS.keys(),
   'getattr',
   'setattr',
   'delattr',
@@ -56,7 +64,9 @@ export function compileRules(opts: PolicyOptions): RuleSet {
 
   const sensitive = new Set(['builtins', 'importlib', ...modules.keys()]);
   const prefixes = new Set<string>();
-  for (const target of [...exactCalls.keys(), ...callFamilies.map(([p]) => p), ...modules.keys()]) {
+  const reachable = [...exactCalls.keys(), ...callFamilies.map(([p]) => p), ...modules.keys()];
+  // Alias keys count too: `asyncio` must survive resolution for `asyncio.subprocess.x` to be rewritten.
+  for (const target of [...reachable, ...ALIASES.keys()]) {
     const parts = target.split('.');
     for (let i = 1; i < parts.length; i++) prefixes.add(parts.slice(0, i).join('.'));
     if (parts.length > 1 && exactCalls.has(target)) sensitive.add(parts.slice(0, -1).join('.'));
@@ -81,6 +91,8 @@ export function compileRules(opts: PolicyOptions): RuleSet {
     const family = callFamilies.find(([prefix]) => name.startsWith(prefix));
     return family ? { target: name, why: family[1] } : null;
   };
+  // Per policy, not per check: the same dotted names recur across every snippet a hub sees.
+  const notableCache = new Map<string, boolean>();
   const allow = clean(opts.allow);
   const lifts = (id: string) =>
     allow.some((entry) =>
@@ -93,13 +105,20 @@ export function compileRules(opts: PolicyOptions): RuleSet {
     deniedImport,
     deniedCall,
     isSensitiveModule: (name) => sensitive.has(name),
-    isNotable: (name) =>
-      GATEWAYS.has(name) ||
-      sensitive.has(name) ||
-      prefixes.has(name) ||
-      deniedCall(name) !== null ||
-      deniedImport(name) !== null,
-    // Lifting a call also lifts holding the function, or `allow: call:os.system` would still refuse `f = os.system`.
+    isNotable: (name) => {
+      let notable = notableCache.get(name);
+      if (notable === undefined) {
+        notable =
+          GATEWAYS.has(name) ||
+          sensitive.has(name) ||
+          prefixes.has(name) ||
+          deniedCall(name) !== null ||
+          deniedImport(name) !== null;
+        if (notableCache.size < NOTABLE_CACHE_SIZE) notableCache.set(name, notable);
+      }
+      return notable;
+    },
+    // Lifting a call also lifts holding the function: `allow: call:os.system` should not refuse `f = os.system`.
     isLifted: (id) => {
       const reference = /^(attribute|getattr):(.+)$/.exec(id);
       return lifts(id) || (reference !== null && lifts(`call:${reference[2]}`));
@@ -115,7 +134,7 @@ export function canonicalName(dotted: string): string {
   const parts = dotted.split('.');
   let name = dotted;
   for (let i = parts.length; i > 0; i--) {
-    const alias = MODULE_ALIASES[parts.slice(0, i).join('.')];
+    const alias = ALIASES.get(parts.slice(0, i).join('.'));
     if (alias !== undefined) {
       name = [alias, ...parts.slice(i)].join('.');
       break;

@@ -42,9 +42,9 @@ const DYNAMIC = {
   compile: 'compile() of anything but a plain string literal',
   __import__: '__import__() of anything but a plain string literal',
   'importlib.import_module': 'importlib.import_module() of anything but a plain string literal',
-  getattr: 'getattr() on a denied module or the builtins with a computed name, or on the builtins at all',
-  setattr: 'setattr() on a denied module or the builtins with a computed name, or on the builtins at all',
-  delattr: 'delattr() on a denied module or the builtins with a computed name, or on the builtins at all',
+  getattr: 'getattr() with a computed name on a denied module, or on the builtins at all,',
+  setattr: 'setattr() with a computed name on a denied module, or on the builtins at all,',
+  delattr: 'delattr() with a computed name on a denied module, or on the builtins at all,',
   vars: 'vars() of a denied module or the builtins',
   globals: 'globals(), locals() or vars() indexed with a dunder or computed key',
   __dict__: '__dict__ of a denied module or the builtins',
@@ -78,7 +78,7 @@ export function dynamicRule(target: DynamicTarget): PolicyRule {
   };
 }
 
-export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = Object.freeze([
+export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = deepFreeze([
   {
     id: SIZE_RULE_ID,
     kind: 'size',
@@ -117,6 +117,10 @@ export function getattrRule(target: string, why = 'is denied by configuration'):
     target,
     description: `getattr() with a literal name reaches ${target}; ${target}() ${why}.`,
   };
+}
+
+function deepFreeze(rules: PolicyRule[]): ReadonlyArray<PolicyRule> {
+  return Object.freeze(rules.map((rule) => Object.freeze(rule)));
 }
 
 function family(prefix: string, suffixes: string[], why: string): Record<string, string> {

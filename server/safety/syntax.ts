@@ -1,19 +1,11 @@
 import type { Node } from 'web-tree-sitter';
 
-/** Pre-order over named nodes; iterative because a hostile snippet can nest deeper than the JS stack. */
-export function walkNamed(root: Node, visit: (node: Node) => void): void {
-  const cursor = root.walk();
-  try {
-    for (;;) {
-      if (cursor.nodeIsNamed) visit(cursor.currentNode);
-      if (cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return;
-      }
-    }
-  } finally {
-    cursor.delete();
-  }
+/**
+ * Named nodes of the given types in document order. The traversal runs inside the wasm module, so only
+ * the matches cross into JS: a JS-side cursor walk over every token costs more than the parse itself.
+ */
+export function nodesOfTypes(root: Node, types: ReadonlySet<string>): Node[] {
+  return root.descendantsOfType([...types]).filter((node): node is Node => node !== null);
 }
 
 /** 1-based line and column, as the violations report them. */
@@ -61,6 +53,7 @@ export function hasArguments(call: Node): boolean {
   return (call.childForFieldName('arguments')?.namedChildren ?? []).some((c) => c?.type !== 'comment');
 }
 
+const PATTERN_DEPTH = 12;
 const CONTAINERS = new Set([
   'pattern_list',
   'tuple_pattern',
@@ -121,7 +114,10 @@ export function isBinding(node: Node): boolean {
   ) {
     return true;
   }
-  for (let up: Node | null = parent; up; up = up.parent) {
+  // Capture patterns sit a few levels under their `case`; each `.parent` is a descent from the root, so
+  // climbing a hostile 20,000-deep chain to the top would be quadratic.
+  let up: Node | null = parent;
+  for (let level = 0; up && level < PATTERN_DEPTH; level++, up = up.parent) {
     if (up.type === 'case_pattern') return true;
   }
   return false;

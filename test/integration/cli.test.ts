@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../client/sdk/index.js';
-import { type TestHub, startTestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type JobScript, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
@@ -61,7 +61,12 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
 
   beforeAll(async () => {
     hub = await startTestHub();
-    ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'cli-ext', labels: ['cli'], concurrency: 4 }, script);
+    ext = await scriptedExtension(
+      hub.url,
+      hub.tokens.extension,
+      { name: 'cli-ext', labels: ['cli'], concurrency: 4 },
+      script,
+    );
     env = { SWITCHBOARD_URL: hub.url, SWITCHBOARD_TOKEN: hub.tokens.operator };
     sb = new SwitchboardClient({ url: hub.url, token: hub.tokens.admin });
   });
@@ -90,11 +95,16 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   it('--json emits NDJSON: the events in seq order, then the task', async () => {
     const run = await cli(['exec', '-c', 'x = 2', '--follow', '--json'], env);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const events = lines.slice(0, -1);
     expect(events.map((e) => e['seq'])).toEqual(events.map((_, i) => i + 1));
     expect(events[0]).toMatchObject({ type: 'status', data: { status: 'queued' } });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'output', data: { stream: 'stdout', text: 'ran: x = 2\n' } }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'output', data: { stream: 'stdout', text: 'ran: x = 2\n' } }),
+    );
     expect(lines.at(-1)).toMatchObject({ type: 'task', status: 'succeeded', result: { echo: 'x = 2' } });
     expect(run.stderr).toBe('');
   });
@@ -128,14 +138,20 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     expect(tasks.stdout).toMatch(/^ID +STATUS/);
     expect(tasks.stdout).toContain(task.id);
     const tasksJson = await cli(['--json', 'tasks', '--limit', '1'], env);
-    const rows = tasksJson.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const rows = tasksJson.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(rows[0]).toMatchObject({ type: 'task_summary' });
 
     const exts = await cli(['extensions'], env);
     expect(exts.code).toBe(0);
     expect(exts.stdout).toMatch(new RegExp(`^${ext.extensionId} +cli-ext +online +\\d/4`, 'm'));
     const extsJson = await cli(['extensions', '--json'], env);
-    expect(JSON.parse(extsJson.stdout.trim().split('\n')[0]!)).toMatchObject({ type: 'extension', id: ext.extensionId });
+    expect(JSON.parse(extsJson.stdout.trim().split('\n')[0]!)).toMatchObject({
+      type: 'extension',
+      id: ext.extensionId,
+    });
   });
 
   it('cancel stops a running task and watch exits 3 for it', async () => {
@@ -159,7 +175,10 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   });
 
   it('falls back to the admin token in <SWITCHBOARD_DATA_DIR>/tokens.json', async () => {
-    const run = await cli(['tasks', '--limit', '1'], { SWITCHBOARD_URL: hub.url, SWITCHBOARD_DATA_DIR: hub.dataDir });
+    const run = await cli(['tasks', '--limit', '1'], {
+      SWITCHBOARD_URL: hub.url,
+      SWITCHBOARD_DATA_DIR: hub.dataDir,
+    });
     expect(run.stderr).not.toContain('error');
     expect(run.stdout).toMatch(/^ID +STATUS/);
     expect(run.code).toBe(0);

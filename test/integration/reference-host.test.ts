@@ -38,7 +38,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<{ s
 
 async function submit(code: string, extra: Record<string, unknown> = {}): Promise<Task> {
   const res = await api<Task>('POST', '/api/v1/tasks', { code, ...extra });
-  expect(res.status).toBe(201);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
 
@@ -104,6 +104,12 @@ describe('reference host against a real hub', () => {
     });
   });
 
+  it('fails to start with a token the hub refuses', async () => {
+    const host = new ReferenceHost({ url: hub.url, token: 'not-a-token', name: 'intruder' });
+    hosts.push(host);
+    await expect(host.start()).rejects.toThrow(/refused/);
+  });
+
   it('streams stdout as output events while the job runs', async () => {
     await startHost();
     const task = await submit('import time\nprint("before")\ntime.sleep(1)\nprint("after")\n"done"');
@@ -117,6 +123,20 @@ describe('reference host against a real hub', () => {
     expect(last?.event).toMatchObject({ type: 'status', data: { status: 'succeeded' } });
     expect((last?.at ?? 0) - (before?.at ?? Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(700);
     expect((await ended(task.id)).result).toBe('done');
+  });
+
+  it('delivers a flood of output whole and in order', async () => {
+    await startHost();
+    const task = await submit(
+      'import sys\nfor i in range(50000):\n    print(i)\n    if i % 997 == 0: print(i, file=sys.stderr)',
+    );
+    const texts = (stream: string) =>
+      events
+        .flatMap(({ event: e }) => (e.type === 'output' && e.data.stream === stream ? [e.data.text] : []))
+        .join('');
+    const events = await sse(task.id);
+    expect(texts('stdout')).toBe(Array.from({ length: 50000 }, (_, i) => `${i}\n`).join(''));
+    expect(texts('stderr')).toBe(Array.from({ length: 51 }, (_, i) => `${i * 997}\n`).join(''));
   });
 
   it('returns the value of the last expression', async () => {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient, SwitchboardError, type TaskEvent } from '../../client/sdk/index.js';
-import { type TestHub, startTestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type JobScript, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,14 +49,24 @@ describe('SwitchboardClient against a real hub', () => {
   let ext: ScriptedExtension;
   const clients: SwitchboardClient[] = [];
   const client = (token = hub.tokens.admin, url = hub.url) => {
-    const c = new SwitchboardClient({ url, token, requestTimeoutMs: 5_000, socket: { reconnectionDelay: 50 } });
+    const c = new SwitchboardClient({
+      url,
+      token,
+      requestTimeoutMs: 5_000,
+      socket: { reconnectionDelay: 50 },
+    });
     clients.push(c);
     return c;
   };
 
   beforeAll(async () => {
     hub = await startTestHub();
-    ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'sdk-ext', labels: ['sdk'], concurrency: 4 }, script);
+    ext = await scriptedExtension(
+      hub.url,
+      hub.tokens.extension,
+      { name: 'sdk-ext', labels: ['sdk'], concurrency: 4 },
+      script,
+    );
   });
   afterAll(async () => {
     for (const c of clients) await c.close();
@@ -79,11 +89,18 @@ describe('SwitchboardClient against a real hub', () => {
     expect(events[0]).toMatchObject({ type: 'status', data: { status: 'queued' } });
     const statuses = events.flatMap((e) => (e.type === 'status' ? [e.data.status] : []));
     expect(statuses).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
-    expect(events.find((e) => e.type === 'output')?.data).toEqual({ stream: 'stdout', text: "ran: print('hello')\n" });
+    expect(events.find((e) => e.type === 'output')?.data).toEqual({
+      stream: 'stdout',
+      text: "ran: print('hello')\n",
+    });
     expect(events.some((e) => e.type === 'done')).toBe(true);
 
     const done = await sb.waitFor(task.id);
-    expect(done).toMatchObject({ status: 'succeeded', result: { echo: "print('hello')" }, extensionId: ext.extensionId });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: { echo: "print('hello')" },
+      extensionId: ext.extensionId,
+    });
     expect(done.lastSeq).toBe(events.at(-1)?.seq);
   });
 
@@ -134,6 +151,26 @@ describe('SwitchboardClient against a real hub', () => {
     expect(events.at(-1)).toMatchObject({ type: 'status', data: { status: 'succeeded' } });
   });
 
+  it('comes back and resumes when the hub drops the socket on purpose (slow-reader eviction)', async () => {
+    const sb = client();
+    await sb.connect();
+    const task = await sb.submit({ code: 'emit(30)' });
+    const events: TaskEvent[] = [];
+    let evicted = false;
+    for await (const event of sb.follow(task.id)) {
+      events.push(event);
+      if (!evicted && events.filter((e) => e.type === 'output').length === 3) {
+        evicted = true;
+        // What the hub's slow-consumer sweep does: a server-side disconnect, which Socket.IO never redials.
+        hub.hub.io.of('/monitor').sockets.get(sb.socket!.id!)?.disconnect(true);
+      }
+    }
+    expect(evicted).toBe(true);
+    expectContiguous(events);
+    expect(events.filter((e) => e.type === 'output')).toHaveLength(30);
+    expect(events.at(-1)).toMatchObject({ type: 'status', data: { status: 'succeeded' } });
+  });
+
   it('follows from afterSeq, and a finished stream followed from its end yields nothing', async () => {
     const sb = client();
     const task = await sb.submit({ code: 'emit(3)' });
@@ -160,6 +197,10 @@ describe('SwitchboardClient against a real hub', () => {
     for await (const event of running) {
       if (event.type === 'status' && event.data.status === 'running') break;
     }
+    // A wait given up on rejects with the signal's reason instead of returning an unfinished task.
+    await expect(sb.waitFor(hanging.id, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     await sb.cancel(hanging.id);
     const cancelled = await sb.waitFor(hanging.id);
     expect(cancelled.status).toBe('cancelled');
@@ -171,10 +212,14 @@ describe('SwitchboardClient against a real hub', () => {
     expect(notFound).toBeInstanceOf(SwitchboardError);
     expect(notFound).toMatchObject({ code: 'not_found', status: 404 });
 
-    const denied = await sb.submit({ code: 'import subprocess\nsubprocess.run(["ls"])' }).catch((e: unknown) => e);
+    const denied = await sb
+      .submit({ code: 'import subprocess\nsubprocess.run(["ls"])' })
+      .catch((e: unknown) => e);
     expect(denied).toMatchObject({ code: 'policy_denied', status: 422, field: 'code' });
 
-    const forbidden = await client(hub.tokens.viewer).submit({ code: 'x = 1' }).catch((e: unknown) => e);
+    const forbidden = await client(hub.tokens.viewer)
+      .submit({ code: 'x = 1' })
+      .catch((e: unknown) => e);
     expect(forbidden).toMatchObject({ code: 'forbidden', status: 403 });
 
     await sb.connect();
@@ -185,6 +230,23 @@ describe('SwitchboardClient against a real hub', () => {
 
     const stream = sb.follow('no-such-task');
     await expect(stream.next()).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('close() ends open streams with client_closed after what they already received', async () => {
+    const sb = client();
+    const task = await sb.submit({ code: 'hang()' });
+    const stream = sb.follow(task.id);
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ seq: 1, type: 'status' });
+    await sb.close();
+    const rest: TaskEvent[] = [];
+    await expect(
+      (async () => {
+        for await (const e of stream) rest.push(e);
+      })(),
+    ).rejects.toMatchObject({ code: 'client_closed' });
+    expectContiguous(rest, 1);
+    await client().cancel(task.id);
   });
 
   it('reports a refused token and an unreachable hub', async () => {

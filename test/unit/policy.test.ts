@@ -90,6 +90,32 @@ const DENIED: Array<[string, string, string, number, number]> = [
   ['module __dict__', "import os\nos.__dict__['system']('ls')", 'dynamic:__dict__', 2, 1],
   ['builtins __dict__', '__builtins__.__dict__', 'dynamic:__dict__', 1, 1],
   ['builtins indexed', "__builtins__['eval']('1')", 'dynamic:__builtins__', 1, 1],
+  ['builtins module', 'import builtins\nbuiltins.exec(code)', 'dynamic:exec', 2, 1],
+  ['getattr with unpacked arguments', 'getattr(*parts)', 'dynamic:getattr', 1, 1],
+  ['escaped literal', "__import__('sub\\x70rocess')", 'import:subprocess', 1, 1],
+  ['f-string interpolation', 'print(f"{os.system(\'ls\')}")', 'call:os.system', 1, 10],
+  ['decorator', '@os.system\ndef f(): ...', 'attribute:os.system', 1, 2],
+  [
+    'parenthesized from import',
+    "from os import (\n    path,\n    system as run,\n)\nrun('ls')",
+    'call:os.system',
+    5,
+    1,
+  ],
+  [
+    'alias made in another function',
+    'import os\ndef f():\n    o = os\ndef g():\n    o.system("x")',
+    'call:os.system',
+    5,
+    5,
+  ],
+  [
+    'asyncio.subprocess spelling',
+    "from asyncio.subprocess import create_subprocess_exec\nawait create_subprocess_exec('ls')",
+    'call:asyncio.create_subprocess_exec',
+    2,
+    7,
+  ],
 ];
 
 describe('denied code', () => {
@@ -120,6 +146,12 @@ describe('denied code', () => {
     expect(found(strict, "label = 'héllo'; import socket")).toEqual([['import:socket', 1, 25]]);
   });
 
+  it('stays within the stack on deeply nested input', () => {
+    const parens = `x = ${'('.repeat(3000)}1${')'.repeat(3000)}`;
+    const chain = `y = os.system${'.a'.repeat(20000)}`;
+    expect(found(strict, `${parens}\n${chain}`)).toEqual([['attribute:os.system', 2, 5]]);
+  });
+
   it('follows eval literals three strings deep, and refuses deeper', () => {
     const nest = (code: string) => `eval(${JSON.stringify(code)})`;
     expect(found(strict, nest(nest(nest("__import__('pty')"))))).toEqual([['import:pty', 1, 6]]);
@@ -144,6 +176,8 @@ const KIT_SNIPPETS: Array<[string, string]> = [
     'class Job:\n    def kill(self):\n        self.kill()\n    def system(self): ...',
   ],
   ['relative import', 'from . import helpers'],
+  ['feature detection', "import os\nif hasattr(os, 'fork'):\n    pass"],
+  ['methods named like builtins', "import re\npattern = re.compile(r'\\d+')\nmodel.eval()\ncursor.exec(q)"],
   [
     'a realistic Kit script',
     [
@@ -259,7 +293,8 @@ describe('configuration', () => {
 describe('DEFAULT_RULES', () => {
   const ids = DEFAULT_RULES.map((r) => r.id);
 
-  it('is plain JSON data with unique ids', () => {
+  it('is frozen, plain JSON data with unique ids', () => {
+    expect(Object.isFrozen(DEFAULT_RULES) && DEFAULT_RULES.every((r) => Object.isFrozen(r))).toBe(true);
     expect(JSON.parse(JSON.stringify(DEFAULT_RULES))).toEqual(DEFAULT_RULES);
     expect(new Set(ids).size).toBe(ids.length);
   });

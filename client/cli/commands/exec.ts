@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SubmitCode, Target, parseExecTarget } from '../../../server/protocol/index.js';
-import { UsageError, numberOption } from '../args.js';
+import { parseExecTarget, SubmitCode, Target } from '../../../server/protocol/index.js';
+import { numberOption, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { followTask } from '../follow-task.js';
 
@@ -66,7 +66,8 @@ async function readCode(
 ): Promise<string> {
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const file = positionals[0];
-  if (inline !== undefined && file !== undefined) throw new UsageError('give either FILE or -c CODE, not both');
+  if (inline !== undefined && file !== undefined)
+    throw new UsageError('give either FILE or -c CODE, not both');
   if (inline === undefined && file === undefined) throw new UsageError('missing FILE or -c CODE');
   let code: string;
   if (inline !== undefined) code = inline;
@@ -92,7 +93,8 @@ function toSubmission(
     body.timeoutMs = Math.round(numberOption('--timeout', values.timeout) * 1000);
     if (body.timeoutMs <= 0) throw new UsageError('--timeout must be more than 0 seconds');
   }
-  if (values.retries !== undefined) body.retries = numberOption('--retries', values.retries, { integer: true, min: 0 });
+  if (values.retries !== undefined)
+    body.retries = numberOption('--retries', values.retries, { integer: true, min: 0 });
   const checked = SubmitCode.safeParse(body);
   if (!checked.success) {
     const issue = checked.error.issues[0];

@@ -8,7 +8,8 @@ export const statusCommand = defineCommand({
   name: 'status',
   summary: "Show one task's state, result and error",
   usage: 'status ID',
-  description: "Prints the task's current state. Exits 0 whatever the task's outcome; use 'watch' to wait for it.",
+  description:
+    "Prints the task's current state. Exits 0 whatever the task's outcome; use 'watch' to wait for it.",
   options: {},
   optionHelp: [],
   examples: ['switchboard status 01J9Z6T4M2', "switchboard status 01J9Z6T4M2 --json | jq -r '.status'"],

@@ -1,5 +1,5 @@
 import { TaskKind, TaskStatus } from '../../../server/protocol/index.js';
-import { UsageError, numberOption } from '../args.js';
+import { numberOption, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { columns, describeTarget } from './format.js';
 
@@ -28,7 +28,9 @@ export const tasksCommand = defineCommand({
     const status = oneOf('--status', values.status, TaskStatus.options);
     const kind = oneOf('--kind', values.kind, TaskKind.options);
     const limit =
-      values.limit === undefined ? undefined : numberOption('--limit', values.limit, { integer: true, min: 1 });
+      values.limit === undefined
+        ? undefined
+        : numberOption('--limit', values.limit, { integer: true, min: 1 });
     const page = await (await client()).list({
       ...(status && { status }),
       ...(kind && { kind }),
@@ -43,7 +45,14 @@ export const tasksCommand = defineCommand({
     }
     if (page.tasks.length === 0) out.note('no tasks');
     else {
-      const rows = page.tasks.map((t) => [t.id, t.status, t.kind, describeTarget(t.target), t.extensionId ?? '-', t.createdAt]);
+      const rows = page.tasks.map((t) => [
+        t.id,
+        t.status,
+        t.kind,
+        describeTarget(t.target),
+        t.extensionId ?? '-',
+        t.createdAt,
+      ]);
       out.print(columns(['ID', 'STATUS', 'KIND', 'TARGET', 'EXTENSION', 'CREATED'], rows));
     }
     if (page.nextCursor) out.note(`more: switchboard tasks --cursor ${page.nextCursor}`);
@@ -51,7 +60,11 @@ export const tasksCommand = defineCommand({
   },
 });
 
-function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(
+  flag: string,
+  raw: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (raw === undefined) return undefined;
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
   throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got '${raw}'`);

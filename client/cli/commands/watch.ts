@@ -17,7 +17,8 @@ export const watchCommand = defineCommand({
   examples: ['switchboard watch 01J9Z6T4M2', 'switchboard watch 01J9Z6T4M2 --json | jq -c .type'],
   async run({ values, positionals, out, client }) {
     const id = onePositional(positionals, 'task ID');
-    const afterSeq = values.after === undefined ? 0 : numberOption('--after', values.after, { integer: true, min: 0 });
+    const afterSeq =
+      values.after === undefined ? 0 : numberOption('--after', values.after, { integer: true, min: 0 });
     return followTask(await client(), out, id, afterSeq);
   },
 });

@@ -1,0 +1,70 @@
+"""The bridge's settings: one dataclass, filled from the command line (headless) or carb settings (Kit).
+
+Checked here, at start, against the contract's limits, so a bad value is reported by name instead of being
+refused by the hub later as an unexplained failed registration.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+
+from .policy import DEFAULT_MAX_CODE_BYTES, MODES
+
+LABEL = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def split_list(value) -> list[str]:
+    """Accepts ``"a, b"`` as well as ``["a", "b"]`` (carb settings may hold either)."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+@dataclass
+class BridgeConfig:
+    hub_url: str
+    token: str
+    name: str = field(default_factory=socket.gethostname)
+    id: str | None = None
+    labels: list[str] = field(default_factory=list)
+    concurrency: int = 1
+    policy_mode: str = "strict"
+    policy_allow: list[str] = field(default_factory=list)
+    max_code_bytes: int = DEFAULT_MAX_CODE_BYTES
+    # Seconds to wait for the hub's ack of anything the bridge sends.
+    ack_timeout_s: float = 10.0
+    # Longest pause between two connection attempts (backoff doubles up to it).
+    reconnect_max_s: float = 5.0
+    # Stop trying when the hub refuses the token before the first registration (headless: a typo, not an
+    # outage). Kit keeps trying and shows the error in its window.
+    give_up_when_refused: bool = False
+
+    def __post_init__(self) -> None:
+        self.labels = split_list(self.labels)
+        self.policy_allow = split_list(self.policy_allow)
+        self.id = self.id or None
+        self.hub_url = (self.hub_url or "").strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", self.hub_url):
+            raise ConfigError(f"hub_url must be an http(s) URL such as http://127.0.0.1:4000, got {self.hub_url!r}")
+        if not self.token:
+            raise ConfigError("token is required: the hub's extension-role token")
+        if not 1 <= len(self.name) <= 128:
+            raise ConfigError("name must be 1 to 128 characters")
+        if self.id is not None and not 1 <= len(self.id) <= 128:
+            raise ConfigError("id must be 1 to 128 characters")
+        bad = [label for label in self.labels if not LABEL.match(label)]
+        if bad or len(self.labels) > 32:
+            raise ConfigError(f"labels: at most 32, each 1-64 of letters, digits and _ . : / - (bad: {bad})")
+        try:
+            self.concurrency = int(self.concurrency)
+        except (TypeError, ValueError):
+            raise ConfigError(f"concurrency must be an integer, got {self.concurrency!r}") from None
+        if not 1 <= self.concurrency <= 64:
+            raise ConfigError(f"concurrency must be 1 to 64, got {self.concurrency}")
+        if self.policy_mode not in MODES:
+            raise ConfigError(f"policy_mode must be one of {', '.join(MODES)}, got {self.policy_mode!r}")

@@ -1,0 +1,142 @@
+"""The hub's safety policy, applied again by the bridge before any code runs (defence in depth).
+
+The rules are data: the hub exports them as ``policyRules`` in the contract file
+(extension-bridge/contract/switchboard.schema.json), so both sides refuse the same code with the same rule
+ids. A bridge installed without the contract next to it falls back to the hub's default rules, listed here.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import GATEWAYS, Analyzer, Violation
+
+CONTRACT_NAME = "switchboard.schema.json"
+DEFAULT_MAX_CODE_BYTES = 262_144
+MODES = ("strict", "permissive", "off")
+
+_SUFFIXES = ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
+FALLBACK_MODULES = ("subprocess", "ctypes", "socket", "multiprocessing", "pty")
+FALLBACK_CALLS = (
+    "os.system", "os.popen", *(f"os.exec{s}" for s in _SUFFIXES), *(f"os.spawn{s}" for s in _SUFFIXES),
+    "os.posix_spawn", "os.posix_spawnp", "os.startfile", "os.fork", "os.forkpty", "os.kill", "os.killpg",
+    "shutil.rmtree", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
+)  # fmt: skip
+FALLBACK_DYNAMIC = ("eval", "exec", "compile", "__import__", "importlib.import_module", "getattr", "setattr",
+                    "delattr", "vars", "globals", "__dict__", "__builtins__")  # fmt: skip
+
+
+def fallback_rules() -> list[dict]:
+    rules = [{"id": "max_code_size", "kind": "size", "target": "maxCodeBytes", "description": "code is too long."}]
+    rules += [{"id": f"import:{m}", "kind": "import", "target": m, "description": f"{m} is denied."} for m in FALLBACK_MODULES]
+    for kind, prefix in (("call", "call"), ("attribute", "attribute"), ("attribute", "getattr")):
+        rules += [{"id": f"{prefix}:{c}", "kind": kind, "target": c, "description": f"{c}() is denied."} for c in FALLBACK_CALLS]
+    rules += [{"id": f"dynamic:{d}", "kind": "dynamic", "target": d, "description": "its code cannot be checked."}
+              for d in FALLBACK_DYNAMIC]  # fmt: skip
+    return rules
+
+
+def find_contract() -> Path | None:
+    """$SWITCHBOARD_CONTRACT, else the repository's contract/ (or a copy in the extension's data/) above us."""
+    explicit = os.environ.get("SWITCHBOARD_CONTRACT")
+    if explicit:
+        return Path(explicit)
+    for parent in list(Path(__file__).resolve().parents)[:6]:
+        for candidate in (parent / "contract" / CONTRACT_NAME, parent / "data" / CONTRACT_NAME):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+class Rules:
+    """The rule list, indexed the way the analyser asks."""
+
+    def __init__(self, rules: list[dict], source: str = "built-in defaults") -> None:
+        self.source = source
+        self.by_id = {r["id"]: r for r in rules}
+        self.modules = {r["target"] for r in rules if r["kind"] == "import"}
+        self.calls = {r["target"] for r in rules if r["kind"] == "call"}
+        self.sensitive = {"builtins", "importlib", *self.modules}
+        self.sensitive |= {c.rsplit(".", 1)[0] for c in self.calls if "." in c}
+        parts = [t.split(".") for t in self.calls | self.modules]
+        self.prefixes = {".".join(p[:i]) for p in parts for i in range(1, len(p))}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Rules:
+        path = path or find_contract()
+        if path is None:
+            return cls(fallback_rules())
+        with open(path, encoding="utf-8") as f:
+            return cls(json.load(f)["policyRules"], source=str(path))
+
+    def denied_import(self, module: str) -> str | None:
+        """The denied module covering ``module`` (itself or a parent package)."""
+        parts = module.split(".")
+        return next((h for h in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if h in self.modules), None)
+
+    def denied_call(self, name: str) -> bool:
+        return name in self.calls
+
+    def is_sensitive(self, name: str) -> bool:
+        return name in self.sensitive
+
+    def is_notable(self, name: str) -> bool:
+        """Worth following through assignments and imports."""
+        return name in GATEWAYS or name in self.sensitive or name in self.prefixes or name in self.calls or (
+            self.denied_import(name) is not None
+        )
+
+    def why(self, rule_id: str) -> str:
+        return self.by_id.get(rule_id, {}).get("description", "it is denied by the policy.")
+
+
+@dataclass
+class Verdict:
+    violations: list[Violation] = field(default_factory=list)
+    refused: bool = False
+
+
+class Policy:
+    """``strict`` refuses code that breaks a rule, ``permissive`` reports and runs it, ``off`` checks size only."""
+
+    def __init__(self, rules: Rules | None = None, mode: str = "strict", allow=(),
+                 max_code_bytes: int = DEFAULT_MAX_CODE_BYTES) -> None:  # fmt: skip
+        if mode not in MODES:
+            raise ValueError(f"policy mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.rules = rules or Rules.load()
+        self.mode = mode
+        self.allow = [a.strip() for a in allow if a.strip()]
+        self.max_code_bytes = max_code_bytes
+
+    def check(self, source: str) -> Verdict:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return Verdict()  # not the policy's business: running it reports the error
+        return self.check_tree(tree, source)
+
+    def check_tree(self, tree: ast.AST, source: str) -> Verdict:
+        size = len(source.encode("utf-8"))
+        if self.max_code_bytes and size > self.max_code_bytes:
+            message = f"The code is {size} bytes; the limit is {self.max_code_bytes}."
+            return Verdict([Violation("max_code_size", message, 1, 1)], refused=True)
+        if self.mode == "off":
+            return Verdict()
+        found = Analyzer(self.rules, source).run(tree)
+        violations = [v for v in found if v.rule in self.rules.by_id and not self.lifted(v.rule)]
+        return Verdict(violations, refused=self.mode == "strict" and bool(violations))
+
+    def lifted(self, rule_id: str) -> bool:
+        def lifts(rid: str) -> bool:
+            return any(
+                rid.startswith(a[:-1]) if a.endswith("*") else rid == a or rid.startswith((f"{a}:", f"{a}."))
+                for a in self.allow
+            )
+
+        # Lifting a call also lifts holding the function, as on the hub.
+        kind, _, target = rule_id.partition(":")
+        return lifts(rule_id) or (kind in ("attribute", "getattr") and lifts(f"call:{target}"))

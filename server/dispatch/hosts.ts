@@ -1,0 +1,32 @@
+import type { HubContext } from '../context.js';
+
+type HostDeps = Pick<HubContext, 'registry' | 'dispatcher' | 'logger'>;
+
+import type { ExtensionLink } from './link.js';
+import type { ExtensionRecord, RegisterParsed } from './registry.js';
+
+/**
+ * Takes a host's registration: a host already online under the same id is replaced, keeping the jobs the new
+ * connection says it still runs; the rest of the old connection's jobs count as lost.
+ */
+export function registerHost(ctx: HostDeps, reg: RegisterParsed, link: ExtensionLink): ExtensionRecord {
+  const { record, replaced } = ctx.registry.register(reg, link);
+  if (replaced) {
+    for (const id of reg.running) replaced.running.delete(id);
+    ctx.dispatcher.hostLost(replaced, 'was replaced by a new connection');
+    replaced.link.close('another connection registered this extension id');
+  }
+  ctx.dispatcher.hostOnline(record, reg.running);
+  ctx.logger.info(
+    { extensionId: record.info.id, transport: link.transport, labels: record.info.labels },
+    'extension online',
+  );
+  return record;
+}
+
+/** Drops a host; its jobs are requeued or failed unless a newer connection replaced it already. */
+export function unregisterHost(ctx: HostDeps, record: ExtensionRecord, why: string): void {
+  if (!ctx.registry.remove(record)) return;
+  ctx.logger.info({ extensionId: record.info.id, why }, 'extension offline');
+  ctx.dispatcher.hostLost(record, why);
+}

@@ -1,0 +1,62 @@
+import type { Principal } from '../auth/index.js';
+import type { HubContext } from '../context.js';
+import { registerHost, unregisterHost } from '../dispatch/hosts.js';
+import type { ExtensionLink } from '../dispatch/link.js';
+import type { ExtensionRecord } from '../dispatch/registry.js';
+import { HubError } from '../errors.js';
+import { Heartbeat, JobOutput, JobResult, JobStarted, Register } from '../protocol/extension.js';
+import { type HandlerTable, handler } from './handler.js';
+
+/** One host connection, whatever the transport: registration state and the handlers of its messages. */
+export class ExtensionSession {
+  record: ExtensionRecord | null = null;
+  readonly handlers: HandlerTable;
+
+  constructor(
+    private readonly ctx: HubContext,
+    readonly principal: Principal,
+    private readonly link: ExtensionLink,
+  ) {
+    const { registry, dispatcher, config } = ctx;
+    // Job reports answer the hub's own requests, so only registration counts against the rate limit.
+    this.handlers = {
+      register: handler(Register, 'register', (reg) => {
+        if (this.record) throw new HubError('conflict', `already registered as ${this.record.info.id}`);
+        this.record = registerHost(ctx, reg, this.link);
+        return { extensionId: this.record.info.id, heartbeatMs: config.heartbeatMs };
+      }),
+      heartbeat: handler(
+        Heartbeat,
+        'run_jobs',
+        (hb) => {
+          registry.touch(this.current(), { stagePath: hb.stagePath });
+          return {};
+        },
+        false,
+      ),
+      'job:started': handler(
+        JobStarted,
+        'run_jobs',
+        ({ taskId }) => dispatcher.jobStarted(this.current(), taskId),
+        false,
+      ),
+      'job:output': handler(
+        JobOutput,
+        'run_jobs',
+        ({ taskId, stream, text }) => dispatcher.jobOutput(this.current(), taskId, stream, text),
+        false,
+      ),
+      'job:result': handler(JobResult, 'run_jobs', (res) => dispatcher.jobResult(this.current(), res), false),
+    };
+  }
+
+  /** The connection is gone. */
+  closed(why: string): void {
+    if (this.record) unregisterHost(this.ctx, this.record, why);
+  }
+
+  private current(): ExtensionRecord {
+    if (!this.record) throw new HubError('conflict', 'register first');
+    return this.record;
+  }
+}

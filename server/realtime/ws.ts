@@ -1,0 +1,209 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type Action, bearer, type Principal } from '../auth/index.js';
+import type { HubContext } from '../context.js';
+import type { ExtensionLink } from '../dispatch/link.js';
+import { fromZodError, HubError, toHubError } from '../errors.js';
+import type { ErrorBody } from '../protocol/common.js';
+import {
+  type JobCancel,
+  type JobRun,
+  type JobRunAck,
+  JobRunAck as JobRunAckSchema,
+} from '../protocol/extension.js';
+import { WS_PATHS, WsFrame } from '../protocol/ws.js';
+import { RUN_ACK_MS } from './extension.js';
+import { ExtensionSession } from './extension-session.js';
+import { type HandlerTable, runHandler } from './handler.js';
+import { monitorHandlers } from './monitor-session.js';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/** One raw WebSocket speaking the contract as JSON frames; requests to the client await its `ack` frame. */
+class WsPeer {
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly sendLimitBytes: number,
+  ) {}
+
+  send(event: string, data: unknown): void {
+    this.write({ type: 'event', event, data });
+  }
+
+  request(event: string, data: unknown, timeoutMs: number): Promise<unknown> {
+    const id = `h${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no ack for ${event} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.write({ type: 'event', event, id, data });
+    });
+  }
+
+  answered(id: string | number, data: unknown): void {
+    const p = this.pending.get(String(id));
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(String(id));
+    p.resolve(data);
+  }
+
+  write(frame: WsFrame | { type: 'ack'; id: string | number; data: unknown }): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    // A reader this far behind is dropped; it reconnects and resumes by seq.
+    if (this.ws.bufferedAmount > this.sendLimitBytes) {
+      this.ws.close(1013, 'reading too slowly; reconnect and resume by seq');
+      return;
+    }
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  closed(): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('connection closed'));
+    }
+    this.pending.clear();
+  }
+}
+
+class WsLink implements ExtensionLink {
+  readonly transport = 'ws' as const;
+  constructor(private readonly peer: WsPeer) {}
+
+  async runJob(job: JobRun): Promise<JobRunAck> {
+    const ack = JobRunAckSchema.safeParse(await this.peer.request('job:run', job, RUN_ACK_MS));
+    return ack.success
+      ? ack.data
+      : { accepted: false, reason: 'the extension answered job:run with a malformed ack' };
+  }
+
+  cancelJob(msg: JobCancel): void {
+    this.peer.send('job:cancel', msg);
+  }
+
+  close(reason: string): void {
+    this.peer.send('hub:error', { code: 'conflict', message: reason });
+    this.peer.ws.close(4009, reason.slice(0, 120));
+  }
+}
+
+function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: HandlerTable, raw: string): void {
+  const sendError = (body: ErrorBody) => peer.send('hub:error', body);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    sendError(new HubError('bad_request', 'frame: not valid JSON', { field: 'frame' }).toBody());
+    return;
+  }
+  const frame = WsFrame.safeParse(json);
+  if (!frame.success) {
+    sendError(fromZodError(frame.error, 'frame').toBody());
+    return;
+  }
+  if (frame.data.type === 'ack') {
+    peer.answered(frame.data.id, frame.data.data);
+    return;
+  }
+  const { id, event, data } = frame.data;
+  const { res, after } = runHandler(ctx, principal, table, event, data);
+  if (id !== undefined) peer.write({ type: 'ack', id, data: res });
+  else if (!res.ok) sendError(res.error);
+  after?.();
+}
+
+function refuse(socket: Duplex, status: number, body: ErrorBody): void {
+  const text = JSON.stringify({ error: body });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
+}
+
+/** Raw WebSocket endpoints for hosts and clients without Socket.IO: the same contract as JSON frames. */
+export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Math.max(ctx.config.maxPayloadBytes * 4, 8 << 20),
+  });
+  const sendLimit = ctx.config.subscriberQueueLimit * 1024;
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const kind =
+      url.pathname === WS_PATHS.extension
+        ? 'extension'
+        : url.pathname === WS_PATHS.monitor
+          ? 'monitor'
+          : null;
+    if (!kind) return; // Socket.IO's own upgrades, or nothing we serve
+    let principal: Principal;
+    try {
+      const token = bearer(req.headers.authorization) ?? url.searchParams.get('token');
+      principal = ctx.auth.authenticate(token, req.socket.remoteAddress);
+      ctx.auth.require(principal, (kind === 'extension' ? 'register' : 'read') satisfies Action);
+    } catch (err) {
+      const e = toHubError(err);
+      refuse(socket, e.status, e.toBody());
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const peer = new WsPeer(ws, sendLimit);
+      if (kind === 'extension') {
+        const session = new ExtensionSession(ctx, principal, new WsLink(peer));
+        ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
+        ws.on('close', (code) => {
+          peer.closed();
+          session.closed(`disconnected (ws close ${code})`);
+        });
+      } else {
+        const subs = new Map<string, () => void>();
+        const feed: Array<() => void> = [];
+        const table = monitorHandlers(ctx, {
+          sendEvent: (e) => peer.send('task:event', e),
+          watchTask: (id) => {
+            if (!subs.has(id))
+              subs.set(
+                id,
+                ctx.tasks.subscribeTask(id, (e) => peer.send('task:event', e)),
+              );
+          },
+          unwatchTask: (id) => {
+            subs.get(id)?.();
+            subs.delete(id);
+          },
+          joinFeed: () => {
+            if (feed.length) return;
+            feed.push(ctx.tasks.onSummary((s) => peer.send('task:summary', s)));
+            feed.push(
+              ctx.registry.onPresence((extension, online) =>
+                peer.send('extension:presence', { extension, online }),
+              ),
+            );
+          },
+          leaveFeed: () => {
+            for (const off of feed.splice(0)) off();
+          },
+        });
+        ws.on('message', (d) => serve(ctx, peer, principal, table, d.toString()));
+        ws.on('close', () => {
+          peer.closed();
+          for (const off of subs.values()) off();
+          for (const off of feed.splice(0)) off();
+        });
+      }
+    });
+  };
+  server.on('upgrade', onUpgrade);
+  return () => {
+    server.off('upgrade', onUpgrade);
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  };
+}
