@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Server } from 'socket.io';
@@ -11,11 +12,12 @@ import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
+import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
 import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { createLogger, type Logger } from './log.js';
-import { HUB_VERSION } from './protocol/index.js';
+import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
 import { createTaskStore } from './tasks/index.js';
@@ -87,13 +89,20 @@ export async function buildHub(
     },
     transform: jsonSchemaTransform,
   });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   nativeRoutes(app, ctx);
   execCompatRoutes(app, ctx);
   pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
+  let realtime: ReturnType<typeof createIo> | undefined;
+  metricsRoutes(app, ctx, () =>
+    realtime
+      ? Object.fromEntries(Object.values(NAMESPACES).map((ns) => [ns, realtime?.io.of(ns).sockets.size ?? 0]))
+      : {},
+  );
   await app.ready();
 
-  const realtime = createIo(app.server, ctx);
+  realtime = createIo(app.server, ctx);
   dispatcher.recover();
 
   let closed = false;

@@ -56,19 +56,24 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
     }
     // Chains like `a.b.c(...)[0].d` are followed iteratively, innermost first, so each link is cached
     // before its parent needs it and no chain length can exhaust the stack.
-    const chain: Node[] = [node];
-    for (let link = spineOf(node); link && !memo.has(link.id); link = spineOf(link)) chain.push(link);
+    const chain: Array<[link: Node, spine: Node | null]> = [];
+    for (let link: Node | null = node; link; ) {
+      const spine = spineOf(link);
+      chain.push([link, spine]);
+      link = spine && !memo.has(spine.id) ? spine : null;
+    }
     let result = NONE;
     for (let i = chain.length - 1; i >= 0; i--) {
-      const link = chain[i]!;
+      const [link, spine] = chain[i]!;
       const before = truncations;
-      result = compute(link, depth + 1);
+      result = compute(link, spine, depth + 1);
       if (truncations === before) memo.set(link.id, result);
     }
     return result;
   };
 
-  const compute = (node: Node, depth: number): ReadonlySet<string> => {
+  /** `spine` is `spineOf(node)`, passed in because each field lookup is a wasm round trip. */
+  const compute = (node: Node, spine: Node | null, depth: number): ReadonlySet<string> => {
     const out = new Set<string>();
     switch (node.type) {
       case 'identifier': {
@@ -79,27 +84,24 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
         break;
       }
       case 'attribute': {
-        const object = node.childForFieldName('object');
-        const attr = node.childForFieldName('attribute')?.text;
-        if (!object || !attr) break;
-        for (const base of resolve(object, depth)) out.add(canonicalName(`${base}.${attr}`));
+        const bases = spine ? resolve(spine, depth) : NONE;
+        const attr = bases.size > 0 ? node.childForFieldName('attribute')?.text : undefined;
+        if (attr) for (const base of bases) out.add(canonicalName(`${base}.${attr}`));
         break;
       }
-      case 'parenthesized_expression': {
-        const inner = node.firstNamedChild;
-        if (inner) for (const value of resolve(inner, depth)) out.add(value);
+      case 'parenthesized_expression':
+        if (spine) for (const value of resolve(spine, depth)) out.add(value);
         break;
-      }
       case 'call':
-        resolveCall(node, depth, out);
+        if (spine) resolveCall(node, spine, depth, out);
         break;
       case 'subscript': {
-        const value = node.childForFieldName('value');
+        const container = spine ? resolve(spine, depth) : NONE;
+        if (!container.has('sys.modules') && !container.has(NAMESPACE)) break;
         const key = stringValue(node.childForFieldName('subscript'));
-        if (!value || key === null) break;
-        const container = resolve(value, depth);
+        if (key === null) break;
         // sys.modules['os'] and globals()['os'] hand back the module itself.
-        if (container.has('sys.modules') || container.has(NAMESPACE)) out.add(canonicalName(key));
+        out.add(canonicalName(key));
         break;
       }
     }
@@ -108,9 +110,7 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
     return notable.length === 0 ? NONE : new Set(notable.slice(0, MAX_CANDIDATES));
   };
 
-  const resolveCall = (call: Node, depth: number, out: Set<string>): void => {
-    const fn = call.childForFieldName('function');
-    if (!fn) return;
+  const resolveCall = (call: Node, fn: Node, depth: number, out: Set<string>): void => {
     const callee = resolve(fn, depth);
     for (const name of callee) {
       if (IMPORTERS.has(name)) {

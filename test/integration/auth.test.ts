@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Socket, io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHub } from '../../server/app.js';
 import type { ErrorBody, Task } from '../../server/protocol/index.js';
 import { call, eventsUntilEnd, http, monitorClient } from '../helpers/clients.js';
-import { type TestHub, startTestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
 
 const hubs: TestHub[] = [];
@@ -46,7 +46,13 @@ function handshake(
     socket.once('connect_error', (error: HandshakeError) => resolve({ socket: null, error }));
   });
 }
-async function refused(url: string, nsp: '/monitor' | '/extension', code: string, message: RegExp, token?: string) {
+async function refused(
+  url: string,
+  nsp: '/monitor' | '/extension',
+  code: string,
+  message: RegExp,
+  token?: string,
+) {
   const res = await handshake(url, nsp, token === undefined ? {} : { token });
   expect(res.error, `${nsp} should refuse the handshake`).not.toBeNull();
   expect(res.error?.message).toMatch(message);
@@ -70,18 +76,23 @@ const PROTECTED: Array<[method: string, path: string, body?: unknown]> = [
 ];
 
 describe('HTTP tokens', () => {
-  it.each(PROTECTED)('%s %s: no token, a bad token or a malformed header -> 401 unauthorized', async (m, path, body) => {
-    const hub = await hubWith();
-    const none = await http<ErrorReply>(hub.url, null, m, path, body);
-    expect(none.status).toBe(401);
-    expect(none.body.error).toMatchObject({ code: 'unauthorized', message: 'a token is required' });
-    const wrong = await http<ErrorReply>(hub.url, `${hub.tokens.admin}x`, m, path, body);
-    expect(wrong.status).toBe(401);
-    expect(wrong.body.error).toMatchObject({ code: 'unauthorized', message: 'the token is not valid' });
-    const basic = await http<ErrorReply>(hub.url, null, m, path, body, { authorization: `Basic ${hub.tokens.admin}` });
-    expect(basic.status).toBe(401);
-    expect(basic.body.error.code).toBe('unauthorized');
-  });
+  it.each(PROTECTED)(
+    '%s %s: no token, a bad token or a malformed header -> 401 unauthorized',
+    async (m, path, body) => {
+      const hub = await hubWith();
+      const none = await http<ErrorReply>(hub.url, null, m, path, body);
+      expect(none.status).toBe(401);
+      expect(none.body.error).toMatchObject({ code: 'unauthorized', message: 'a token is required' });
+      const wrong = await http<ErrorReply>(hub.url, `${hub.tokens.admin}x`, m, path, body);
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error).toMatchObject({ code: 'unauthorized', message: 'the token is not valid' });
+      const basic = await http<ErrorReply>(hub.url, null, m, path, body, {
+        authorization: `Basic ${hub.tokens.admin}`,
+      });
+      expect(basic.status).toBe(401);
+      expect(basic.body.error.code).toBe('unauthorized');
+    },
+  );
 
   it('checks the token before it reads the body: no validation details for strangers', async () => {
     const hub = await hubWith();
@@ -103,12 +114,15 @@ describe('HTTP tokens', () => {
 });
 
 describe('Socket.IO handshake tokens', () => {
-  it.each(['/monitor', '/extension'] as const)('%s: no token or a bad token -> connect_error unauthorized', async (nsp) => {
-    const hub = await hubWith();
-    await refused(hub.url, nsp, 'unauthorized', /a token is required/);
-    await refused(hub.url, nsp, 'unauthorized', /the token is not valid/, 'not-a-token');
-    await refused(hub.url, nsp, 'unauthorized', /the token is not valid/, `${hub.tokens.admin}x`);
-  });
+  it.each(['/monitor', '/extension'] as const)(
+    '%s: no token or a bad token -> connect_error unauthorized',
+    async (nsp) => {
+      const hub = await hubWith();
+      await refused(hub.url, nsp, 'unauthorized', /a token is required/);
+      await refused(hub.url, nsp, 'unauthorized', /the token is not valid/, 'not-a-token');
+      await refused(hub.url, nsp, 'unauthorized', /the token is not valid/, `${hub.tokens.admin}x`);
+    },
+  );
 
   it('takes the token from an Authorization header as well as from auth', async () => {
     const hub = await hubWith();
@@ -121,7 +135,13 @@ describe('Socket.IO handshake tokens', () => {
     const hub = await hubWith();
     await refused(hub.url, '/monitor', 'forbidden', /role "extension" may not read/, hub.tokens.extension);
     await refused(hub.url, '/extension', 'forbidden', /role "viewer" may not register/, hub.tokens.viewer);
-    await refused(hub.url, '/extension', 'forbidden', /role "operator" may not register/, hub.tokens.operator);
+    await refused(
+      hub.url,
+      '/extension',
+      'forbidden',
+      /role "operator" may not register/,
+      hub.tokens.operator,
+    );
   });
 });
 
@@ -140,7 +160,13 @@ describe('roles', () => {
       expect(res.body.error.code).toBe('forbidden');
       expect(res.body.error.message).toMatch(/role "viewer" may not (submit|cancel)/);
     }
-    for (const path of ['/api/v1/tasks', `/api/v1/tasks/${task.id}`, '/api/v1/extensions', `/status/${task.id}`, '/last_status']) {
+    for (const path of [
+      '/api/v1/tasks',
+      `/api/v1/tasks/${task.id}`,
+      '/api/v1/extensions',
+      `/status/${task.id}`,
+      '/last_status',
+    ]) {
       expect((await http(hub.url, hub.tokens.viewer, 'GET', path)).status, path).toBe(200);
     }
     const sse = await fetch(`${hub.url}/api/v1/tasks/${task.id}/events`, {
@@ -168,7 +194,10 @@ describe('roles', () => {
       expect(!res.ok && res.error.message).toBe(`${event}: role "viewer" may not ${action}`);
     }
     expect(viewer.connected).toBe(true);
-    expect(await call(viewer, 'task:get', { taskId: task.id })).toMatchObject({ ok: true, data: { status: 'queued' } });
+    expect(await call(viewer, 'task:get', { taskId: task.id })).toMatchObject({
+      ok: true,
+      data: { status: 'queued' },
+    });
     expect((await call(viewer, 'task:list', {})).ok).toBe(true);
     expect((await call(viewer, 'task:subscribe', { taskId: task.id })).ok).toBe(true);
     expect((await call(viewer, 'feed:subscribe', {})).ok).toBe(true);
@@ -179,13 +208,21 @@ describe('roles', () => {
     const hub = await hubWith();
     const res = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', CODE);
     expect(res.status).toBe(201);
-    const cancelled = await http<Task>(hub.url, hub.tokens.operator, 'POST', `/api/v1/tasks/${res.body.id}/cancel`);
+    const cancelled = await http<Task>(
+      hub.url,
+      hub.tokens.operator,
+      'POST',
+      `/api/v1/tasks/${res.body.id}/cancel`,
+    );
     expect(cancelled.body.status).toBe('cancelled');
     const op = await monitorClient(hub.url, hub.tokens.operator);
     cleanup.push(() => op.close());
     const sub = await call<Task>(op, 'task:submit', CODE);
     if (!sub.ok) throw new Error(sub.error.message);
-    expect(await call(op, 'task:cancel', { taskId: sub.data.id })).toMatchObject({ ok: true, data: { status: 'cancelled' } });
+    expect(await call(op, 'task:cancel', { taskId: sub.data.id })).toMatchObject({
+      ok: true,
+      data: { status: 'cancelled' },
+    });
     const q = await http<{ task_id: string }>(hub.url, hub.tokens.operator, 'POST', '/queue', CODE);
     expect(q.status).toBe(200);
   });
@@ -212,10 +249,14 @@ describe('roles', () => {
     const last = (await ended).at(-1);
     expect(last?.type === 'status' && last.data.status).toBe('succeeded');
     expect(ext.jobs.map((j) => j.taskId)).toEqual([sub.data.id]);
-    const queued = await http<Task>(hub.url, hub.tokens.admin, 'POST', '/api/v1/tasks', { ...CODE, target: { label: 'none' } });
-    expect((await http<Task>(hub.url, hub.tokens.admin, 'POST', `/api/v1/tasks/${queued.body.id}/cancel`)).body.status).toBe(
-      'cancelled',
-    );
+    const queued = await http<Task>(hub.url, hub.tokens.admin, 'POST', '/api/v1/tasks', {
+      ...CODE,
+      target: { label: 'none' },
+    });
+    expect(
+      (await http<Task>(hub.url, hub.tokens.admin, 'POST', `/api/v1/tasks/${queued.body.id}/cancel`)).body
+        .status,
+    ).toBe('cancelled');
     expect((await http(hub.url, hub.tokens.admin, 'GET', '/api/v1/extensions')).status).toBe(200);
   });
 });
@@ -255,14 +296,16 @@ describe('token storage', () => {
 
   it('refuses to start with a token too short or shared by two roles', async () => {
     const dataDir = tempDir();
-    await expect(buildHub({ port: 0, dataDir, logLevel: 'silent', adminToken: 'short' })).rejects.toThrow(/16 characters/);
+    await expect(buildHub({ port: 0, dataDir, logLevel: 'silent', adminToken: 'short' })).rejects.toThrow(
+      /16 characters/,
+    );
     const same = 'the-same-token-for-two-roles';
     await expect(
       buildHub({ port: 0, dataDir, logLevel: 'silent', adminToken: same, viewerToken: same }),
     ).rejects.toThrow(/own token/);
   });
 
-  it('ignores a corrupt tokens file? no: it says so instead of crashing without a reason', async () => {
+  it('refuses to start on a corrupt tokens.json, naming the file', async () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'tokens.json'), '{not json');
     await expect(buildHub({ port: 0, dataDir, logLevel: 'silent' })).rejects.toThrow(/tokens\.json/);
@@ -282,7 +325,7 @@ describe('IP allowlist', () => {
     await refused(hub.url, '/extension', 'forbidden', /127\.0\.0\.1.*not allowed/, hub.tokens.extension);
   });
 
-  it("lets 127.0.0.1 in when it is listed", async () => {
+  it('lets 127.0.0.1 in when it is listed', async () => {
     const hub = await hubWith({ ipAllowlist: ['127.0.0.1'] });
     expect((await http(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks')).status).toBe(200);
     const res = await handshake(hub.url, '/monitor', { token: hub.tokens.viewer });
@@ -295,7 +338,8 @@ describe('IP allowlist', () => {
 describe('rate limits', () => {
   it('answers the 6th HTTP request of a burst with 429 rate_limited, per role', async () => {
     const hub = await hubWith({ rateLimitPerMinute: 5 });
-    for (let i = 0; i < 5; i++) expect((await http(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks')).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await http(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks')).status).toBe(200);
     const sixth = await http<ErrorReply>(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks');
     expect(sixth.status).toBe(429);
     expect(sixth.body.error.code).toBe('rate_limited');
