@@ -8,7 +8,7 @@ import {
 } from './reflection.js';
 import { BINDING_SITES, createResolver, dottedText } from './resolver.js';
 import { canonicalName, IMPORTERS, type RuleSet } from './rule-set.js';
-import { argument, fieldOf, isBinding, nodesOfTypes, positionOf, stringValue } from './syntax.js';
+import { argument, fieldOf, isBinding, NodeIndex, positionOf, stringValue } from './syntax.js';
 import type { PolicyViolation } from './types.js';
 
 export interface AnalysisEnv {
@@ -27,12 +27,16 @@ const NODE_TYPES = new Set([
   'subscript',
   'attribute',
   'identifier',
+  'parenthesized_expression',
 ]);
 const EVALUATORS = new Set(['eval', 'exec', 'compile']);
 /** Held without a call these can still run anything later, e.g. `map(eval, lines)`. */
 const DANGEROUS_REFERENCES = new Set([...EVALUATORS, ...IMPORTERS.keys()]);
 
-/** Every violation in `code`, before modes and `allow` are applied. Syntax errors are skipped, not refused. */
+/**
+ * Every violation in `code`, unsorted, before modes and `allow` are applied. Syntax errors are skipped, not
+ * refused: tree-sitter recovers around them and the extension reports them with a real traceback.
+ */
 export function analyzeSource(code: string, env: AnalysisEnv, nesting = 0): PolicyViolation[] {
   const tree = env.parser.parse(code);
   if (!tree) throw new Error('tree-sitter produced no tree');
@@ -44,15 +48,13 @@ export function analyzeSource(code: string, env: AnalysisEnv, nesting = 0): Poli
 }
 
 function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViolation[] {
-  const nodes = nodesOfTypes(root, NODE_TYPES);
+  const index = new NodeIndex(root, NODE_TYPES);
   const found = new Map<string, PolicyViolation>();
   const { rules } = env;
   const ctx: CheckContext = {
     rules,
-    resolve: createResolver(
-      nodes.filter((node) => BINDING_SITES.has(node.type)),
-      rules,
-    ),
+    resolve: createResolver(index, rules),
+    typeOf: (node) => index.typeOf(node),
     report(node, rule, message) {
       const key = `${rule}@${node.startIndex}`;
       if (!found.has(key)) found.set(key, { rule, message, ...positionOf(node) });
@@ -67,32 +69,20 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     },
   };
 
-  for (const node of nodes) {
-    switch (node.type) {
-      case 'import_statement':
-        for (const item of node.childrenForFieldName('name')) {
-          const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : item;
-          if (dotted) ctx.checkImport(dotted, dottedText(dotted));
-        }
-        break;
-      case 'import_from_statement':
-        checkFromImport(ctx, node);
-        break;
-      case 'call':
-        checkCall(ctx, node, env, nesting);
-        break;
-      case 'subscript':
-        checkSubscript(ctx, node);
-        break;
-      case 'attribute':
-        checkDunderDict(ctx, node);
-        checkReference(ctx, node);
-        break;
-      case 'identifier':
-        checkReference(ctx, node);
-        break;
+  for (const node of index.of('import_statement')) {
+    for (const item of node.childrenForFieldName('name')) {
+      const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : item;
+      if (dotted) ctx.checkImport(dotted, dottedText(dotted));
     }
   }
+  for (const node of index.of('import_from_statement')) checkFromImport(ctx, node);
+  for (const node of index.of('call')) checkCall(ctx, node, env, nesting);
+  for (const node of index.of('subscript')) checkSubscript(ctx, node);
+  for (const node of index.of('attribute')) {
+    checkDunderDict(ctx, node);
+    checkReference(ctx, node);
+  }
+  for (const node of index.of('identifier')) checkReference(ctx, node);
   return [...found.values()];
 }
 

@@ -21,6 +21,10 @@ export type {
  */
 export async function createPolicy(opts: PolicyOptions): Promise<CodePolicy> {
   const { mode, maxCodeBytes } = opts;
+  // NaN would compare false against every size and switch the cap off without a word.
+  if (!Number.isFinite(maxCodeBytes) || maxCodeBytes < 0) {
+    throw new RangeError(`maxCodeBytes must be a non-negative number, got ${maxCodeBytes}`);
+  }
   const rules = compileRules(opts);
   // 'off' never parses, so it never pays for the wasm.
   const env: AnalysisEnv | null = mode === 'off' ? null : { parser: await createPythonParser(), rules };

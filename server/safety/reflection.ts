@@ -11,6 +11,7 @@ import { argument, positionalArgs, stringValue } from './syntax.js';
 export interface CheckContext {
   rules: RuleSet;
   resolve: Resolve;
+  typeOf(node: Node): string;
   report(node: Node, rule: string, message: string): void;
   checkImport(node: Node, module: string): boolean;
 }
@@ -33,7 +34,7 @@ export function checkReflectiveCall(ctx: CheckContext, call: Node, name: string)
 
 /** `globals().get(name)`, `__builtins__.get('eval')`: the method forms of indexing. */
 export function checkMappingMethod(ctx: CheckContext, call: Node, fn: Node): void {
-  const method = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
+  const method = ctx.typeOf(fn) === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
   const owner = fn.childForFieldName('object');
   if (method && owner && MAPPING_READS.has(method))
     checkMappingRead(ctx, call, owner, argument(call, 0, 'key'));

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, hasArguments, positionalArgs, stringValue } from './syntax.js';
+import { argument, hasArguments, type NodeIndex, positionalArgs, stringValue } from './syntax.js';
 
 /** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
 export type Resolve = (node: Node) => ReadonlySet<string>;
@@ -9,7 +9,7 @@ const NONE: ReadonlySet<string> = new Set();
 const MAX_DEPTH = 64;
 const MAX_CANDIDATES = 32;
 const MAX_ROUNDS = 3;
-/** Node types that can bind a name; the caller hands over every node of these types. */
+/** Node types that can bind a name; the index handed to the resolver must cover them. */
 export const BINDING_SITES: ReadonlySet<string> = new Set([
   'import_statement',
   'import_from_statement',
@@ -25,7 +25,8 @@ export const BINDING_SITES: ReadonlySet<string> = new Set([
  * denied target. It is a tripwire for ordinary misuse, not a sandbox: containers, closures and reflection
  * beyond the rules (`operator.attrgetter`, `reduce(getattr, ...)`) are not followed.
  */
-export function createResolver(bindingSites: readonly Node[], rules: RuleSet): Resolve {
+export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
+  const typeOf = (node: Node) => index.typeOf(node);
   const bindings = new Map<string, Set<string>>();
   const starModules = new Set<string>();
   const assignments: Array<[target: Node, value: Node]> = [];
@@ -58,7 +59,7 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
     // before its parent needs it and no chain length can exhaust the stack.
     const chain: Array<[link: Node, spine: Node | null]> = [];
     for (let link: Node | null = node; link; ) {
-      const spine = spineOf(link);
+      const spine = spineOf(link, typeOf(link));
       chain.push([link, spine]);
       link = spine && !memo.has(spine.id) ? spine : null;
     }
@@ -75,7 +76,7 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
   /** `spine` is `spineOf(node)`, passed in because each field lookup is a wasm round trip. */
   const compute = (node: Node, spine: Node | null, depth: number): ReadonlySet<string> => {
     const out = new Set<string>();
-    switch (node.type) {
+    switch (typeOf(node)) {
       case 'identifier': {
         const name = node.text;
         out.add(canonicalName(name));
@@ -130,7 +131,9 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
     }
   };
 
-  for (const node of bindingSites) collect(node, bind, starModules, assignments);
+  for (const type of BINDING_SITES) {
+    for (const node of index.of(type)) collect(node, type, bind, starModules, assignments);
+  }
   // Later rounds pick up chains such as `a = os` followed (anywhere) by `b = a`.
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
@@ -145,8 +148,14 @@ export function createResolver(bindingSites: readonly Node[], rules: RuleSet): R
 
 type Bind = (name: string, values: Iterable<string>) => boolean;
 
-function collect(node: Node, bind: Bind, starModules: Set<string>, assignments: Array<[Node, Node]>): void {
-  switch (node.type) {
+function collect(
+  node: Node,
+  type: string,
+  bind: Bind,
+  starModules: Set<string>,
+  assignments: Array<[Node, Node]>,
+): void {
+  switch (type) {
     case 'import_statement':
       for (const item of node.childrenForFieldName('name')) {
         const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias') : null;
@@ -172,8 +181,8 @@ function collect(node: Node, bind: Bind, starModules: Set<string>, assignments: 
     case 'named_expression':
     case 'default_parameter':
     case 'typed_default_parameter': {
-      const target = node.childForFieldName(node.type === 'assignment' ? 'left' : 'name');
-      let value = node.childForFieldName(node.type === 'assignment' ? 'right' : 'value');
+      const target = node.childForFieldName(type === 'assignment' ? 'left' : 'name');
+      let value = node.childForFieldName(type === 'assignment' ? 'right' : 'value');
       // `a = b = os`: the inner assignment is collected on its own; `a` takes its value.
       while (value?.type === 'assignment') value = value.childForFieldName('right');
       if (target && value) pairTargets(target, value, assignments);
@@ -215,8 +224,8 @@ export function dottedText(node: Node): string {
 }
 
 /** The child an expression is built on: `a.b` on `a`, `f(x)` on `f`, `m[k]` on `m`, `(e)` on `e`. */
-function spineOf(node: Node): Node | null {
-  switch (node.type) {
+function spineOf(node: Node, type: string): Node | null {
+  switch (type) {
     case 'attribute':
       return node.childForFieldName('object');
     case 'call':

@@ -1,11 +1,32 @@
 import type { Node } from 'web-tree-sitter';
 
 /**
- * Named nodes of the given types in document order. The traversal runs inside the wasm module, so only
- * the matches cross into JS: a JS-side cursor walk over every token costs more than the parse itself.
+ * The nodes of the given types, found by one traversal inside the wasm module so only matches cross into
+ * JS (a JS-side walk over every token costs more than the parse). Each node's type is read once and kept
+ * by id, because `node.type` is itself a wasm round trip.
  */
-export function nodesOfTypes(root: Node, types: ReadonlySet<string>): Node[] {
-  return root.descendantsOfType([...types]).filter((node): node is Node => node !== null);
+export class NodeIndex {
+  private readonly byType = new Map<string, Node[]>();
+  private readonly typeById = new Map<number, string>();
+
+  constructor(root: Node, types: ReadonlySet<string>) {
+    for (const node of root.descendantsOfType([...types])) {
+      if (!node) continue;
+      const type = node.type;
+      this.typeById.set(node.id, type);
+      const group = this.byType.get(type);
+      if (group) group.push(node);
+      else this.byType.set(type, [node]);
+    }
+  }
+
+  of(type: string): readonly Node[] {
+    return this.byType.get(type) ?? [];
+  }
+
+  typeOf(node: Node): string {
+    return this.typeById.get(node.id) ?? node.type;
+  }
 }
 
 /** 1-based line and column, as the violations report them. */

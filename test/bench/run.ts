@@ -75,8 +75,11 @@ async function hubRun(): Promise<number> {
     for (let i = 0; i < CHUNKS; i++) await api.output(TEXT);
     await api.result({ status: 'succeeded', result: null });
   });
-  const task = (await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', { code: 'bench' })).body;
-  const subs = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => monitorClient(hub.url, hub.tokens.viewer)));
+  const task = (await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', { code: 'bench' }))
+    .body;
+  const subs = await Promise.all(
+    Array.from({ length: SUBSCRIBERS }, () => monitorClient(hub.url, hub.tokens.viewer)),
+  );
   const done = Promise.all(
     subs.map(
       (s) =>
@@ -113,7 +116,11 @@ for (let i = 0; i < ROUNDS; i++) {
 const b = median(base);
 const h = median(hub);
 console.log(`output fan-out: ${CHUNKS} chunks x ${SUBSCRIBERS} subscribers, median of ${ROUNDS} rounds`);
-console.log(`  baseline (bare Socket.IO relay): ${b.toFixed(0)} ms (${((CHUNKS / b) * 1000).toFixed(0)} chunks/s)`);
-console.log(`  hub (validate, seq, SQLite, rooms): ${h.toFixed(0)} ms (${((CHUNKS / h) * 1000).toFixed(0)} chunks/s)`);
+console.log(
+  `  baseline (bare Socket.IO relay): ${b.toFixed(0)} ms (${((CHUNKS / b) * 1000).toFixed(0)} chunks/s)`,
+);
+console.log(
+  `  hub (validate, seq, SQLite, rooms): ${h.toFixed(0)} ms (${((CHUNKS / h) * 1000).toFixed(0)} chunks/s)`,
+);
 console.log(`  ratio hub/baseline: ${(h / b).toFixed(2)}x`);
 process.exit(0);

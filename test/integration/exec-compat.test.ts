@@ -50,7 +50,7 @@ describe('POST /execute', () => {
       await sleep(60);
       await api.result({ status: 'succeeded', result: { answer: 42, prims: ['/World/Cube'] } });
     });
-    const res = await execute({ code: 'print("hello world")\n{"answer": 42}', timeout: 5 });
+    const res = await execute({ code: 'print("hello world")\n{"answer": 42}', timeout: 30 });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(EXEC_KEYS);
     expect(res.body).toMatchObject({
@@ -65,13 +65,13 @@ describe('POST /execute', () => {
     expect(res.body.duration_ms).toBeGreaterThanOrEqual(50);
     expect(res.body.duration_ms).toBeLessThan(res.elapsed + 1);
     // It answers when the job ends, not when the timeout runs out; the timeout reaches the host in ms.
-    expect(res.elapsed).toBeLessThan(2_000);
+    expect(res.elapsed).toBeLessThan(5_000);
     expect(host.jobs).toHaveLength(1);
     expect(host.jobs[0]).toMatchObject({
       taskId: res.body.task_id,
       code: 'print("hello world")\n{"answer": 42}',
     });
-    expect(host.jobs[0]?.timeoutMs).toBe(5_000);
+    expect(host.jobs[0]?.timeoutMs).toBe(30_000);
     // The same view later, by id and as the latest task.
     expect((await status(res.body.task_id)).body).toEqual(res.body);
     expect((await http(hub.url, hub.tokens.viewer, 'GET', '/last_status')).body).toEqual(res.body);

@@ -258,6 +258,10 @@ describe('modes', () => {
 });
 
 describe('configuration', () => {
+  it('refuses a size limit that could never trigger', async () => {
+    await expect(createPolicy(options({ maxCodeBytes: Number.NaN }))).rejects.toThrow(RangeError);
+  });
+
   it('adds denied imports', async () => {
     const policy = await createPolicy(options({ denyImports: ['requests', ' urllib.request '] }));
     expect(found(policy, 'import requests.adapters')).toEqual([['import:requests', 1, 8]]);

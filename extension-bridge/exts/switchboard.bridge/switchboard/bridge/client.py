@@ -39,7 +39,8 @@ class Outgoing:
 class HubClient:
     def __init__(self, config, bridge) -> None:
         self.config = config
-        self.bridge = bridge  # registration(), admit(payload), cancel(payload), result_delivered(task_id)
+        # registration(), stage_path(), admit(payload) -> ack, cancel(payload)
+        self.bridge = bridge
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = "stopped"
         self.extension_id = config.id
@@ -72,7 +73,7 @@ class HubClient:
     def _thread_main(self, ready: threading.Event) -> None:
         self.loop = loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        self._stop, self._wake, self._gone = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self._stop, self._wake, self._gone, self._refusal = (asyncio.Event() for _ in range(4))
         ready.set()
         try:
             loop.run_until_complete(self._supervise())
@@ -139,20 +140,26 @@ class HubClient:
 
     async def _connect(self, sio: socketio.AsyncClient) -> bool:
         self._refused = None
+        self._refusal.clear()
         connect = asyncio.ensure_future(
             sio.connect(self.config.hub_url, auth={"token": self.config.token}, namespaces=[NAMESPACE],
                         transports=["websocket"], wait_timeout=self.config.ack_timeout_s)
         )  # fmt: skip
-        stop = asyncio.ensure_future(self._stop.wait())
-        await asyncio.wait({connect, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not connect.done():
+        # python-socketio 5.7 sits out its whole wait_timeout after a refusal; the refusal itself ends the wait.
+        others = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._refusal.wait())]
+        await asyncio.wait([connect, *others], return_when=asyncio.FIRST_COMPLETED)
+        for task in others:
+            task.cancel()
+        while not connect.done():
+            # Again until it takes: Python 3.11's wait_for drops a cancel that lands as its wait ends, which is
+            # just what happens here (the refusal also ends python-socketio's wait).
             connect.cancel()
-            return False
-        error = connect.exception()
-        if error is not None:
-            reason = f"hub refused the connection: {self._refused}" if self._refused else str(error)
-            self._error(f"cannot connect to {self.config.hub_url}: {reason}")
+            await asyncio.wait([connect], timeout=0.1)
+        (outcome,) = await asyncio.gather(connect, return_exceptions=True)
+        if isinstance(outcome, BaseException):
+            if not self._stop.is_set():
+                reason = f"hub refused the connection: {self._refused}" if self._refused else repr(outcome)
+                self._error(f"cannot connect to {self.config.hub_url}: {reason}")
             return False
         self.state = "connected"
         return True
@@ -166,6 +173,7 @@ class HubClient:
         done, _ = await asyncio.wait(workers + ends, return_when=asyncio.FIRST_COMPLETED)
         for task in workers + ends:
             task.cancel()
+        await asyncio.gather(*workers, *ends, return_exceptions=True)
         for task in done & set(workers):
             if not task.cancelled() and task.exception() is not None:
                 self._error(f"connection lost: {task.exception()!r}")
@@ -196,10 +204,7 @@ class HubClient:
 
     async def _pump(self, sio: socketio.AsyncClient) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), TICK_S)
-            except asyncio.TimeoutError:
-                pass
+            await _wait(self._wake, TICK_S)
             self._wake.clear()
             for out in list(self._outgoing.values()):
                 if not out.started_sent:
@@ -216,7 +221,7 @@ class HubClient:
     async def _heartbeats(self, sio: socketio.AsyncClient) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_s)
-            body = {"running": self.running_ids(), "stagePath": self.bridge.host.stage_path()}
+            body = {"running": self.running_ids(), "stagePath": self.bridge.stage_path()}
             await self._emit(sio, "heartbeat", body)
 
     async def _emit(self, sio: socketio.AsyncClient, event: str, body: dict) -> None:
@@ -232,10 +237,10 @@ class HubClient:
             del self._outgoing[out.task_id]
         if isinstance(ack, dict) and not ack.get("ok"):
             log.warning("job:result %s not taken: %s", out.task_id, _ack_error(ack))
-        self.bridge.result_delivered(out.task_id)
 
     def _on_connect_error(self, data=None) -> None:
         self._refused = data.get("message", str(data)) if isinstance(data, dict) else str(data)
+        self._refusal.set()
 
     def _on_hub_error(self, body=None) -> None:
         body = body if isinstance(body, dict) else {}
@@ -251,10 +256,7 @@ class HubClient:
         self.last_error = message
 
     async def _pause(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stop.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
+        await _wait(self._stop, seconds)
 
     @staticmethod
     async def _close(sio: socketio.AsyncClient) -> None:
@@ -265,6 +267,15 @@ class HubClient:
         http = getattr(sio.eio, "http", None)  # engineio leaves its aiohttp session open after a failed connect
         if http is not None and not http.closed:
             await http.close()
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Waits for the event or the timeout. Not wait_for: Python 3.11's drops a cancel that lands as it ends."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait([waiter], timeout=timeout)
+    finally:
+        waiter.cancel()
 
 
 def _ack_error(ack) -> str:

@@ -131,6 +131,8 @@ def _refusal(verdict) -> dict:
 async def run(job: Job, policy: Policy | None = None, extras: dict | None = None) -> dict:
     """Runs the job on the current loop; returns ``{status, result?, error?}`` as job:result wants it."""
     job._task, job._loop = asyncio.current_task(), asyncio.get_running_loop()
+    if job.stop_reason:  # stopped while it waited for its turn
+        return {"status": job.stop_reason}
     token = capture.redirect_to(job.output)
     try:
         tree = ast.parse(job.code, FILENAME, "exec")

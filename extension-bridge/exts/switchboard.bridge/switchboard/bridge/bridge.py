@@ -1,0 +1,150 @@
+"""The bridge: takes the jobs the hub sends, runs them where the host says, reports how they ended.
+
+Threads: the hub link's (all of this class's job bookkeeping runs there, so it needs no locks), the job loop
+(Kit's main thread, or the bridge's job thread) and the watchdog. Nothing here blocks the job loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import threading
+
+from . import capture, runner
+from .client import HubClient
+from .config import BridgeConfig
+from .hosts import PlainHost
+from .policy import Policy
+from .watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+
+class Bridge:
+    def __init__(self, config: BridgeConfig, host=None, policy: Policy | None = None) -> None:
+        self.config = config
+        self.host = host or PlainHost()
+        self.policy = policy or Policy(mode=config.policy_mode, allow=config.policy_allow,
+                                       max_code_bytes=config.max_code_bytes)  # fmt: skip
+        self.client = HubClient(config, self)
+        self.watchdog = Watchdog()
+        self.jobs_run = 0
+        self._jobs: dict[str, runner.Job] = {}
+        self._job_loop = None
+        self._stopping = False
+        self._lock = threading.Lock()  # start/stop may come from any thread
+
+    # -- life cycle ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            capture.install()
+            self.watchdog.start()
+            self._job_loop = self.host.make_loop()
+            self.client.start()
+            log.info("bridge %s started: hub %s, policy %s (rules: %s)", self.config.name, self.config.hub_url,
+                     self.policy.mode, self.policy.rules.source)  # fmt: skip
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Leaves the hub first (it re-queues or fails the running jobs per their retry budget), then stops them."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            self.client.stop(timeout)
+            for job in list(self._jobs.values()):
+                self.watchdog.stop(job, "cancelled")
+            if self._job_loop is not None:
+                self._job_loop.close(timeout)
+            self.watchdog.close()
+            capture.uninstall()
+            log.info("bridge %s stopped", self.config.name)
+
+    @property
+    def ended(self) -> bool:
+        """The hub link gave up by itself (refused token, replaced by another connection)."""
+        return self.client.ended.is_set() and not self._stopping
+
+    def status(self) -> dict:
+        c = self.client
+        return {"state": c.state, "hub_url": self.config.hub_url, "extension_id": c.extension_id,
+                "last_error": c.last_error, "jobs_run": self.jobs_run, "running": len(self._jobs)}  # fmt: skip
+
+    # -- asked by the hub link, on its loop --------------------------------------------------------------
+    def registration(self) -> dict:
+        app, version = self.host.identity()
+        capabilities = {"hostApp": app[:128], "hostVersion": version[:64], "pythonVersion": platform.python_version()}
+        stage = self.host.stage_path()
+        if stage:
+            capabilities["stagePath"] = stage
+        return {"name": self.config.name, "labels": self.config.labels, "capabilities": capabilities,
+                "concurrency": self.config.concurrency}  # fmt: skip
+
+    def stage_path(self) -> str | None:
+        return self.host.stage_path()
+
+    def admit(self, payload=None) -> dict:
+        """The ack of a job:run, decided at once; an accepted job starts right after the ack is sent."""
+        try:
+            task_id, code = payload["taskId"], payload["code"]
+            timeout_ms = int(payload.get("timeoutMs") or 0)
+            if not isinstance(task_id, str) or not isinstance(code, str):
+                raise TypeError("taskId and code must be strings")
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"accepted": False, "reason": f"invalid job:run: {exc!r}"}
+        if self._stopping:
+            return {"accepted": False, "reason": "the bridge is stopping"}
+        # Sent again (a lost ack, or a re-dispatch after a hub restart) while it runs here or its result is on
+        # its way: accepted, and not run twice.
+        if task_id in self._jobs or self.client.knows(task_id):
+            return {"accepted": True}
+        if len(self._jobs) >= self.config.concurrency:
+            return {"accepted": False, "reason": f"busy: {len(self._jobs)} of {self.config.concurrency} slots in use"}
+        job = runner.Job(task_id, code, timeout_ms)
+        self._jobs[task_id] = job
+        self.client.loop.call_soon(self._start, job)
+        return {"accepted": True}
+
+    def cancel(self, payload=None) -> None:
+        payload = payload if isinstance(payload, dict) else {}
+        job = self._jobs.get(payload.get("taskId"))
+        reason = payload.get("reason")
+        if job is not None:  # unknown or finished: nothing to stop
+            self.watchdog.stop(job, reason if reason in ("cancelled", "timed_out") else "cancelled")
+
+    # -- running ---------------------------------------------------------------------------------------
+    def _start(self, job: runner.Job) -> None:
+        self.client.job_started(job.task_id, job.output)
+        if job.stop_reason is not None or self._job_loop is None:
+            self._finish(job, {"status": job.stop_reason or "cancelled"})
+            return
+        log.info("job %s started (timeout %s ms)", job.task_id, job.timeout_ms)
+        self.watchdog.watch(job)
+
+        async def run() -> dict:
+            return await runner.run(job, self.policy, self.host.job_globals())
+
+        future = self._job_loop.submit(run)
+        future.add_done_callback(lambda f: self._from_job_loop(job, f))
+
+    def _from_job_loop(self, job: runner.Job, future) -> None:
+        try:
+            self.client.loop.call_soon_threadsafe(self._ended, job, future)
+        except RuntimeError:  # the hub link is gone (stopping): nobody to tell
+            pass
+
+    def _ended(self, job: runner.Job, future) -> None:
+        if future.cancelled():
+            outcome = {"status": job.stop_reason or "cancelled"}
+        elif future.exception() is not None:  # the bridge failed around the job, not the job itself
+            outcome = {"status": "failed", "error": runner.describe(future.exception(), job.code)}
+        else:
+            outcome = future.result()
+        self._finish(job, outcome)
+
+    def _finish(self, job: runner.Job, outcome: dict) -> None:
+        self.watchdog.forget(job)
+        self._jobs.pop(job.task_id, None)
+        self.jobs_run += 1
+        error = outcome.get("error") or {}
+        log.info("job %s %s%s", job.task_id, outcome["status"], f": {error['message']}" if error else "")
+        self.client.job_finished(job.task_id, outcome)

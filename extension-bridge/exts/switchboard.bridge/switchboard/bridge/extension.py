@@ -1,0 +1,91 @@
+"""The Kit extension: starts the bridge when enabled, stops it when disabled, and shows its status.
+
+Settings live under /exts/switchboard.bridge (see config/extension.toml); SWITCHBOARD_HUB and
+SWITCHBOARD_TOKEN in the environment fill in what the settings leave empty, so a token need not be written
+into a .kit file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import carb
+import carb.settings
+import omni.ext
+import omni.kit.app
+
+from .bridge import Bridge
+from .config import BridgeConfig, ConfigError
+from .hosts import KitHost
+
+log = logging.getLogger(__name__)
+SETTINGS = "/exts/switchboard.bridge"
+REFRESH_S = 0.5  # status window and stage path: twice a second is plenty
+
+
+def read_config(settings) -> BridgeConfig:
+    def get(key: str, default=None):
+        value = settings.get(f"{SETTINGS}/{key}")
+        return default if value in (None, "") else value
+
+    options = {
+        "hub_url": get("hub_url") or os.environ.get("SWITCHBOARD_HUB", ""),
+        "token": get("token") or os.environ.get("SWITCHBOARD_TOKEN", ""),
+        "id": get("id"),
+        "labels": get("labels", []),
+        "concurrency": get("concurrency", 1),
+        "policy_mode": get("policy_mode", "strict"),
+        "policy_allow": get("policy_allow", []),
+    }
+    if get("name"):
+        options["name"] = get("name")
+    return BridgeConfig(**options)
+
+
+class SwitchboardBridgeExtension(omni.ext.IExt):
+    def on_startup(self, ext_id: str) -> None:
+        self._bridge: Bridge | None = None
+        self._window = None
+        self._host: KitHost | None = None
+        self._refreshed = 0.0
+        self._update_sub = None
+        settings = carb.settings.get_settings()
+        if settings.get(f"{SETTINGS}/show_window") is not False:
+            from .window import StatusWindow  # omni.ui only when there is a UI to show
+
+            self._window = StatusWindow()
+        try:
+            config = read_config(settings)
+        except ConfigError as exc:
+            carb.log_error(f"[switchboard.bridge] not started: {exc}")
+            if self._window is not None:
+                self._window.update({"state": "not started", "last_error": str(exc)})
+            return
+        self._host = KitHost()
+        self._bridge = Bridge(config, self._host)
+        self._host.refresh()
+        self._bridge.start()
+        stream = omni.kit.app.get_app().get_update_event_stream()
+        self._update_sub = stream.create_subscription_to_pop(self._on_update, name="switchboard.bridge status")
+
+    def _on_update(self, _event) -> None:
+        now = time.monotonic()
+        if now - self._refreshed < REFRESH_S:
+            return
+        self._refreshed = now
+        self._host.refresh()
+        if self._window is not None:
+            self._window.update(self._bridge.status())
+
+    def on_shutdown(self) -> None:
+        if self._update_sub is not None:
+            self._update_sub.unsubscribe()
+            self._update_sub = None
+        if self._bridge is not None:
+            self._bridge.stop()
+            self._bridge = None
+        if self._window is not None:
+            self._window.destroy()
+            self._window = None
