@@ -10,6 +10,7 @@ import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
+import { HubError } from './errors.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -73,6 +74,12 @@ export async function buildHub(
     bodyLimit: config.maxPayloadBytes,
     trustProxy: config.trustProxy,
     forceCloseConnections: true,
+    // Above the contract's id limit, so a long id gets the hub's own 400/404 rather than a router 414.
+    maxParamLength: 512,
+    frameworkErrors: (err, _req, reply) => {
+      const body = { error: new HubError('bad_request', `url: ${err.message}`, { field: 'url' }).toBody() };
+      (reply as unknown as { code(n: number): { send(b: unknown): void } }).code(400).send(body);
+    },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -71,6 +71,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().positive().default(5_000),
     'How long a stopped job may hold its slot before the hub frees it',
   ],
+  reconnectGraceMs: [
+    'SWITCHBOARD_RECONNECT_GRACE_MS',
+    z.coerce.number().int().min(0).default(5_000),
+    'How long a dropped host keeps its jobs waiting for it to reconnect',
+  ],
   heartbeatMs: [
     'SWITCHBOARD_HEARTBEAT_MS',
     z.coerce.number().int().positive().default(10_000),

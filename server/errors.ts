@@ -50,17 +50,35 @@ export class HubError extends Error {
   }
 }
 
-/** Formats a zod failure as one HubError naming the first bad field (all issues go in details). */
-export function fromZodError(err: ZodError, prefix = ''): HubError {
-  const issues = err.issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
-    problem: i.message,
-  }));
-  const first = issues[0] ?? { field: '(root)', problem: 'invalid' };
+/**
+ * The dotted field an issue is about. An unknown key is named itself, so `{code, colour}` reports `colour`,
+ * not the object around it; `fallback` names the whole payload (`body`, `querystring`, ...).
+ */
+export function issueField(path: ReadonlyArray<PropertyKey>, keys: unknown, fallback: string): string {
+  const parts = path.map(String);
+  if (Array.isArray(keys) && typeof keys[0] === 'string') parts.push(keys[0]);
+  return parts.join('.') || fallback;
+}
+
+/** One HubError naming the first bad field; every issue goes in details. */
+export function validationError(
+  issues: Array<{ field: string; problem: string }>,
+  fallback: string,
+): HubError {
+  const first = issues[0] ?? { field: fallback, problem: 'invalid' };
   return new HubError('bad_request', `${first.field}: ${first.problem}`, {
     field: first.field,
     details: issues,
   });
+}
+
+/** Formats a zod failure as one HubError naming the first bad field (all issues go in details). */
+export function fromZodError(err: ZodError, prefix = ''): HubError {
+  const issues = err.issues.map((i) => {
+    const inner = issueField(i.path, 'keys' in i ? i.keys : undefined, '');
+    return { field: [prefix, inner].filter(Boolean).join('.') || '(root)', problem: i.message };
+  });
+  return validationError(issues, prefix || '(root)');
 }
 
 /** Normalises anything thrown into a HubError; unknown errors become `internal` without leaking internals. */

@@ -10,7 +10,7 @@ import {
 } from '../../server/protocol/index.js';
 import { type ConnectionState, HubLink } from './hub-link.js';
 import { OutputCoalescer } from './output-coalescer.js';
-import { defaultPython, type PythonJob, pythonVersion, runPython } from './python-runner.js';
+import { defaultPython, type JobOutcome, type PythonJob, pythonVersion, runPython } from './python-runner.js';
 
 export const HOST_APP = 'switchboard-reference-host';
 export const HOST_VERSION = '0.1.0';
@@ -177,7 +177,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
       this.jobs.delete(taskId);
       this.runningIds.delete(taskId);
       if (this.stopped) return;
-      const result: JobResult = { taskId, ...outcome };
+      const result: JobResult = { taskId, ...limitResult(outcome) };
       link.sendResult(result);
       this.emit('job:end', result);
     });
@@ -192,6 +192,17 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     // Unknown or finished: nothing to stop; the hub has (or will get) the result.
     this.jobs.get(parsed.data.taskId)?.child.stop(parsed.data.reason);
   }
+}
+
+/** Larger results are refused here: a message past the hub's buffer limit would cost the connection. */
+export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
+
+function limitResult(outcome: JobOutcome): JobOutcome {
+  if (outcome.result === undefined) return outcome;
+  const bytes = Buffer.byteLength(JSON.stringify(outcome.result) ?? '');
+  if (bytes <= MAX_RESULT_BYTES) return outcome;
+  const message = `ResultTooLarge: the result is ${bytes} bytes of JSON; the limit is ${MAX_RESULT_BYTES}`;
+  return { status: 'failed', error: { message, type: 'ResultTooLarge' } };
 }
 
 function refuse(reason: string): { reply: JobRunAck } {

@@ -1,6 +1,7 @@
 export {
   HOST_APP,
   HOST_VERSION,
+  MAX_RESULT_BYTES,
   ReferenceHost,
   type ReferenceHostEvents,
   type ReferenceHostOptions,

@@ -19,40 +19,59 @@ function generate(role: Role): string {
   return `sb_${role.slice(0, 3)}_${randomBytes(24).toString('base64url')}`;
 }
 
+function readStored(file: string): Partial<TokenSet> {
+  if (!existsSync(file)) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); fix it, or delete it to generate new tokens`,
+    );
+  }
+  const parsed = TokenFile.partial().strict().safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || '(root)';
+    throw new Error(
+      `${file}: ${where}: ${issue?.message ?? 'invalid'}; fix it, or delete it to generate new tokens`,
+    );
+  }
+  return parsed.data;
+}
+
 /**
  * Tokens from config win; the rest come from `<dataDir>/tokens.json`, created (mode 0600) on first start.
- * Returns the set and whether any token was generated now, so main can print them once.
+ * Configured tokens are never written to disk. Returns whether any token was generated now, so main can
+ * print them once.
  */
 export function loadTokens(
   dataDir: string,
   configured: Partial<TokenSet>,
 ): { tokens: TokenSet; generated: boolean; file: string } {
   const file = join(dataDir, TOKENS_FILE);
-  let stored: Partial<TokenSet> = {};
-  if (existsSync(file)) {
-    const parsed = TokenFile.partial().safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (parsed.success) stored = parsed.data;
-  }
+  const stored = readStored(file);
   const roles: Role[] = ['admin', 'operator', 'viewer', 'extension'];
-  let generated = false;
   const tokens = {} as TokenSet;
+  const toStore: Partial<TokenSet> = {};
+  let generated = false;
   for (const role of roles) {
     const fromConfig = configured[role];
-    const fromFile = stored[role];
+    const kept = stored[role];
     if (fromConfig) tokens[role] = fromConfig;
-    else if (fromFile) tokens[role] = fromFile;
+    else if (kept) tokens[role] = toStore[role] = kept;
     else {
-      tokens[role] = generate(role);
+      tokens[role] = toStore[role] = generate(role);
       generated = true;
     }
   }
-  if (generated || !existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-  }
   const distinct = new Set(Object.values(tokens));
   if (distinct.size !== roles.length) throw new Error('each role needs its own token; two roles share one');
+  if (generated) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(toStore, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
   return { tokens, generated, file };
 }
 

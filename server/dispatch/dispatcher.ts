@@ -17,6 +17,8 @@ export class Dispatcher {
   private readonly queue: string[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Jobs of hosts whose connection dropped, kept for them during the reconnect grace period. */
+  private readonly orphans = new Map<string, { tasks: Set<string>; timer: NodeJS.Timeout; why: string }>();
   private pumpScheduled = false;
   private closed = false;
 
@@ -54,22 +56,63 @@ export class Dispatcher {
     return this.tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request' });
   }
 
+  /**
+   * A host registered. Jobs it says it still runs stay its own if they were waiting for it (lost connection
+   * within the grace period); a job it runs that the hub has ended or given to another host is stopped.
+   */
   hostOnline(record: ExtensionRecord, claimed: readonly string[]): void {
-    for (const id of claimed) {
-      const t = this.tasks.get(id);
-      if (t && !isTerminal(t.status) && t.extensionId === record.info.id) record.running.add(id);
+    const id = record.info.id;
+    const orphans = this.orphans.get(id);
+    for (const taskId of claimed) {
+      const t = this.tasks.get(taskId);
+      if (t && !isTerminal(t.status) && t.extensionId === id) {
+        record.running.add(taskId);
+        orphans?.tasks.delete(taskId);
+      } else {
+        record.link.cancelJob({ taskId, reason: t?.status === 'timed_out' ? 'timed_out' : 'cancelled' });
+      }
     }
+    if (orphans) {
+      clearTimeout(orphans.timer);
+      this.orphans.delete(id);
+      this.loseAll(orphans.tasks, id, `${orphans.why} and came back without the job`);
+    }
+    this.registry.changed(record);
     this.schedulePump();
   }
 
-  /** The host's connection is gone: its jobs go back to the queue or fail, per their retry budget. */
-  hostLost(record: ExtensionRecord, why: string): void {
-    for (const id of record.running) {
-      this.clearTimers(id);
-      const t = this.tasks.get(id);
-      if (t && !isTerminal(t.status)) this.lose(t, 'extension_lost', `extension ${record.info.id} ${why}`);
-    }
+  /**
+   * The host's connection is gone. After `graceMs` (or at once) its jobs go back to the queue or fail, per
+   * their retry budget; a host that registers again within the grace period and still runs them keeps them.
+   */
+  hostLost(record: ExtensionRecord, why: string, graceMs = 0): void {
+    const id = record.info.id;
+    const tasks = new Set(record.running);
     record.running.clear();
+    if (graceMs > 0 && tasks.size > 0) {
+      const previous = this.orphans.get(id);
+      if (previous) {
+        clearTimeout(previous.timer);
+        for (const t of previous.tasks) tasks.add(t);
+      }
+      const timer = setTimeout(() => {
+        if (this.orphans.get(id)?.timer !== timer) return;
+        this.orphans.delete(id);
+        this.loseAll(tasks, id, `${why} and did not come back within ${graceMs / 1000}s`);
+      }, graceMs);
+      this.orphans.set(id, { tasks, timer, why });
+      return;
+    }
+    this.loseAll(tasks, id, why);
+  }
+
+  private loseAll(taskIds: Iterable<string>, extensionId: string, why: string): void {
+    for (const taskId of taskIds) {
+      const t = this.tasks.get(taskId);
+      if (!t || isTerminal(t.status) || t.extensionId !== extensionId) continue;
+      this.clearTimers(taskId);
+      this.lose(t, 'extension_lost', `extension ${extensionId} ${why}`);
+    }
     this.schedulePump();
   }
 
@@ -122,6 +165,8 @@ export class Dispatcher {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     for (const t of this.graceTimers.values()) clearTimeout(t);
+    for (const o of this.orphans.values()) clearTimeout(o.timer);
+    this.orphans.clear();
     this.timers.clear();
     this.graceTimers.clear();
   }
@@ -233,14 +278,19 @@ export class Dispatcher {
     setTimeout(() => this.schedulePump(), 250).unref();
   }
 
-  private timeOut(taskId: string): void {
+  /** Ends a task as timed out wherever it is (queue or host); `message` says why. */
+  timeOut(taskId: string, message?: string): void {
     this.timers.delete(taskId);
     const t = this.tasks.get(taskId);
     if (!t || isTerminal(t.status)) return;
-    this.stopOnHost(t, 'timed_out');
+    this.removeFromQueue(taskId);
+    if (t.status !== 'queued') this.stopOnHost(t, 'timed_out');
     this.tasks.finish(taskId, 'timed_out', {
       reason: 'timed_out',
-      error: { code: 'timed_out', message: `the task ran past its timeout of ${t.timeoutMs / 1000}s` },
+      error: {
+        code: 'timed_out',
+        message: message ?? `the task ran past its timeout of ${t.timeoutMs / 1000}s`,
+      },
     });
   }
 

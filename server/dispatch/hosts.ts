@@ -25,8 +25,8 @@ export function registerHost(ctx: HostDeps, reg: RegisterParsed, link: Extension
 }
 
 /** Drops a host; its jobs are requeued or failed unless a newer connection replaced it already. */
-export function unregisterHost(ctx: HostDeps, record: ExtensionRecord, why: string): void {
+export function unregisterHost(ctx: HostDeps, record: ExtensionRecord, why: string, graceMs = 0): void {
   if (!ctx.registry.remove(record)) return;
   ctx.logger.info({ extensionId: record.info.id, why }, 'extension offline');
-  ctx.dispatcher.hostLost(record, why);
+  ctx.dispatcher.hostLost(record, why, graceMs);
 }

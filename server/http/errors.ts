@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { HubError, toHubError } from '../errors.js';
+import { HubError, issueField, toHubError, validationError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Turns every failure into `{error: {code, message, field?}}` with the catalogue's HTTP status. */
@@ -8,16 +8,14 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let e: HubError;
     if (hasZodFastifySchemaValidationErrors(err)) {
+      // Fields are named as the client wrote them (`code`, `target`), the same as socket acks; a problem with
+      // the payload as a whole names the payload (`body`, `querystring`, `params`).
       const where = err.validationContext ?? 'body';
       const issues = err.validation.map((v) => ({
-        field: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+        field: issueField(v.instancePath.split('/').filter(Boolean), v.params['keys'], where),
         problem: v.message ?? 'invalid',
       }));
-      const first = issues[0] ?? { field: where, problem: 'invalid' };
-      e = new HubError('bad_request', `${first.field}: ${first.problem}`, {
-        field: first.field,
-        details: issues,
-      });
+      e = validationError(issues, where);
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       e = new HubError(
         'payload_too_large',
@@ -36,6 +34,7 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
       e = toHubError(err);
       if (e.code === 'internal') logger.error({ err, url: req.url }, 'request failed');
     }
+    if (e.code === 'rate_limited') reply.header('retry-after', '1');
     reply.code(e.status).send({ error: e.toBody() });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -13,10 +13,20 @@ import {
   QueueResult,
 } from '../protocol/http.js';
 import { HUB_VERSION } from '../protocol/index.js';
-import type { Task } from '../protocol/tasks.js';
+import { isTerminal, type Target, Target as TargetSchema, type Task } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
 import { waitForEnd } from '../tasks/wait.js';
 import { requireRole } from './auth-hook.js';
+import { onClientGone } from './client-gone.js';
+
+/** The exec platform's `target` string as a native target; a bad label is the caller's `target` field. */
+function execTarget(target: string | undefined): Target {
+  const parsed = TargetSchema.safeParse(parseExecTarget(target));
+  if (parsed.success) return parsed.data;
+  throw new HubError('bad_request', `target: ${parsed.error.issues[0]?.message ?? 'not a target'}`, {
+    field: 'target',
+  });
+}
 
 const errors = {
   400: HttpError,
@@ -57,14 +67,14 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
   const submit = (body: ExecBody) =>
     codeTasks.submit({
       code: body.code,
-      target: parseExecTarget(body.target),
+      target: execTarget(body.target),
       ...(body.timeout ? { timeoutMs: Math.round(body.timeout * 1000) } : {}),
     });
 
   r.post(
     '/execute',
     {
-      preHandler: requireRole(ctx, 'submit'),
+      onRequest: requireRole(ctx, 'submit'),
       schema: {
         tags: ['exec platform'],
         summary: 'Run code and wait for it (up to its timeout in seconds)',
@@ -72,12 +82,21 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
         response: { 200: ExecResultSchema, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const task = submit(req.body);
       const controller = new AbortController();
-      req.raw.on('close', () => controller.abort());
+      onClientGone(reply, () => controller.abort());
       // The task's own timeout ends it; the extra second lets the timed_out status arrive before we answer.
       const done = await waitForEnd(tasks, task.id, task.timeoutMs + 1_000, controller.signal);
+      if (!isTerminal(done.status) && !controller.signal.aborted) {
+        // The caller asked for an answer within the timeout: a job no extension took in time ends here
+        // rather than running later for nobody.
+        ctx.dispatcher.timeOut(
+          task.id,
+          `no extension finished the task within ${task.timeoutMs / 1000}s (it was ${done.status})`,
+        );
+        return execResultOf(tasks, tasks.require(task.id));
+      }
       return execResultOf(tasks, done);
     },
   );
@@ -85,7 +104,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.post(
     '/queue',
     {
-      preHandler: requireRole(ctx, 'submit'),
+      onRequest: requireRole(ctx, 'submit'),
       schema: {
         tags: ['exec platform'],
         summary: 'Queue code; returns the task id at once',
@@ -102,7 +121,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/status/:task_id',
     {
-      preHandler: requireRole(ctx, 'read'),
+      onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['exec platform'],
         summary: 'Status and output of a task',
@@ -116,7 +135,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/last_status',
     {
-      preHandler: requireRole(ctx, 'read'),
+      onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['exec platform'],
         summary: 'The most recent code task',

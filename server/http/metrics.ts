@@ -15,7 +15,7 @@ export function metricsRoutes(
   });
   app.get(
     '/metrics',
-    { preHandler: requireRole(ctx, 'read'), schema: { hide: true } },
+    { onRequest: requireRole(ctx, 'read'), schema: { hide: true } },
     async (_req, reply) => {
       const counts = ctx.tasks.counts();
       const lines = [

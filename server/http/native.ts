@@ -18,7 +18,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.post(
     '/api/v1/tasks',
     {
-      preHandler: requireRole(ctx, 'submit'),
+      onRequest: requireRole(ctx, 'submit'),
       schema: {
         tags: ['tasks'],
         summary: 'Submit Python code to run on an extension',
@@ -33,7 +33,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/api/v1/tasks',
     {
-      preHandler: requireRole(ctx, 'read'),
+      onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['tasks'],
         summary: 'List tasks, newest first',
@@ -47,7 +47,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/api/v1/tasks/:id',
     {
-      preHandler: requireRole(ctx, 'read'),
+      onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['tasks'],
         summary: 'One task',
@@ -61,7 +61,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.post(
     '/api/v1/tasks/:id/cancel',
     {
-      preHandler: requireRole(ctx, 'cancel'),
+      onRequest: requireRole(ctx, 'cancel'),
       schema: {
         tags: ['tasks'],
         summary: 'Cancel a task',
@@ -75,7 +75,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/api/v1/tasks/:id/events',
     {
-      preHandler: requireRole(ctx, 'subscribe'),
+      onRequest: requireRole(ctx, 'subscribe'),
       schema: {
         tags: ['tasks'],
         summary: 'Task events as Server-Sent Events (replay, then live); resume with Last-Event-ID',
@@ -85,14 +85,14 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       tasks.require(req.params.id);
-      streamTaskEvents(tasks, req.params.id, resumeSeq(req, req.query.afterSeq), req, reply);
+      streamTaskEvents(tasks, req.params.id, resumeSeq(req, req.query.afterSeq), reply);
     },
   );
 
   r.get(
     '/api/v1/extensions',
     {
-      preHandler: requireRole(ctx, 'read'),
+      onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['extensions'],
         summary: 'Extensions online now',

@@ -11,6 +11,7 @@ import {
   StatusUpdateResult,
 } from '../protocol/http.js';
 import { requireRole } from './auth-hook.js';
+import { onClientGone } from './client-gone.js';
 
 const errors = {
   400: HttpError,
@@ -29,7 +30,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
   r.get(
     '/next_code',
     {
-      preHandler: requireRole(ctx, 'register'),
+      onRequest: requireRole(ctx, 'register'),
       schema: {
         tags: ['polling hosts'],
         summary: 'Long-poll for the next job of this host (204 when none arrives within `wait` seconds)',
@@ -48,7 +49,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         running: [],
       });
       const controller = new AbortController();
-      req.raw.on('close', () => controller.abort());
+      onClientGone(reply, () => controller.abort());
       const job = await polling.next(host, q.wait * 1000, controller.signal);
       if (!job) return reply.code(204).send(null);
       return {
@@ -66,7 +67,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
     '/status_update',
     {
       // Reports answer the hub's own jobs: not counted against the rate limit, like socket job reports.
-      preHandler: requireRole(ctx, 'run_jobs', { charge: false }),
+      onRequest: requireRole(ctx, 'run_jobs', { charge: false }),
       schema: {
         tags: ['polling hosts'],
         summary: 'Report output and the outcome of a job taken with /next_code',

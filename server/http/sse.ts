@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal, type TaskEvent } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
+import { onClientGone } from './client-gone.js';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -23,7 +24,6 @@ export function streamTaskEvents(
   tasks: TaskService,
   taskId: string,
   afterSeq: number,
-  req: FastifyRequest,
   reply: FastifyReply,
   format: (e: TaskEvent) => { event: string; data: unknown } | null = (e) => ({ event: e.type, data: e }),
 ): void {
@@ -52,7 +52,7 @@ export function streamTaskEvents(
     unsubscribe();
     res.end();
   };
-  req.raw.on('close', finish);
+  onClientGone(reply, finish);
   // Replay and subscribe in one tick: nothing is missed or sent twice.
   const backlog = tasks.replay(taskId, afterSeq);
   const task = tasks.get(taskId);

@@ -39,10 +39,10 @@ export const Health = z.object({
   tasks_active: z.number().int(),
 });
 
-/** Parses the exec platform's `target` string into the native target. */
+/** Parses the exec platform's `target` string (`EXT_ID`, `label:NAME`, `any` or absent) into a native target. */
 export function parseExecTarget(target: string | undefined): { extensionId?: string; label?: string } {
   if (!target || target === 'any') return {};
-  if (target.startsWith('label:')) return { label: Label.parse(target.slice(6)) };
+  if (target.startsWith('label:')) return { label: target.slice(6) };
   return { extensionId: target };
 }
 

@@ -50,9 +50,13 @@ export class ExtensionSession {
     };
   }
 
-  /** The connection is gone. */
-  closed(why: string): void {
-    if (this.record) unregisterHost(this.ctx, this.record, why);
+  /**
+   * The connection is gone. A host that said goodbye loses its jobs at once; one whose connection dropped
+   * keeps them for the reconnect grace period.
+   */
+  closed(why: string, deliberate: boolean): void {
+    if (this.record)
+      unregisterHost(this.ctx, this.record, why, deliberate ? 0 : this.ctx.config.reconnectGraceMs);
   }
 
   private current(): ExtensionRecord {

@@ -55,6 +55,11 @@ export function attachExtension(nsp: ExtensionNamespace, ctx: HubContext): void 
     bindSocketIo(socket as never, ctx, session.principal, session.handlers, (body) =>
       socket.emit('hub:error', body),
     );
-    socket.on('disconnect', (reason) => session.closed(`disconnected (${reason})`));
+    socket.on('disconnect', (reason) =>
+      session.closed(
+        `disconnected (${reason})`,
+        reason === 'client namespace disconnect' || reason === 'server namespace disconnect',
+      ),
+    );
   });
 }

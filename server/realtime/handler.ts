@@ -44,6 +44,15 @@ export function runHandler(
   payload: unknown,
 ): { res: Ack<unknown>; after?: () => void } {
   try {
+    if (exceedsBytes(payload, ctx.config.maxPayloadBytes)) {
+      throw new HubError(
+        'payload_too_large',
+        `payload: larger than the ${ctx.config.maxPayloadBytes} byte limit`,
+        {
+          field: 'payload',
+        },
+      );
+    }
     const spec = Object.hasOwn(table, event) ? table[event] : undefined;
     if (!spec)
       throw new HubError('bad_request', `unknown event; expected one of ${Object.keys(table).join(', ')}`);
@@ -61,8 +70,31 @@ export function runHandler(
   }
 }
 
+/**
+ * Whether a parsed message is over `limit` bytes, counting its strings (where the size of real messages
+ * lives) and a few bytes per other value; stops walking as soon as the limit is passed.
+ */
+export function exceedsBytes(value: unknown, limit: number): boolean {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += v.length * 3 > limit - total ? Buffer.byteLength(v) : v.length;
+    else if (v && typeof v === 'object') {
+      if (Buffer.isBuffer(v)) total += v.length;
+      else
+        for (const [k, child] of Object.entries(v)) {
+          total += k.length + 4;
+          stack.push(child);
+        }
+    } else total += 8;
+    if (total > limit) return true;
+  }
+  return false;
+}
+
 interface SocketLike {
-  on(event: string, fn: (...args: unknown[]) => void): unknown;
+  onAny(fn: (event: string, ...args: unknown[]) => void): unknown;
 }
 
 /**
@@ -76,15 +108,14 @@ export function bindSocketIo(
   table: HandlerTable,
   onError: (body: ErrorBody) => void,
 ): void {
-  for (const event of Object.keys(table)) {
-    socket.on(event, (...args: unknown[]) => {
-      const last = args.at(-1);
-      const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
-      const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
-      const { res, after } = runHandler(ctx, principal, table, event, payload);
-      if (ack) ack(res);
-      else if (!res.ok) onError(res.error);
-      after?.();
-    });
-  }
+  // onAny, not one listener per event: an unknown event gets an answer too, never silence.
+  socket.onAny((event: string, ...args: unknown[]) => {
+    const last = args.at(-1);
+    const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
+    const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
+    const { res, after } = runHandler(ctx, principal, table, event, payload);
+    if (ack) ack(res);
+    else if (!res.ok) onError(res.error);
+    after?.();
+  });
 }

@@ -160,7 +160,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
         ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
         ws.on('close', (code) => {
           peer.closed();
-          session.closed(`disconnected (ws close ${code})`);
+          session.closed(`disconnected (ws close ${code})`, code === 1000 || code === 1001);
         });
       } else {
         const subs = new Map<string, () => void>();

@@ -6,7 +6,9 @@ import { http, until } from './clients.js';
 /** Debian's interpreter, which has python3-socketio; the `python3` on PATH may be another one. */
 export const PYTHON = '/usr/bin/python3';
 /** The Kit extension's folder: on PYTHONPATH it makes `switchboard.bridge` importable. */
-export const BRIDGE_DIR = fileURLToPath(new URL('../../extension-bridge/exts/switchboard.bridge', import.meta.url));
+export const BRIDGE_DIR = fileURLToPath(
+  new URL('../../extension-bridge/exts/switchboard.bridge', import.meta.url),
+);
 /** Runs the extension inside the Kit stand-in (fake omni/carb modules, a fake app loop on the main thread). */
 export const KIT_STANDIN_SCRIPT = `${BRIDGE_DIR}/tests/kit_standin/run_kit.py`;
 
@@ -94,7 +96,9 @@ export async function waitForExtension(
 ): Promise<ExtensionInfo> {
   return until(
     async () => {
-      const res = await http<ExtensionInfo[]>(hubUrl, viewerToken, 'GET', '/api/v1/extensions').catch(() => null);
+      const res = await http<ExtensionInfo[]>(hubUrl, viewerToken, 'GET', '/api/v1/extensions').catch(
+        () => null,
+      );
       return res?.status === 200 && res.body.find((e) => e.name === name && e.online);
     },
     timeoutMs,

@@ -62,7 +62,9 @@ async function timedEvents(hub: TestHub, taskId: string): Promise<Array<{ event:
 
 function outputText(events: Array<{ event: TaskEvent }>, stream?: 'stdout' | 'stderr'): string {
   return events
-    .map(({ event }) => (event.type === 'output' && (!stream || event.data.stream === stream) ? event.data.text : ''))
+    .map(({ event }) =>
+      event.type === 'output' && (!stream || event.data.stream === stream) ? event.data.text : '',
+    )
     .join('');
 }
 
@@ -72,7 +74,11 @@ describe('headless bridge: running code', () => {
 
   beforeAll(async () => {
     hub = await startTestHub();
-    ({ info } = await startPythonBridge(hub, { name: 'py-runner', labels: ['py', 'stage:a'], concurrency: 1 }));
+    ({ info } = await startPythonBridge(hub, {
+      name: 'py-runner',
+      labels: ['py', 'stage:a'],
+      concurrency: 1,
+    }));
   });
   afterAll(async () => {
     await stopAllBridges();
@@ -91,7 +97,10 @@ describe('headless bridge: running code', () => {
   });
 
   it('returns the last expression and streams stdout and stderr', async () => {
-    const task = await submit(hub, 'import sys\nprint("out")\nprint("err", file=sys.stderr)\n{"answer": 6 * 7}');
+    const task = await submit(
+      hub,
+      'import sys\nprint("out")\nprint("err", file=sys.stderr)\n{"answer": 6 * 7}',
+    );
     const events = await timedEvents(hub, task.id);
     expect(outputText(events, 'stdout')).toBe('out\n');
     expect(outputText(events, 'stderr')).toBe('err\n');
@@ -122,7 +131,10 @@ describe('headless bridge: running code', () => {
   });
 
   it('supports top-level await', async () => {
-    const task = await run(hub, 'import asyncio\nawait asyncio.sleep(0.05)\nawait asyncio.sleep(0, "awaited")');
+    const task = await run(
+      hub,
+      'import asyncio\nawait asyncio.sleep(0.05)\nawait asyncio.sleep(0, "awaited")',
+    );
     expect(task).toMatchObject({ status: 'succeeded', result: 'awaited' });
   });
 
@@ -155,7 +167,6 @@ describe('headless bridge: running code', () => {
       expect(await run(hub, '1 + 1', { timeoutMs: 4_000 })).toMatchObject({ status: 'succeeded', result: 2 });
     }
   });
-
 });
 
 describe('headless bridge: safety policy on the bridge side', () => {
@@ -213,8 +224,26 @@ describe('headless bridge: failures around it', () => {
     hub = await startTestHub({ dataDir: hub.dataDir, port });
     const again = await waitForExtension(hub.url, hub.tokens.viewer, 'py-restart', 20_000);
     expect(again.id).toBe(info.id);
-    expect(await run(hub, '"after"')).toMatchObject({ status: 'succeeded', result: 'after', extensionId: info.id });
+    expect(await run(hub, '"after"')).toMatchObject({
+      status: 'succeeded',
+      result: 'after',
+      extensionId: info.id,
+    });
     expect(bridge.output()).toMatch(/re-registered as/);
+  });
+
+  it('runs a job the hub re-queued after its restart once more, and reports to the new hub', async () => {
+    hub = await startTestHub();
+    const { info } = await startPythonBridge(hub, { name: 'py-through' });
+    const task = await submit(hub, 'import time\nprint("start")\ntime.sleep(2)\n"survived"', { retries: 1 });
+    await taskWhere(hub, task.id, (t) => t.status === 'running');
+    const port = Number(new URL(hub.url).port);
+    await hub.stop();
+    hub = await startTestHub({ dataDir: hub.dataDir, port });
+    // The new hub re-queues the task (hub_restarted). The bridge claims it when it registers again; the hub
+    // stops that attempt and dispatches the task anew, and only the new attempt's result may end it.
+    const done = await ended(hub, task.id);
+    expect(done).toMatchObject({ status: 'succeeded', result: 'survived', extensionId: info.id, attempts: 2 });
   });
 
   it('fails the task when the bridge is killed mid-job with no retries left', async () => {
@@ -239,12 +268,19 @@ describe('headless bridge: failures around it', () => {
     await taskWhere(hub, task.id, (t) => t.status === 'queued' && t.attempts === 1);
     const second = await startPythonBridge(hub, { name: 'py-second' });
     const done = await ended(hub, task.id);
-    expect(done).toMatchObject({ status: 'succeeded', result: 'finished', attempts: 2, extensionId: second.info.id });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: 'finished',
+      attempts: 2,
+      extensionId: second.info.id,
+    });
   });
 
   it('exits with an error when the hub refuses its token', async () => {
     hub = await startTestHub();
-    const bridge: PythonBridge = spawnPythonBridge(hub.url, 'sb_ext_not-a-valid-token-at-all', { name: 'py-bad' });
+    const bridge: PythonBridge = spawnPythonBridge(hub.url, 'sb_ext_not-a-valid-token-at-all', {
+      name: 'py-bad',
+    });
     expect(await bridge.exited).toBe(1);
     expect(bridge.output()).toMatch(/refused/);
   });

@@ -125,7 +125,7 @@ describe('HTTP polling hosts (/next_code, /status_update)', () => {
       { task_id: task.id, status: 'done' },
     );
     expect(bad.status).toBe(400);
-    expect(bad.body.error.field).toBe('body.status');
+    expect(bad.body.error.field).toBe('status');
     expect((await http(hub.url, hub.tokens.viewer, 'GET', '/next_code?wait=0')).status).toBe(403);
   });
 });

@@ -114,8 +114,8 @@ describe('raw WebSocket endpoints', () => {
     });
   });
 
-  it('sends a lost ws host its job back to the queue', async () => {
-    hub = await startTestHub();
+  it('sends a lost ws host its job back to the queue after the reconnect grace', async () => {
+    hub = await startTestHub({ reconnectGraceMs: 200 });
     const host = await open('/ws/extension', hub.tokens.extension);
     host.on('job:run', () => ({ accepted: true }));
     await host.request('register', { name: 'fragile' });

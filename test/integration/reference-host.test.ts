@@ -146,6 +146,13 @@ describe('reference host against a real hub', () => {
     expect(task.result).toEqual({ answer: 42, items: [1, null] });
   });
 
+  it('fails a job whose result is too large to send, instead of losing the connection', async () => {
+    await startHost();
+    const task = await ended((await submit('"x" * (5 * 1024 * 1024)')).id);
+    expect(task.status).toBe('failed');
+    expect(task.error?.message).toMatch(/^ResultTooLarge: /);
+  });
+
   it('fails a task whose code raises, with the traceback', async () => {
     await startHost();
     const task = await ended((await submit('def f():\n    return 1 / 0\n\nf()')).id);

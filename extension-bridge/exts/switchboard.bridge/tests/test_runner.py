@@ -112,7 +112,8 @@ class Errors(unittest.TestCase):
 
 class Await(unittest.TestCase):
     def test_top_level_await(self):
-        outcome, text = run_job("import asyncio\nprint('before')\nawait asyncio.sleep(0.01)\nawait asyncio.sleep(0, 'v')")
+        code = "import asyncio\nprint('before')\nawait asyncio.sleep(0.01)\nawait asyncio.sleep(0, 'v')"
+        outcome, text = run_job(code)
         self.assertEqual((outcome["result"], text), ("v", "before\n"))
 
     def test_futures_made_before_the_first_await_belong_to_the_same_loop(self):

@@ -21,8 +21,8 @@ from .policy import MODES
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m switchboard.bridge", description=__doc__.split("\n\n")[0])
     p.add_argument("--hub", default=os.environ.get("SWITCHBOARD_HUB"), help="hub URL (env SWITCHBOARD_HUB)")
-    p.add_argument("--token", default=os.environ.get("SWITCHBOARD_TOKEN"),
-                   help="extension-role token (env SWITCHBOARD_TOKEN keeps it out of ps)")  # fmt: skip
+    token_help = "extension-role token (env SWITCHBOARD_TOKEN keeps it out of ps)"
+    p.add_argument("--token", default=os.environ.get("SWITCHBOARD_TOKEN"), help=token_help)
     p.add_argument("--name", help="display name (default: the host name)")
     p.add_argument("--id", help="stable extension id (default: the hub makes one)")
     p.add_argument("--labels", default="", help="comma-separated labels for routing, e.g. gpu,stage:a")
@@ -35,14 +35,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format=log_format)
     try:
         config = BridgeConfig(
-            hub_url=args.hub or "", token=args.token or "", id=args.id, labels=args.labels,
-            concurrency=args.concurrency, policy_mode=args.policy, policy_allow=args.policy_allow,
-            give_up_when_refused=True, **({"name": args.name} if args.name else {}),
-        )  # fmt: skip
+            hub_url=args.hub or "",
+            token=args.token or "",
+            id=args.id,
+            labels=args.labels,
+            concurrency=args.concurrency,
+            policy_mode=args.policy,
+            policy_allow=args.policy_allow,
+            give_up_when_refused=True,
+            **({"name": args.name} if args.name else {}),
+        )
     except ConfigError as exc:
         print(f"switchboard.bridge: {exc}", file=sys.stderr)
         return 2

@@ -24,12 +24,14 @@ class Bridge:
     def __init__(self, config: BridgeConfig, host=None, policy: Policy | None = None) -> None:
         self.config = config
         self.host = host or PlainHost()
-        self.policy = policy or Policy(mode=config.policy_mode, allow=config.policy_allow,
-                                       max_code_bytes=config.max_code_bytes)  # fmt: skip
+        self.policy = policy or Policy(
+            mode=config.policy_mode, allow=config.policy_allow, max_code_bytes=config.max_code_bytes
+        )
         self.client = HubClient(config, self)
         self.watchdog = Watchdog()
         self.jobs_run = 0
         self._jobs: dict[str, runner.Job] = {}
+        self._successors: dict[str, runner.Job] = {}  # new attempts waiting for their stopped predecessor
         self._job_loop = None
         self._stopping = False
         self._lock = threading.Lock()  # start/stop may come from any thread
@@ -41,11 +43,13 @@ class Bridge:
             self.watchdog.start()
             self._job_loop = self.host.make_loop()
             self.client.start()
-            log.info("bridge %s started: hub %s, policy %s (rules: %s)", self.config.name, self.config.hub_url,
-                     self.policy.mode, self.policy.rules.source)  # fmt: skip
+            c, p = self.config, self.policy
+            log.info("bridge %s started: hub %s, policy %s, rules from %s", c.name, c.hub_url, p.mode,
+                     p.rules.source)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Leaves the hub first (it re-queues or fails the running jobs per their retry budget), then stops them."""
+        """Leaves the hub first (it re-queues or fails the running jobs per their retry budget), then stops
+        the jobs, the job loop and the watchdog."""
         with self._lock:
             if self._stopping:
                 return
@@ -66,18 +70,24 @@ class Bridge:
 
     def status(self) -> dict:
         c = self.client
-        return {"state": c.state, "hub_url": self.config.hub_url, "extension_id": c.extension_id,
-                "last_error": c.last_error, "jobs_run": self.jobs_run, "running": len(self._jobs)}  # fmt: skip
+        return {
+            "state": c.state,
+            "hub_url": self.config.hub_url,
+            "extension_id": c.extension_id,
+            "last_error": c.last_error,
+            "jobs_run": self.jobs_run,
+            "running": len(self._jobs),
+        }
 
     # -- asked by the hub link, on its loop --------------------------------------------------------------
     def registration(self) -> dict:
         app, version = self.host.identity()
-        capabilities = {"hostApp": app[:128], "hostVersion": version[:64], "pythonVersion": platform.python_version()}
+        caps = {"hostApp": app[:128], "hostVersion": version[:64], "pythonVersion": platform.python_version()}
         stage = self.host.stage_path()
         if stage:
-            capabilities["stagePath"] = stage
-        return {"name": self.config.name, "labels": self.config.labels, "capabilities": capabilities,
-                "concurrency": self.config.concurrency}  # fmt: skip
+            caps["stagePath"] = stage
+        c = self.config
+        return {"name": c.name, "labels": c.labels, "concurrency": c.concurrency, "capabilities": caps}
 
     def stage_path(self) -> str | None:
         return self.host.stage_path()
@@ -93,12 +103,21 @@ class Bridge:
             return {"accepted": False, "reason": f"invalid job:run: {exc!r}"}
         if self._stopping:
             return {"accepted": False, "reason": "the bridge is stopping"}
-        # Sent again (a lost ack, or a re-dispatch after a hub restart) while it runs here or its result is on
-        # its way: accepted, and not run twice.
-        if task_id in self._jobs or self.client.knows(task_id):
+        # Sent again after the hub told us to stop it (it re-queued the task, e.g. after its restart): a new
+        # attempt. The stopped one's result is dropped, as job:result names no attempt and its "cancelled"
+        # would end the new one; if it still runs, the new attempt starts when it has ended.
+        current = self._jobs.get(task_id)
+        if current is not None and current.stop_reason is not None:
+            self._successors[task_id] = runner.Job(task_id, code, timeout_ms)
+            return {"accepted": True}
+        if self.client.outbox.result_status(task_id) in ("cancelled", "timed_out"):
+            self.client.outbox.forget(task_id)
+        # Sent again (a lost ack) while it runs here, or its result is on its way: not run twice.
+        elif current is not None or task_id in self.client.outbox:
             return {"accepted": True}
         if len(self._jobs) >= self.config.concurrency:
-            return {"accepted": False, "reason": f"busy: {len(self._jobs)} of {self.config.concurrency} slots in use"}
+            busy = f"busy: {len(self._jobs)} of {self.config.concurrency} slots in use"
+            return {"accepted": False, "reason": busy}
         job = runner.Job(task_id, code, timeout_ms)
         self._jobs[task_id] = job
         self.client.loop.call_soon(self._start, job)
@@ -106,14 +125,14 @@ class Bridge:
 
     def cancel(self, payload=None) -> None:
         payload = payload if isinstance(payload, dict) else {}
-        job = self._jobs.get(payload.get("taskId"))
-        reason = payload.get("reason")
-        if job is not None:  # unknown or finished: nothing to stop
-            self.watchdog.stop(job, reason if reason in ("cancelled", "timed_out") else "cancelled")
+        task_id, reason = payload.get("taskId"), payload.get("reason")
+        for job in (self._jobs.get(task_id), self._successors.get(task_id)):
+            if job is not None:  # unknown or finished: nothing to stop
+                self.watchdog.stop(job, reason if reason in ("cancelled", "timed_out") else "cancelled")
 
     # -- running ---------------------------------------------------------------------------------------
     def _start(self, job: runner.Job) -> None:
-        self.client.job_started(job.task_id, job.output)
+        self.client.outbox.job_started(job.task_id, job.output)
         if job.stop_reason is not None or self._job_loop is None:
             self._finish(job, {"status": job.stop_reason or "cancelled"})
             return
@@ -147,4 +166,10 @@ class Bridge:
         self.jobs_run += 1
         error = outcome.get("error") or {}
         log.info("job %s %s%s", job.task_id, outcome["status"], f": {error['message']}" if error else "")
-        self.client.job_finished(job.task_id, outcome)
+        successor = self._successors.pop(job.task_id, None)
+        if successor is None:
+            self.client.outbox.job_finished(job.task_id, outcome)
+            return
+        self.client.outbox.forget(job.task_id)
+        self._jobs[job.task_id] = successor
+        self._start(successor)

@@ -12,11 +12,11 @@ import contextvars
 import sys
 import threading
 
-_sink: contextvars.ContextVar[OutputBuffer | None] = contextvars.ContextVar("switchboard_job_output", default=None)
+_sink: contextvars.ContextVar[OutputBuffer | None] = contextvars.ContextVar("switchboard_job", default=None)
 _install_lock = threading.Lock()
 _installs = 0
 
-NOTICE = "\n[switchboard: {count} characters of output dropped: the job wrote faster than the hub could take it]\n"
+NOTICE = "\n[switchboard: {count} characters of output dropped: written faster than the hub took them]\n"
 
 
 class OutputBuffer:

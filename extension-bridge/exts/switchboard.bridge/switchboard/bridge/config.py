@@ -50,7 +50,7 @@ class BridgeConfig:
         self.id = self.id or None
         self.hub_url = (self.hub_url or "").strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", self.hub_url):
-            raise ConfigError(f"hub_url must be an http(s) URL such as http://127.0.0.1:4000, got {self.hub_url!r}")
+            raise ConfigError(f"hub_url must be an http(s) URL, like http://127.0.0.1:4000: {self.hub_url!r}")
         if not self.token:
             raise ConfigError("token is required: the hub's extension-role token")
         if not 1 <= len(self.name) <= 128:

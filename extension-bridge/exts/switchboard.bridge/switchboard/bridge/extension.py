@@ -68,7 +68,7 @@ class SwitchboardBridgeExtension(omni.ext.IExt):
         self._host.refresh()
         self._bridge.start()
         stream = omni.kit.app.get_app().get_update_event_stream()
-        self._update_sub = stream.create_subscription_to_pop(self._on_update, name="switchboard.bridge status")
+        self._update_sub = stream.create_subscription_to_pop(self._on_update, name="switchboard.bridge")
 
     def _on_update(self, _event) -> None:
         now = time.monotonic()

@@ -22,7 +22,7 @@ def _optional(module: str):
         return None
 
 
-def usd_globals() -> dict:
+def usd_modules() -> dict:
     """``omni``, ``carb`` and ``pxr`` (with Usd, UsdGeom, Sdf, Gf) for the jobs, when importable."""
     found = {}
     for name in ("omni", "carb"):
@@ -39,7 +39,18 @@ def usd_globals() -> dict:
     return found
 
 
-class PlainHost:
+class _Modules:
+    """Looks the modules up once per host: a failed import searches the whole path again every time."""
+
+    _modules: dict | None = None
+
+    def modules(self) -> dict:
+        if self._modules is None:
+            self._modules = usd_modules()
+        return dict(self._modules)
+
+
+class PlainHost(_Modules):
     app = "python"
 
     def identity(self) -> tuple[str, str]:
@@ -49,13 +60,13 @@ class PlainHost:
         return None
 
     def job_globals(self) -> dict:
-        return usd_globals()
+        return self.modules()
 
     def make_loop(self):
         return ThreadLoop()
 
 
-class KitHost:
+class KitHost(_Modules):
     """A running Kit app; ``refresh()`` must be called on the main thread (each update) to track the stage."""
 
     def __init__(self) -> None:
@@ -65,11 +76,9 @@ class KitHost:
         self._stage_path: str | None = None
 
     def identity(self) -> tuple[str, str]:
-        name = version = None
-        for getter in ("get_app_name",):
-            name = name or _call(self._app, getter)
-        for getter in ("get_app_version", "get_build_version", "get_kit_version"):
-            version = version or _call(self._app, getter)
+        # The app's own name and version (e.g. USD Composer 2023.2), else Kit's: which exists varies by release.
+        name = _call(self._app, "get_app_name")
+        version = next(filter(None, (_call(self._app, m) for m in ("get_app_version", "get_kit_version"))), None)
         return str(name or "omni.kit"), str(version or "unknown")
 
     def refresh(self) -> None:
@@ -81,7 +90,7 @@ class KitHost:
         return self._stage_path
 
     def job_globals(self) -> dict:
-        found = usd_globals()
+        found = self.modules()
         context = self._usd_context()
         found["stage"] = _call(context, "get_stage") if context is not None else None
         return found

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import GATEWAYS, Analyzer, Violation
+from .analysis import Analyzer, Violation
+from .names import GATEWAYS
 
 CONTRACT_NAME = "switchboard.schema.json"
 DEFAULT_MAX_CODE_BYTES = 262_144
@@ -25,23 +26,27 @@ FALLBACK_CALLS = (
     "os.system", "os.popen", *(f"os.exec{s}" for s in _SUFFIXES), *(f"os.spawn{s}" for s in _SUFFIXES),
     "os.posix_spawn", "os.posix_spawnp", "os.startfile", "os.fork", "os.forkpty", "os.kill", "os.killpg",
     "shutil.rmtree", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
-)  # fmt: skip
+)
 FALLBACK_DYNAMIC = ("eval", "exec", "compile", "__import__", "importlib.import_module", "getattr", "setattr",
-                    "delattr", "vars", "globals", "__dict__", "__builtins__")  # fmt: skip
+                    "delattr", "vars", "globals", "__dict__", "__builtins__")
 
 
 def fallback_rules() -> list[dict]:
-    rules = [{"id": "max_code_size", "kind": "size", "target": "maxCodeBytes", "description": "code is too long."}]
-    rules += [{"id": f"import:{m}", "kind": "import", "target": m, "description": f"{m} is denied."} for m in FALLBACK_MODULES]
+    """The hub's default rules (server/safety/rules.ts), with the same ids; a test keeps them in step."""
+
+    def rule(kind: str, rule_id: str, target: str, why: str) -> dict:
+        return {"id": rule_id, "kind": kind, "target": target, "description": why}
+
+    rules = [rule("size", "max_code_size", "maxCodeBytes", "the code is too long.")]
+    rules += [rule("import", f"import:{m}", m, f"{m} is denied.") for m in FALLBACK_MODULES]
     for kind, prefix in (("call", "call"), ("attribute", "attribute"), ("attribute", "getattr")):
-        rules += [{"id": f"{prefix}:{c}", "kind": kind, "target": c, "description": f"{c}() is denied."} for c in FALLBACK_CALLS]
-    rules += [{"id": f"dynamic:{d}", "kind": "dynamic", "target": d, "description": "its code cannot be checked."}
-              for d in FALLBACK_DYNAMIC]  # fmt: skip
+        rules += [rule(kind, f"{prefix}:{c}", c, f"{c}() is denied.") for c in FALLBACK_CALLS]
+    rules += [rule("dynamic", f"dynamic:{d}", d, "its code cannot be checked.") for d in FALLBACK_DYNAMIC]
     return rules
 
 
 def find_contract() -> Path | None:
-    """$SWITCHBOARD_CONTRACT, else the repository's contract/ (or a copy in the extension's data/) above us."""
+    """$SWITCHBOARD_CONTRACT, else the repository's contract/ (or a copy in the extension's data/)."""
     explicit = os.environ.get("SWITCHBOARD_CONTRACT")
     if explicit:
         return Path(explicit)
@@ -76,7 +81,8 @@ class Rules:
     def denied_import(self, module: str) -> str | None:
         """The denied module covering ``module`` (itself or a parent package)."""
         parts = module.split(".")
-        return next((h for h in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if h in self.modules), None)
+        heads = (".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        return next((head for head in heads if head in self.modules), None)
 
     def denied_call(self, name: str) -> bool:
         return name in self.calls
@@ -86,9 +92,8 @@ class Rules:
 
     def is_notable(self, name: str) -> bool:
         """Worth following through assignments and imports."""
-        return name in GATEWAYS or name in self.sensitive or name in self.prefixes or name in self.calls or (
-            self.denied_import(name) is not None
-        )
+        known = name in GATEWAYS or name in self.sensitive or name in self.prefixes or name in self.calls
+        return known or self.denied_import(name) is not None
 
     def why(self, rule_id: str) -> str:
         return self.by_id.get(rule_id, {}).get("description", "it is denied by the policy.")
@@ -101,10 +106,9 @@ class Verdict:
 
 
 class Policy:
-    """``strict`` refuses code that breaks a rule, ``permissive`` reports and runs it, ``off`` checks size only."""
+    """``strict`` refuses code that breaks a rule, ``permissive`` reports and runs it, ``off`` checks size."""
 
-    def __init__(self, rules: Rules | None = None, mode: str = "strict", allow=(),
-                 max_code_bytes: int = DEFAULT_MAX_CODE_BYTES) -> None:  # fmt: skip
+    def __init__(self, rules=None, mode="strict", allow=(), max_code_bytes=DEFAULT_MAX_CODE_BYTES) -> None:
         if mode not in MODES:
             raise ValueError(f"policy mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.rules = rules or Rules.load()

@@ -93,11 +93,13 @@ def json_safe(value):
 
 def type_name(exc: BaseException) -> str:
     cls = type(exc)
-    return cls.__qualname__ if cls.__module__ in ("builtins", "__main__") else f"{cls.__module__}.{cls.__qualname__}"
+    if cls.__module__ in ("builtins", "__main__"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def describe(exc: BaseException, source: str) -> dict:
-    """message, type and a traceback that starts at the job's first frame (the bridge's are not the user's)."""
+    """message, type and a traceback from the job's first frame on (the bridge's are not the user's)."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
         tb = tb.tb_next
@@ -125,7 +127,8 @@ def _refusal(verdict) -> dict:
     lines = [f"line {v.line}, column {v.column}: {v.message} [{v.rule}]" for v in verdict.violations]
     where = f"[{first.rule}] at line {first.line}, column {first.column}"
     message = f"refused by the bridge's safety policy: {first.message} {where}"
-    return {"message": message, "type": "PolicyError", "traceback": "PolicyError:\n  " + "\n  ".join(lines) + "\n"}
+    listing = "PolicyError:\n" + "".join(f"  {line}\n" for line in lines)
+    return {"message": message, "type": "PolicyError", "traceback": listing}
 
 
 async def run(job: Job, policy: Policy | None = None, extras: dict | None = None) -> dict:
@@ -141,7 +144,8 @@ async def run(job: Job, policy: Policy | None = None, extras: dict | None = None
             if verdict.refused:
                 return {"status": "failed", "error": _refusal(verdict)}
             for v in verdict.violations:  # permissive: say so, then run
-                job.output.write("stderr", f"[switchboard policy warning] line {v.line}: {v.message} [{v.rule}]\n")
+                warning = f"[switchboard policy warning] line {v.line}: {v.message} [{v.rule}]\n"
+                job.output.write("stderr", warning)
         value = await Guarded(_execute(tree, namespace(extras)), job.guard)
         if job.stop_reason:
             return {"status": job.stop_reason}

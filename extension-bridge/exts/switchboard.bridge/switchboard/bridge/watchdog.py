@@ -19,7 +19,7 @@ _guards: dict[int, Guard] = {}
 
 
 class JobInterrupt(BaseException):
-    """Raised inside a job to stop it. A BaseException, so ``except Exception`` in the job does not swallow it."""
+    """Raised inside a job to stop it: a BaseException, which the job's ``except Exception`` lets by."""
 
     def __init__(self, *args) -> None:
         super().__init__(*args)

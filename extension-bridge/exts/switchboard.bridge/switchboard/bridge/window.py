@@ -1,4 +1,4 @@
-"""The extension's small status window: is the bridge connected, to which hub, how many jobs, what went wrong."""
+"""The extension's status window: connected or not, to which hub, jobs run, and the last error."""
 
 from __future__ import annotations
 

@@ -32,8 +32,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
     settings = carb.settings.get_settings()
-    for key, value in (("hub_url", args.hub), ("name", args.name), ("labels", args.labels.split(",")),
-                       ("policy_mode", args.policy), ("show_window", True)):  # fmt: skip
+    values = {"hub_url": args.hub, "name": args.name, "labels": args.labels.split(",")}
+    for key, value in dict(values, policy_mode=args.policy).items():
         settings.set(f"/exts/switchboard.bridge/{key}", value)
 
     # What Kit does for [[python.module]]: import it, instantiate each IExt subclass it exposes.

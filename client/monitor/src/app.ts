@@ -1,0 +1,92 @@
+import type { Connection } from './net/connection.js';
+import { ExtensionStore } from './state/extension-store.js';
+import { TaskStore } from './state/task-store.js';
+import { connectionBadge } from './ui/connection-badge.js';
+import { h } from './ui/dom.js';
+import { ExtensionsPanel } from './ui/extensions-panel.js';
+import { StartWorkflowForm } from './ui/start-workflow.js';
+import { SubmitCodeForm } from './ui/submit-code.js';
+import { TaskListPanel } from './ui/task-list.js';
+import { TaskView } from './views/task-view.js';
+
+/** Pages of `task:list` loaded at start (newest first); the feed keeps them current after that. */
+const LIST_PAGE = 1_000;
+const LIST_PAGES = 5;
+/** Presence only speaks on changes; this refreshes "last seen" and jobs running. */
+const EXTENSIONS_REFRESH_MS = 10_000;
+
+/** The signed-in monitor: stores fed by the socket, the panels that show them, and hash routing. */
+export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
+  const tasks = new TaskStore();
+  const extensions = new ExtensionStore();
+  const open = (id: string) => {
+    window.location.hash = `#/tasks/${encodeURIComponent(id)}`;
+  };
+
+  const list = new TaskListPanel(tasks, extensions);
+  const view = new TaskView(conn, tasks);
+  const workflows = new StartWorkflowForm(conn, open);
+
+  conn.socket.on('task:summary', (s) => tasks.upsert(s));
+  conn.socket.on('extension:presence', (p) => extensions.presence(p.extension, p.online));
+  conn.connected.on(async () => {
+    // Feed first, then the list: a summary that lands in between is merged by lastSeq, not lost.
+    const feed = await conn.request('feed:subscribe', {});
+    if (feed.ok) extensions.setOnline(feed.data.extensions);
+    await loadTasks();
+    await workflows.load();
+  });
+  setInterval(async () => {
+    if (!conn.socket.connected) return;
+    const res = await conn.request('extensions:list', {});
+    if (res.ok) extensions.setOnline(res.data);
+  }, EXTENSIONS_REFRESH_MS);
+
+  async function loadTasks(): Promise<void> {
+    let cursor: string | undefined;
+    for (let page = 0; page < LIST_PAGES; page++) {
+      const res = await conn.request('task:list', { limit: LIST_PAGE, ...(cursor ? { cursor } : {}) });
+      if (!res.ok) return;
+      tasks.upsertMany(res.data.tasks);
+      if (!res.data.nextCursor) return;
+      cursor = res.data.nextCursor;
+    }
+  }
+
+  const route = () => {
+    const m = /^#\/tasks\/(.+)$/.exec(window.location.hash);
+    const id = m?.[1] ? decodeURIComponent(m[1]) : '';
+    list.select(id);
+    if (id) view.show(id);
+    else view.close();
+  };
+  window.addEventListener('hashchange', route);
+  route();
+
+  return h(
+    'div',
+    { class: 'app' },
+    h(
+      'header',
+      { class: 'topbar' },
+      h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Switchboard'),
+      h('span', { class: 'muted topbar-sub' }, 'live monitor'),
+      h('span', { class: 'spacer' }),
+      connectionBadge(conn),
+      h('button', { type: 'button', class: 'ghost', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'),
+    ),
+    h(
+      'main',
+      { class: 'layout' },
+      h(
+        'aside',
+        { class: 'sidebar', 'aria-label': 'Extensions and actions' },
+        new ExtensionsPanel(extensions).element,
+        new SubmitCodeForm(conn, extensions, open).element,
+        workflows.element,
+      ),
+      list.element,
+      view.element,
+    ),
+  );
+}

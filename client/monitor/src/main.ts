@@ -1,0 +1,52 @@
+import './styles.css';
+import { monitorApp } from './app.js';
+import { Connection } from './net/connection.js';
+import { forgetToken, storedToken, storeToken, takeTokenFromAddress } from './net/token.js';
+import { replace } from './ui/dom.js';
+import { signInView } from './ui/sign-in.js';
+
+declare global {
+  interface Window {
+    /** Diagnostics: drop the socket's transport as a network failure would (it reconnects by itself). */
+    switchboard?: { dropConnection(): void };
+  }
+}
+
+const root = document.getElementById('app') as HTMLElement;
+let conn: Connection | null = null;
+
+function signIn(message = ''): void {
+  conn?.close();
+  conn = null;
+  window.switchboard = undefined;
+  replace(
+    root,
+    signInView((token) => {
+      storeToken(token);
+      start(token);
+    }, message),
+  );
+}
+
+function start(token: string): void {
+  const c = new Connection(token);
+  conn = c;
+  window.switchboard = { dropConnection: () => c.dropTransport() };
+  c.refused.on((err) => {
+    forgetToken();
+    signIn(`The hub refused this token: ${err.message}`);
+  });
+  replace(
+    root,
+    monitorApp(c, () => {
+      forgetToken();
+      window.location.reload();
+    }),
+  );
+}
+
+const fromAddress = takeTokenFromAddress();
+if (fromAddress) storeToken(fromAddress);
+const token = storedToken();
+if (token) start(token);
+else signIn();

@@ -1,0 +1,98 @@
+import type { Connection } from '../net/connection.js';
+import type { StartWorkflow, Task, WorkflowInfo } from '../protocol.js';
+import { h, replace, text } from './dom.js';
+import { errorText } from './error-text.js';
+
+/** A hub without workflows never answers `workflows:list`: this long, then the form stays hidden. */
+const LIST_TIMEOUT_MS = 3_000;
+
+/**
+ * Start a registered workflow with a message. Shown only when the hub lists workflows (`workflows:list`);
+ * an error or no answer hides it.
+ */
+export class StartWorkflowForm {
+  readonly element: HTMLElement;
+  private readonly workflow: HTMLSelectElement;
+  private readonly description: HTMLElement;
+  private readonly message: HTMLTextAreaElement;
+  private readonly model: HTMLInputElement;
+  private readonly button: HTMLButtonElement;
+  private readonly error: HTMLElement;
+  private workflows: WorkflowInfo[] = [];
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly onStarted: (taskId: string) => void,
+  ) {
+    this.workflow = h('select', {
+      id: 'wf-name',
+      'data-testid': 'workflow-select',
+      onchange: () => this.describe(),
+    });
+    this.description = h('p', { class: 'muted small', 'data-testid': 'workflow-description' });
+    this.message = h('textarea', { id: 'wf-message', rows: 3, required: true, 'data-testid': 'workflow-message' });
+    this.model = h('input', { id: 'wf-model', placeholder: 'default', 'data-testid': 'workflow-model' });
+    this.button = h('button', { type: 'submit', class: 'primary', 'data-testid': 'workflow-start' }, 'Start workflow');
+    this.error = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'workflow-error', hidden: true });
+    this.element = h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'wf-title', 'data-testid': 'workflow-form', hidden: true },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'wf-title' }, 'Start a workflow')),
+      h(
+        'form',
+        {
+          class: 'form',
+          onsubmit: (e) => {
+            e.preventDefault();
+            void this.start();
+          },
+        },
+        h('label', { for: 'wf-name' }, 'Workflow'),
+        this.workflow,
+        this.description,
+        h('label', { for: 'wf-message' }, 'Message'),
+        this.message,
+        h('label', { for: 'wf-model' }, 'Model ', h('span', { class: 'muted' }, '(optional)')),
+        this.model,
+        this.error,
+        this.button,
+      ),
+    );
+  }
+
+  /** Asks the hub which workflows it has (on every connect: the hub may have changed). */
+  async load(): Promise<void> {
+    const res = await this.conn.requestAny('workflows:list', {}, LIST_TIMEOUT_MS);
+    const list = res.ok && Array.isArray(res.data) ? (res.data as WorkflowInfo[]) : null;
+    this.element.hidden = !list || list.length === 0;
+    if (!list) return;
+    this.workflows = list;
+    const selected = this.workflow.value;
+    replace(
+      this.workflow,
+      list.map((w) => h('option', { value: w.name }, w.name)),
+    );
+    if (list.some((w) => w.name === selected)) this.workflow.value = selected;
+    this.describe();
+  }
+
+  private describe(): void {
+    text(this.description, this.workflows.find((w) => w.name === this.workflow.value)?.description ?? '');
+  }
+
+  private async start(): Promise<void> {
+    const body: StartWorkflow = { workflow: this.workflow.value, message: this.message.value };
+    if (this.model.value.trim()) body.model = this.model.value.trim();
+    this.error.hidden = true;
+    this.button.disabled = true;
+    const res = await this.conn.requestAny('workflow:start', body);
+    this.button.disabled = false;
+    if (res.ok) {
+      this.onStarted((res.data as Task).id);
+      return;
+    }
+    this.error.hidden = false;
+    this.error.dataset['code'] = res.error.code;
+    this.error.textContent = errorText(res.error);
+  }
+}

@@ -1,0 +1,148 @@
+import { isTerminal, type TaskEvent } from '../protocol.js';
+import { frameScheduler, h, text } from '../ui/dom.js';
+import { doneRow, errorRow, logRow, statusRow, ToolCallRow } from './event-rows.js';
+import { ProgressPanel } from './progress-panel.js';
+import { ConsoleBlock, FlowBlock, type TextBlock } from './text-blocks.js';
+
+/** Time a frame may spend on events before yielding, so input and paint keep going under any load. */
+const FRAME_BUDGET_MS = 10;
+
+/**
+ * One task's events, rendered by type. Events are queued as they arrive and drawn once per animation
+ * frame within a time budget; runs of output or tokens append to one block, so a 50,000-token stream is a
+ * few DOM writes per frame. Scrolls along while the reader is at the bottom ("follow").
+ */
+export class EventStream {
+  readonly element: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly progress = new ProgressPanel();
+  private readonly counter: HTMLElement;
+  private readonly followButton: HTMLButtonElement;
+  private queue: TaskEvent[] = [];
+  private head = 0;
+  private count = 0;
+  private current: TextBlock | null = null;
+  private readonly tools = new Map<string, ToolCallRow>();
+  private follow = true;
+  private readonly schedule = frameScheduler(() => this.flush());
+
+  constructor() {
+    this.body = h('div', { class: 'stream-body', role: 'log', 'aria-label': 'Task events', 'data-testid': 'event-stream' });
+    this.counter = h('span', { class: 'muted', 'data-testid': 'event-count' }, '0 events');
+    this.followButton = h(
+      'button',
+      { type: 'button', class: 'ghost small', 'aria-pressed': 'true', onclick: () => this.setFollow(!this.follow) },
+      'Following live',
+    );
+    this.element = h(
+      'section',
+      { class: 'stream', 'aria-label': 'Event stream' },
+      h('div', { class: 'stream-head' }, h('h3', null, 'Events'), this.counter, this.followButton),
+      this.progress.element,
+      this.body,
+    );
+    this.body.addEventListener(
+      'scroll',
+      () => {
+        const atBottom = this.body.scrollHeight - this.body.scrollTop - this.body.clientHeight < 48;
+        if (atBottom !== this.follow) this.setFollow(atBottom);
+      },
+      { passive: true },
+    );
+  }
+
+  push(event: TaskEvent): void {
+    this.queue.push(event);
+    this.schedule();
+  }
+
+  private flush(): void {
+    const started = performance.now();
+    while (this.head < this.queue.length) {
+      this.render(this.queue[this.head++] as TaskEvent);
+      this.count += 1;
+      if ((this.head & 127) === 0 && performance.now() - started > FRAME_BUDGET_MS) break;
+    }
+    this.current?.commit();
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else {
+      this.schedule();
+    }
+    text(this.counter, `${this.count} events`);
+    if (this.follow) this.body.scrollTop = this.body.scrollHeight;
+  }
+
+  private render(e: TaskEvent): void {
+    switch (e.type) {
+      case 'output':
+        this.block(ConsoleBlock, (b) => b instanceof ConsoleBlock).add(e.data.stream, e.data.text);
+        return;
+      case 'token':
+        this.flow('tokens', e.data.node).add(e.data.text);
+        return;
+      case 'tool_thinking':
+        this.flow('thinking', undefined).add(e.data.text);
+        return;
+      case 'tool_start': {
+        const row = new ToolCallRow(e);
+        this.tools.set(e.data.callId, row);
+        return this.row(row.el);
+      }
+      case 'tool_result': {
+        const row = this.tools.get(e.data.callId);
+        if (row) return row.result(e);
+        const orphan = new ToolCallRow(e);
+        this.tools.set(e.data.callId, orphan);
+        return this.row(orphan.el);
+      }
+      case 'node_start':
+        return this.progress.nodeStart(e);
+      case 'node_end':
+        return this.progress.nodeEnd(e);
+      case 'progress':
+        return this.progress.progress(e);
+      case 'status':
+        if (isTerminal(e.data.status)) this.progress.end();
+        return this.row(statusRow(e));
+      case 'log':
+        return this.row(logRow(e));
+      case 'error':
+        return this.row(errorRow(e));
+      case 'done':
+        return this.row(doneRow(e));
+    }
+  }
+
+  /** The open text block if it is of the wanted kind, else a new one (closing the open one). */
+  private block<B extends TextBlock>(make: new () => B, is: (b: TextBlock) => boolean): B {
+    if (this.current && is(this.current)) return this.current as B;
+    const block = new make();
+    this.row(block.el);
+    this.current = block;
+    return block;
+  }
+
+  private flow(kind: 'tokens' | 'thinking', source: string | undefined): FlowBlock {
+    const open = this.current;
+    if (open instanceof FlowBlock && open.kind === kind && open.source === source) return open;
+    const block = new FlowBlock(kind, source);
+    this.row(block.el);
+    this.current = block;
+    return block;
+  }
+
+  private row(el: HTMLElement): void {
+    this.current?.commit();
+    this.current = null;
+    this.body.appendChild(el);
+  }
+
+  private setFollow(on: boolean): void {
+    this.follow = on;
+    this.followButton.setAttribute('aria-pressed', String(on));
+    text(this.followButton, on ? 'Following live' : 'Jump to latest');
+    if (on) this.body.scrollTop = this.body.scrollHeight;
+  }
+}

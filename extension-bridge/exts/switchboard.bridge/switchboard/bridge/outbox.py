@@ -1,0 +1,108 @@
+"""What the bridge owes the hub about each job: ``job:started``, its output, then ``job:result``.
+
+It is state, not a queue of messages. While the link is registered, ``pump`` sends it, in that order per job,
+every ``TICK_S``; while it is not, nothing is sent (the hub must see ``register`` on a new connection first)
+and the output waits in the job's bounded buffer. A result stays until the hub acknowledges it and is sent
+again after a reconnect, so a job counts as running here until then. Used on the hub link's loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from .capture import OutputBuffer
+
+log = logging.getLogger(__name__)
+TICK_S = 0.05  # output reaches the hub at most this long after it was written
+MAX_RUNNING = 64  # the contract's cap on `running`
+
+
+@dataclass(eq=False)
+class Owed:
+    task_id: str
+    output: OutputBuffer
+    started_sent: bool = False
+    result: dict | None = None
+    result_sent_at: float | None = None
+
+
+class Outbox:
+    def __init__(self, ack_timeout_s: float) -> None:
+        self._jobs: dict[str, Owed] = {}
+        self._ack_timeout_s = ack_timeout_s
+        self._wake: asyncio.Event | None = None
+
+    def job_started(self, task_id: str, output: OutputBuffer) -> None:
+        self._jobs[task_id] = Owed(task_id, output)
+        self._poke()
+
+    def job_finished(self, task_id: str, result: dict) -> None:
+        owed = self._jobs.get(task_id)
+        if owed is not None:
+            owed.result = result
+            self._poke()
+
+    def forget(self, task_id: str) -> None:
+        """Drops whatever is still owed for the task (an attempt the hub replaced)."""
+        self._jobs.pop(task_id, None)
+
+    def result_status(self, task_id: str) -> str | None:
+        owed = self._jobs.get(task_id)
+        return owed.result["status"] if owed is not None and owed.result is not None else None
+
+    def __contains__(self, task_id: str) -> bool:
+        return task_id in self._jobs
+
+    def running_ids(self) -> list[str]:
+        """Running here, or ended with the result not acknowledged: what `register` and `heartbeat` report."""
+        return list(self._jobs)[:MAX_RUNNING]
+
+    def connection_lost(self) -> None:
+        for owed in self._jobs.values():
+            owed.result_sent_at = None  # its ack will never come: send again after the next registration
+
+    async def pump(self, emit) -> None:
+        """Sends what is owed until cancelled; ``emit(event, body, on_ack)`` is the connection's send."""
+        self._wake = asyncio.Event()
+        while True:
+            await wait_event(self._wake, TICK_S)
+            self._wake.clear()
+            for owed in list(self._jobs.values()):
+                await self._send(owed, emit)
+
+    async def _send(self, owed: Owed, emit) -> None:
+        if not owed.started_sent:
+            await emit("job:started", {"taskId": owed.task_id}, None)
+            owed.started_sent = True
+        for stream, text in owed.output.drain():
+            await emit("job:output", {"taskId": owed.task_id, "stream": stream, "text": text}, None)
+        now = time.monotonic()
+        due = owed.result_sent_at is None or now - owed.result_sent_at > self._ack_timeout_s
+        if owed.result is not None and due and not owed.output:
+            owed.result_sent_at = now
+            body = dict(owed.result, taskId=owed.task_id)
+            await emit("job:result", body, lambda ack: self._acked(owed, ack))
+
+    def _acked(self, owed: Owed, ack) -> None:
+        if self._jobs.get(owed.task_id) is owed:
+            del self._jobs[owed.task_id]
+        if isinstance(ack, dict) and not ack.get("ok"):
+            # e.g. the hub ended the task meanwhile (timeout, or re-queued after its restart): nothing to redo
+            log.warning("job:result %s not taken: %s", owed.task_id, ack.get("error"))
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> None:
+    """Waits for the event or the timeout. Not wait_for: Python 3.11's drops a cancel that lands just as the
+    wait ends, and the task would carry on after its connection was torn down."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait([waiter], timeout=timeout)
+    finally:
+        waiter.cancel()
