@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type JobOutcome, type OutputStream, type RunOptions, runPython } from './python-runner.js';
+import {
+  type JobOutcome,
+  type OutputStream,
+  type RunOptions,
+  runPython,
+} from '../../extension-bridge/host/python-runner.js';
 
 interface Chunk {
   stream: OutputStream;

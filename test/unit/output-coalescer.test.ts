@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutputCoalescer, splitText } from './output-coalescer.js';
-import type { OutputStream } from './python-runner.js';
+import { OutputCoalescer, splitText } from '../../extension-bridge/host/output-coalescer.js';
+import type { OutputStream } from '../../extension-bridge/host/python-runner.js';
 
 describe('OutputCoalescer', () => {
   let sent: Array<[OutputStream, string]>;
