@@ -2,7 +2,7 @@ import type { HubConfig } from '../config.js';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { JobResult, JobRun } from '../protocol/extension.js';
-import { isTerminal, type Task } from '../protocol/tasks.js';
+import { isTerminal, type Task, type TaskKind } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
 import type { ExtensionRecord, ExtensionRegistry } from './registry.js';
 
@@ -19,6 +19,7 @@ export class Dispatcher {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   /** Jobs of hosts whose connection dropped, kept for them during the reconnect grace period. */
   private readonly orphans = new Map<string, { tasks: Set<string>; timer: NodeJS.Timeout; why: string }>();
+  private readonly cancellers = new Map<TaskKind, (taskId: string) => Task>();
   private pumpScheduled = false;
   private closed = false;
 
@@ -32,11 +33,24 @@ export class Dispatcher {
   /** After a restart: jobs that were out on hosts are lost; requeue or fail them per their retry budget. */
   recover(): void {
     for (const task of this.tasks.activeTasks()) {
-      if (task.kind !== 'code') continue;
-      if (task.status === 'queued') this.queue.push(task.id);
+      if (task.kind !== 'code') {
+        // Workflows run inside the hub: whatever was in flight died with it.
+        this.tasks.finish(task.id, 'failed', {
+          reason: 'hub_restarted',
+          error: { code: 'hub_restarted', message: 'the hub restarted while the task was running' },
+        });
+      } else if (task.status === 'queued') this.queue.push(task.id);
       else this.lose(task, 'hub_restarted', 'the hub restarted while the task was out on an extension');
     }
     this.schedulePump();
+  }
+
+  /**
+   * Lets another subsystem own cancellation of its kind of task (workflows abort their model streams, tools
+   * and child tasks, then end the task themselves).
+   */
+  registerCanceller(kind: Exclude<TaskKind, 'code'>, cancel: (taskId: string) => Task): void {
+    this.cancellers.set(kind, cancel);
   }
 
   /** Queues a code task that was just created. */
@@ -49,6 +63,8 @@ export class Dispatcher {
     const task = this.tasks.require(taskId);
     if (isTerminal(task.status))
       throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
+    const owner = task.kind === 'code' ? undefined : this.cancellers.get(task.kind);
+    if (owner) return owner(taskId);
     this.removeFromQueue(taskId);
     if (task.kind === 'code' && task.extensionId && task.status !== 'queued') {
       this.stopOnHost(task, 'cancelled');
