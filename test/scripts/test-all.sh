@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 bash test/scripts/install-system-deps.sh
+# `npm install` (it follows package-lock.json) rather than `npm ci`: this npm's ci refuses locks that leave out
+# other platforms' optional packages (biome's), which its own install writes.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 echo "== lint and format (biome)"
