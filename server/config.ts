@@ -102,6 +102,53 @@ export const CONFIG_ENV = {
     'URL printed at start (default from host/port)',
   ],
   trustProxy: ['SWITCHBOARD_TRUST_PROXY', bool.default(false), 'Take client IPs from X-Forwarded-For'],
+  llmBaseUrl: [
+    'SWITCHBOARD_LLM_BASE_URL',
+    z.string().url().optional(),
+    'OpenAI-compatible base URL for workflows (unset = the built-in switchboard-demo model)',
+  ],
+  llmApiKey: ['SWITCHBOARD_LLM_API_KEY', z.string().min(1).optional(), 'API key for that base URL'],
+  llmModel: ['SWITCHBOARD_LLM_MODEL', z.string().min(1).optional(), 'Model name used when a run names none'],
+  llmMaxRetries: [
+    'SWITCHBOARD_LLM_MAX_RETRIES',
+    z.coerce.number().int().min(0).max(10).default(2),
+    'Retries of a model call on 408/409/429/5xx and connection errors, with backoff',
+  ],
+  llmTimeoutMs: [
+    'SWITCHBOARD_LLM_TIMEOUT_MS',
+    z.coerce.number().int().positive().default(120_000),
+    'Timeout of one model request',
+  ],
+  tokenCoalesceMs: [
+    'SWITCHBOARD_TOKEN_COALESCE_MS',
+    z.coerce.number().int().min(0).max(1000).default(0),
+    'Tokens are merged into one event per this many ms (0 = one per event-loop tick)',
+  ],
+  workflowTimeoutMs: [
+    'SWITCHBOARD_WORKFLOW_TIMEOUT_MS',
+    z.coerce.number().int().positive().default(600_000),
+    'Timeout of a workflow run that names none',
+  ],
+  workflowMaxIterations: [
+    'SWITCHBOARD_WORKFLOW_MAX_ITERATIONS',
+    z.coerce.number().int().min(1).max(100).default(10),
+    'Model turns a workflow run may take (tool loop) when it names no limit',
+  ],
+  httpToolTimeoutS: [
+    'HTTP_TOOL_TIMEOUT',
+    z.coerce.number().positive().default(30),
+    'Seconds an HTTP tool call may take',
+  ],
+  httpToolMaxBytes: [
+    'SWITCHBOARD_HTTP_TOOL_MAX_BYTES',
+    z.coerce.number().int().positive().default(262_144),
+    'Largest HTTP tool response kept (the rest is cut off and the model is told)',
+  ],
+  sseKeepaliveS: [
+    'SSE_KEEPALIVE_INTERVAL',
+    z.coerce.number().positive().default(15),
+    'Seconds between SSE keep-alive comments',
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;

@@ -132,20 +132,27 @@ export class Dispatcher {
     this.schedulePump();
   }
 
-  jobStarted(record: ExtensionRecord, taskId: string): void {
-    const t = this.owned(record, taskId);
+  jobStarted(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    const t = this.owned(record, taskId, attempt);
     if (t && t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
   }
 
-  jobOutput(record: ExtensionRecord, taskId: string, stream: 'stdout' | 'stderr', text: string): void {
-    const t = this.owned(record, taskId);
+  jobOutput(
+    record: ExtensionRecord,
+    taskId: string,
+    stream: 'stdout' | 'stderr',
+    text: string,
+    attempt?: number,
+  ): void {
+    const t = this.owned(record, taskId, attempt);
     if (!t || isTerminal(t.status)) return; // late output of a stopped job: dropped on purpose
     if (t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
     this.tasks.append(taskId, 'output', { stream, text });
   }
 
   jobResult(record: ExtensionRecord, res: JobResultParsed): void {
-    const t = this.owned(record, res.taskId);
+    const t = this.owned(record, res.taskId, res.attempt);
+    if (!t) return; // a replaced attempt: the slot belongs to the attempt that replaced it
     this.release(record, res.taskId);
     if (!t || isTerminal(t.status)) return;
     const base = res.error?.type ? `${res.error.type}: ` : '';
@@ -187,7 +194,8 @@ export class Dispatcher {
     this.graceTimers.clear();
   }
 
-  private owned(record: ExtensionRecord, taskId: string): Task | null {
+  /** The task a host reports on, checked to be its own; null for a report on an attempt since replaced. */
+  private owned(record: ExtensionRecord, taskId: string, attempt?: number): Task | null {
     const t = this.tasks.get(taskId);
     if (!t) throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
     if (t.extensionId !== record.info.id) {
@@ -195,7 +203,7 @@ export class Dispatcher {
         field: 'taskId',
       });
     }
-    return t;
+    return attempt !== undefined && attempt !== t.attempts ? null : t;
   }
 
   private lose(task: Task, reason: 'extension_lost' | 'hub_restarted', message: string): void {

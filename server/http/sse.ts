@@ -3,7 +3,8 @@ import { isTerminal, type TaskEvent } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
 import { onClientGone } from './client-gone.js';
 
-const KEEPALIVE_MS = 15_000;
+/** Default keep-alive period; routes pass the hub's SSE_KEEPALIVE_INTERVAL instead where they have it. */
+export const KEEPALIVE_MS = 15_000;
 
 function isEnd(e: TaskEvent): boolean {
   return e.type === 'status' && isTerminal(e.data.status);
@@ -26,6 +27,7 @@ export function streamTaskEvents(
   afterSeq: number,
   reply: FastifyReply,
   format: (e: TaskEvent) => { event: string; data: unknown } | null = (e) => ({ event: e.type, data: e }),
+  opts: { keepaliveMs?: number } = {},
 ): void {
   reply.hijack();
   const res = reply.raw;
@@ -43,7 +45,7 @@ export function streamTaskEvents(
     if (out) res.write(`id: ${e.seq}\nevent: ${out.event}\ndata: ${JSON.stringify(out.data)}\n\n`);
     if (isEnd(e)) finish();
   };
-  const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+  const keepalive = setInterval(() => res.write(': keep-alive\n\n'), opts.keepaliveMs ?? KEEPALIVE_MS);
   let unsubscribe = () => {};
   const finish = () => {
     if (closed) return;

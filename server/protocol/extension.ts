@@ -48,10 +48,18 @@ export type JobRunAck = z.infer<typeof JobRunAck>;
 export const JobCancel = z.object({ taskId: Id, reason: z.enum(['cancelled', 'timed_out']) });
 export type JobCancel = z.infer<typeof JobCancel>;
 
-export const JobStarted = z.object({ taskId: Id }).strict();
+/**
+ * The attempt a report is about (from `job:run`). Optional for simple hosts; a host that sends it lets the hub
+ * drop a late report of an attempt it has already replaced, e.g. the "cancelled" of a job re-sent after a hub
+ * restart.
+ */
+const Attempt = z.number().int().min(1).optional();
+
+export const JobStarted = z.object({ taskId: Id, attempt: Attempt }).strict();
 export const JobOutput = z
   .object({
     taskId: Id,
+    attempt: Attempt,
     stream: z.enum(['stdout', 'stderr']),
     text: z.string().max(1_048_576),
   })
@@ -62,6 +70,7 @@ export type JobOutput = z.infer<typeof JobOutput>;
 export const JobResult = z
   .object({
     taskId: Id,
+    attempt: Attempt,
     status: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
     result: z.unknown().optional(),
     error: ErrorBody.pick({ message: true })

@@ -7,6 +7,7 @@ export * from './extension.js';
 export * from './http.js';
 export * from './monitor.js';
 export * from './tasks.js';
+export * from './workflows.js';
 
 export const HUB_VERSION = '0.1.0';
 

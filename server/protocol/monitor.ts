@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ackOf, Empty, ErrorBody, Id } from './common.js';
 import { ExtensionInfo } from './extension.js';
 import { SubmitCode, Task, TaskEvent, TaskListQuery, TaskPage, TaskSummary } from './tasks.js';
+import { StartWorkflow, WorkflowInfo } from './workflows.js';
 
 export const TaskRef = z.object({ taskId: Id }).strict();
 
@@ -25,6 +26,10 @@ export const MonitorClientEvents = {
   'feed:subscribe': { payload: Empty, ack: ackOf(z.object({ extensions: z.array(ExtensionInfo) })) },
   'feed:unsubscribe': { payload: Empty, ack: ackOf(Empty) },
   'extensions:list': { payload: Empty, ack: ackOf(z.array(ExtensionInfo)) },
+  /** Registered workflows with their input schemas. */
+  'workflows:list': { payload: Empty, ack: ackOf(z.array(WorkflowInfo)) },
+  /** Starts a workflow task; follow it with `task:subscribe`. */
+  'workflow:start': { payload: StartWorkflow, ack: ackOf(Task) },
 } as const;
 
 /** Socket.IO namespace `/monitor`: events the hub sends. */

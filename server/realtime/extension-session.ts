@@ -37,13 +37,13 @@ export class ExtensionSession {
       'job:started': handler(
         JobStarted,
         'run_jobs',
-        ({ taskId }) => dispatcher.jobStarted(this.current(), taskId),
+        ({ taskId, attempt }) => dispatcher.jobStarted(this.current(), taskId, attempt),
         false,
       ),
       'job:output': handler(
         JobOutput,
         'run_jobs',
-        ({ taskId, stream, text }) => dispatcher.jobOutput(this.current(), taskId, stream, text),
+        ({ taskId, stream, text, attempt }) => dispatcher.jobOutput(this.current(), taskId, stream, text, attempt),
         false,
       ),
       'job:result': handler(JobResult, 'run_jobs', (res) => dispatcher.jobResult(this.current(), res), false),

@@ -272,4 +272,20 @@ describe('dispatch end to end', () => {
     ).body;
     expect(cancelled.tasks.map((t) => t.id)).toEqual([ids[0]]);
   });
+
+  it('drops a report about an attempt that has been replaced', async () => {
+    hub = await startTestHub();
+    await ext('kit-a', {
+      script: async (api) => {
+        await api.started();
+        // A late "cancelled" from an earlier attempt must not end this one.
+        await api.result({ status: 'cancelled', attempt: api.job.attempt + 1 });
+        await api.output('still here\n');
+        await api.result({ status: 'succeeded', result: 'ok', attempt: api.job.attempt });
+      },
+    });
+    const done = await finalTask((await submit({ code: 'x' })).id);
+    expect(done.status).toBe('succeeded');
+    expect(done.result).toBe('ok');
+  });
 });

@@ -1,11 +1,12 @@
 """The Kit code paths under the Kit stand-in: enabling/disabling the extension, settings, main-loop jobs."""
 
+import os
 import sys
 import threading
 import time
 import unittest
 
-from tests.support import use_kit_standin
+from tests.support import EXT_ROOT, use_kit_standin
 
 use_kit_standin()
 
@@ -14,7 +15,7 @@ import omni.kit.app  # noqa: E402
 import omni.ui  # noqa: E402
 
 from switchboard.bridge import runner  # noqa: E402
-from switchboard.bridge.extension import SETTINGS, SwitchboardBridgeExtension  # noqa: E402
+from switchboard.bridge.extension import SETTINGS, SwitchboardBridgeExtension, read_config  # noqa: E402
 from switchboard.bridge.hosts import KitHost  # noqa: E402
 from switchboard.bridge.watchdog import Watchdog  # noqa: E402
 
@@ -87,6 +88,30 @@ class EnableDisable(unittest.TestCase):
         ext.on_startup("switchboard.bridge-0.1.0")
         ext.on_shutdown()
         self.assertEqual(len(omni.ui.windows), count)
+
+
+class ExtensionToml(unittest.TestCase):
+    def setUp(self):
+        import tomllib
+
+        with open(os.path.join(EXT_ROOT, "config", "extension.toml"), "rb") as f:
+            self.toml = tomllib.load(f)
+
+    def test_it_declares_the_module_dependencies_and_requirements(self):
+        self.assertEqual(self.toml["python"]["module"], [{"name": "switchboard.bridge"}])
+        self.assertEqual(set(self.toml["dependencies"]), {"omni.kit.uiapp", "omni.usd"})
+        requirements = self.toml["python"]["pipapi"]["requirements"]
+        self.assertTrue(any(r.startswith("python-socketio") for r in requirements))
+        for key in ("title", "description", "version", "category", "keywords"):
+            self.assertIn(key, self.toml["package"])
+
+    def test_its_default_settings_are_the_ones_the_extension_reads(self):
+        defaults = self.toml["settings"]["exts"]["switchboard.bridge"]
+        configure(**dict(defaults, token="sb_ext_test"))
+        config = read_config(carb.settings.get_settings())
+        self.assertEqual(config.hub_url, "http://127.0.0.1:4000")
+        self.assertEqual((config.concurrency, config.policy_mode, config.labels), (1, "strict", []))
+        self.assertIsNone(config.id)
 
 
 class MainLoopJobs(unittest.TestCase):

@@ -25,6 +25,10 @@ class Results(unittest.TestCase):
         self.assertEqual(run_job("object")[0]["result"], "<class 'object'>")
         self.assertEqual(run_job("float('nan')")[0]["result"], "nan")
 
+    def test_a_result_too_large_for_the_hub_fails_the_job(self):
+        outcome, _ = run_job("list(range(300_000))")
+        self.assertEqual(outcome["error"]["type"], "ResultTooLarge")
+
     def test_each_job_has_a_fresh_namespace(self):
         run_job("leaked = 1")
         outcome, _ = run_job("leaked")
@@ -104,6 +108,11 @@ class Errors(unittest.TestCase):
         self.assertEqual(outcome["error"]["type"], "SyntaxError")
         self.assertTrue(outcome["error"]["message"].startswith("SyntaxError: "))
         self.assertIn('File "<job>", line 2\n    if x', outcome["error"]["traceback"])
+
+    def test_huge_messages_are_clipped(self):
+        outcome, _ = run_job("raise ValueError('x' * 1_000_000)")
+        self.assertLess(len(outcome["error"]["message"]), 250_000)
+        self.assertIn("characters left out", outcome["error"]["traceback"])
 
     def test_exception_types_outside_builtins_are_qualified(self):
         outcome, _ = run_job("import json\njson.loads('{')")

@@ -97,6 +97,7 @@ class Bridge:
         try:
             task_id, code = payload["taskId"], payload["code"]
             timeout_ms = int(payload.get("timeoutMs") or 0)
+            attempt = int(payload.get("attempt") or 0)
             if not isinstance(task_id, str) or not isinstance(code, str):
                 raise TypeError("taskId and code must be strings")
         except (KeyError, TypeError, ValueError) as exc:
@@ -104,11 +105,11 @@ class Bridge:
         if self._stopping:
             return {"accepted": False, "reason": "the bridge is stopping"}
         # Sent again after the hub told us to stop it (it re-queued the task, e.g. after its restart): a new
-        # attempt. The stopped one's result is dropped, as job:result names no attempt and its "cancelled"
-        # would end the new one; if it still runs, the new attempt starts when it has ended.
+        # attempt. The stopped one's result is dropped here too (hubs that predate attempts in reports would
+        # let its "cancelled" end the new one); if it still runs, the new attempt starts when it has ended.
         current = self._jobs.get(task_id)
         if current is not None and current.stop_reason is not None:
-            self._successors[task_id] = runner.Job(task_id, code, timeout_ms)
+            self._successors[task_id] = runner.Job(task_id, code, timeout_ms, attempt)
             return {"accepted": True}
         if self.client.outbox.result_status(task_id) in ("cancelled", "timed_out"):
             self.client.outbox.forget(task_id)
@@ -118,7 +119,7 @@ class Bridge:
         if len(self._jobs) >= self.config.concurrency:
             busy = f"busy: {len(self._jobs)} of {self.config.concurrency} slots in use"
             return {"accepted": False, "reason": busy}
-        job = runner.Job(task_id, code, timeout_ms)
+        job = runner.Job(task_id, code, timeout_ms, attempt)
         self._jobs[task_id] = job
         self.client.loop.call_soon(self._start, job)
         return {"accepted": True}
@@ -132,7 +133,7 @@ class Bridge:
 
     # -- running ---------------------------------------------------------------------------------------
     def _start(self, job: runner.Job) -> None:
-        self.client.outbox.job_started(job.task_id, job.output)
+        self.client.outbox.job_started(job.task_id, job.output, job.attempt)
         if job.stop_reason is not None or self._job_loop is None:
             self._finish(job, {"status": job.stop_reason or "cancelled"})
             return

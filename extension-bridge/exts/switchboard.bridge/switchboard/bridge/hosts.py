@@ -76,9 +76,9 @@ class KitHost(_Modules):
         self._stage_path: str | None = None
 
     def identity(self) -> tuple[str, str]:
-        # The app's own name and version (e.g. USD Composer 2023.2), else Kit's: which exists varies by release.
+        # The app's own name and version (USD Composer 2023.2...), else Kit's: what exists varies by release.
         name = _call(self._app, "get_app_name")
-        version = next(filter(None, (_call(self._app, m) for m in ("get_app_version", "get_kit_version"))), None)
+        version = _call(self._app, "get_app_version") or _call(self._app, "get_kit_version")
         return str(name or "omni.kit"), str(version or "unknown")
 
     def refresh(self) -> None:

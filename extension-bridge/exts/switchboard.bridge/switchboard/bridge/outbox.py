@@ -24,6 +24,7 @@ MAX_RUNNING = 64  # the contract's cap on `running`
 class Owed:
     task_id: str
     output: OutputBuffer
+    attempt: int = 0
     started_sent: bool = False
     result: dict | None = None
     result_sent_at: float | None = None
@@ -35,8 +36,8 @@ class Outbox:
         self._ack_timeout_s = ack_timeout_s
         self._wake: asyncio.Event | None = None
 
-    def job_started(self, task_id: str, output: OutputBuffer) -> None:
-        self._jobs[task_id] = Owed(task_id, output)
+    def job_started(self, task_id: str, output: OutputBuffer, attempt: int = 0) -> None:
+        self._jobs[task_id] = Owed(task_id, output, attempt)
         self._poke()
 
     def job_finished(self, task_id: str, result: dict) -> None:
@@ -74,16 +75,17 @@ class Outbox:
                 await self._send(owed, emit)
 
     async def _send(self, owed: Owed, emit) -> None:
+        ref = {"taskId": owed.task_id, "attempt": owed.attempt} if owed.attempt else {"taskId": owed.task_id}
         if not owed.started_sent:
-            await emit("job:started", {"taskId": owed.task_id}, None)
+            await emit("job:started", ref, None)
             owed.started_sent = True
         for stream, text in owed.output.drain():
-            await emit("job:output", {"taskId": owed.task_id, "stream": stream, "text": text}, None)
+            await emit("job:output", dict(ref, stream=stream, text=text), None)
         now = time.monotonic()
         due = owed.result_sent_at is None or now - owed.result_sent_at > self._ack_timeout_s
         if owed.result is not None and due and not owed.output:
             owed.result_sent_at = now
-            body = dict(owed.result, taskId=owed.task_id)
+            body = dict(owed.result, **ref)
             await emit("job:result", body, lambda ack: self._acked(owed, ack))
 
     def _acked(self, owed: Owed, ack) -> None:

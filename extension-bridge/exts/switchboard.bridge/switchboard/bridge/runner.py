@@ -22,6 +22,9 @@ from .watchdog import Guard, Guarded
 
 FILENAME = "<job>"
 FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+# Past these a message would outgrow what the hub takes in one Socket.IO packet, and it would drop the link.
+MAX_RESULT_CHARS = 1_000_000
+MAX_TEXT_CHARS = 200_000
 _linecache_lock = threading.Lock()
 
 
@@ -32,6 +35,7 @@ class Job:
     task_id: str
     code: str
     timeout_ms: int = 0
+    attempt: int = 0  # from job:run; sent back on every report so the hub can drop a replaced attempt's
     output: capture.OutputBuffer = field(default_factory=capture.OutputBuffer)
     guard: Guard = field(default_factory=Guard)
     stop_reason: str | None = None
@@ -43,10 +47,6 @@ class Job:
         task, loop = self._task, self._loop
         if task is not None and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(task.cancel)
-
-
-class PolicyRefusal(Exception):
-    """Carries the policy's verdict into the failure report."""
 
 
 def split_tail(tree: ast.Module) -> tuple[ast.Module, ast.Expression | None]:
@@ -91,6 +91,22 @@ def json_safe(value):
         return "<unrepresentable " + type(value).__qualname__ + ">"
 
 
+def success(value) -> dict:
+    value = json_safe(value)
+    size = len(json.dumps(value))
+    if size > MAX_RESULT_CHARS:
+        message = f"ResultTooLarge: the result is {size} characters of JSON; the limit is {MAX_RESULT_CHARS}"
+        return {"status": "failed", "error": {"message": message, "type": "ResultTooLarge"}}
+    return {"status": "succeeded", "result": value}
+
+
+def clip(text: str) -> str:
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    half = MAX_TEXT_CHARS // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters left out ...]\n{text[-half:]}"
+
+
 def type_name(exc: BaseException) -> str:
     cls = type(exc)
     if cls.__module__ in ("builtins", "__main__"):
@@ -119,7 +135,8 @@ def describe(exc: BaseException, source: str) -> dict:
                 linecache.cache.pop(FILENAME, None)
             else:
                 linecache.cache[FILENAME] = saved
-    return {"message": f"{name}: {text}" if text else name, "type": name, "traceback": formatted}
+    message = f"{name}: {text}" if text else name
+    return {"message": clip(message), "type": name[:256], "traceback": clip(formatted)}
 
 
 def _refusal(verdict) -> dict:
@@ -149,7 +166,7 @@ async def run(job: Job, policy: Policy | None = None, extras: dict | None = None
         value = await Guarded(_execute(tree, namespace(extras)), job.guard)
         if job.stop_reason:
             return {"status": job.stop_reason}
-        return {"status": "succeeded", "result": json_safe(value)}
+        return success(value)
     except BaseException as exc:  # the job's own errors, and our interrupt: all are the job's outcome
         if job.stop_reason:
             return {"status": job.stop_reason}

@@ -111,7 +111,7 @@ class Watchdog:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._jobs: dict[object, tuple[float, object]] = {}  # job -> (deadline, last attempt)
+        self._jobs: dict[object, tuple[float, float]] = {}  # job -> (deadline, last attempt)
         self._thread: threading.Thread | None = None
         self._closed = False
 
