@@ -17,12 +17,14 @@ import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
 import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
+import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
 import { createTaskStore } from './tasks/index.js';
 import { TaskService } from './tasks/service.js';
+import { WorkflowService } from './workflows/service.js';
 
 export interface Hub {
   http: FastifyInstance;
@@ -65,7 +67,9 @@ export async function buildHub(
     policy,
     startedAt: Date.now(),
   };
-  const ctx: HubContext = { ...core, polling: new PollingHosts(core) };
+  const workflows = new WorkflowService(core);
+  const withWorkflows = { ...core, workflows };
+  const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
   const app = Fastify({
@@ -75,7 +79,7 @@ export async function buildHub(
     trustProxy: config.trustProxy,
     forceCloseConnections: true,
     // Above the contract's id limit, so a long id gets the hub's own 400/404 rather than a router 414.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     frameworkErrors: (err, _req, reply) => {
       const body = { error: new HubError('bad_request', `url: ${err.message}`, { field: 'url' }).toBody() };
       (reply as unknown as { code(n: number): { send(b: unknown): void } }).code(400).send(body);
@@ -101,6 +105,7 @@ export async function buildHub(
   execCompatRoutes(app, ctx);
   pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
+  workflowRoutes(app, ctx);
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -128,6 +133,7 @@ export async function buildHub(
     async close() {
       if (closed) return;
       closed = true;
+      workflows.close();
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();
