@@ -12,6 +12,7 @@ import {
   type TaskKind,
   type TaskListQuery,
   TaskListQuery as TaskListQuerySchema,
+  TaskSummary as TaskSummarySchema,
   type TaskPage,
   type TaskStatus,
   type TaskSummary,
@@ -43,35 +44,11 @@ export interface TransitionPatch {
 type EventListener = (event: TaskEvent) => void;
 type SummaryListener = (summary: TaskSummary) => void;
 
+const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>;
+
+/** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
-  const {
-    id,
-    kind,
-    status,
-    target,
-    parentId,
-    attempts,
-    extensionId,
-    createdAt,
-    updatedAt,
-    startedAt,
-    endedAt,
-    lastSeq,
-  } = t;
-  return {
-    id,
-    kind,
-    status,
-    target,
-    parentId,
-    attempts,
-    extensionId,
-    createdAt,
-    updatedAt,
-    startedAt,
-    endedAt,
-    lastSeq,
-  };
+  return Object.fromEntries(SUMMARY_KEYS.map((k) => [k, t[k]])) as TaskSummary;
 }
 
 /**

@@ -118,3 +118,32 @@ export async function scriptedExtension(
   await ext.start();
   return ext;
 }
+
+/**
+ * Another client's work in flight: a task running on its own extension that prints `before`, waits until
+ * `release()`, prints `after` and succeeds. Tests that misbehave use it to show nobody else is disturbed.
+ */
+export async function gatedTask(
+  hub: { url: string; tokens: { extension: string; operator: string } },
+  name: string,
+): Promise<{ ext: ScriptedExtension; taskId: string; release: () => void }> {
+  let release = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name }, async (api) => {
+    await api.started();
+    await api.output('before\n');
+    await gate;
+    await api.output('after\n');
+    await api.result({ status: 'succeeded', result: 'bystander ok' });
+  });
+  const res = await fetch(`${hub.url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${hub.tokens.operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 'bystander', target: { extensionId: ext.extensionId } }),
+  });
+  if (res.status !== 201) throw new Error(`bystander task not created: ${res.status}`);
+  const task = (await res.json()) as { id: string };
+  return { ext, taskId: task.id, release };
+}

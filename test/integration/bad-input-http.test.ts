@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, ErrorCode, Task, TaskEvent } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { scriptedExtension } from '../helpers/scripted-extension.js';
+import { gatedTask, scriptedExtension } from '../helpers/scripted-extension.js';
 
 // One hub for the file: small limits so oversized bodies are cheap; rate limiting off (auth.test.ts has it).
 const LIMITS = { maxPayloadBytes: 16_384, policyMaxCodeBytes: 4_096, rateLimitPerMinute: 0 };
@@ -25,32 +25,11 @@ let seq = 0;
  * an SSE stream following it. `finish` lets the job complete and checks the stream got every event.
  */
 async function bystander() {
-  let release = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const ext = await scriptedExtension(
-    hub.url,
-    hub.tokens.extension,
-    { name: `bystander-${++seq}` },
-    async (api) => {
-      await api.started();
-      await api.output('before\n');
-      await gate;
-      await api.output('after\n');
-      await api.result({ status: 'succeeded', result: 'bystander ok' });
-    },
-  );
+  const { ext, taskId, release } = await gatedTask(hub, `bystander-${++seq}`);
   cleanup.push(() => ext.close());
-  const created = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
-    code: 'bystander',
-    target: { extensionId: ext.extensionId },
-  });
-  expect(created.status).toBe(201);
-  const task = created.body;
   const abort = new AbortController();
   cleanup.push(() => abort.abort());
-  const res = await fetch(`${hub.url}/api/v1/tasks/${task.id}/events`, {
+  const res = await fetch(`${hub.url}/api/v1/tasks/${taskId}/events`, {
     headers: { authorization: `Bearer ${hub.tokens.viewer}` },
     signal: abort.signal,
   });
@@ -66,7 +45,7 @@ async function bystander() {
   })();
   await until(() => text.includes('before'), 5_000, 'the bystander task to run');
   return {
-    task,
+    task: { id: taskId },
     async finish() {
       release();
       const all = await Promise.race([

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, ErrorBody, ErrorCode, Task, TaskEvent } from '../../server/protocol/index.js';
 import { call, eventsUntilEnd, http, monitorClient, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
+import { gatedTask, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 // One hub for the file: small limits so oversized payloads are cheap to build; rate limiting off so the
 // number of cases cannot trip it (auth.test.ts covers limits).
@@ -30,22 +30,7 @@ const outputs = (events: TaskEvent[]) => events.flatMap((e) => (e.type === 'outp
  * watching it. `finish` lets the job complete and checks the watcher saw every event, undisturbed.
  */
 async function bystander() {
-  let release = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const ext = await scriptedExtension(
-    hub.url,
-    hub.tokens.extension,
-    { name: `bystander-${++seq}` },
-    async (api) => {
-      await api.started();
-      await api.output('before\n');
-      await gate;
-      await api.output('after\n');
-      await api.result({ status: 'succeeded', result: 'bystander ok' });
-    },
-  );
+  const { ext, taskId, release } = await gatedTask(hub, `bystander-${++seq}`);
   const watcher = await monitorClient(hub.url, hub.tokens.viewer);
   cleanup.push(() => ext.close());
   cleanup.push(() => watcher.close());
@@ -53,19 +38,13 @@ async function bystander() {
   watcher.on('disconnect', (reason) => {
     dropped = reason;
   });
-  const res = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
-    code: 'bystander',
-    target: { extensionId: ext.extensionId },
-  });
-  expect(res.status).toBe(201);
-  const task = res.body;
   const seen: TaskEvent[] = [];
   watcher.on('task:event', (e) => seen.push(e));
-  const ended = eventsUntilEnd(watcher, task.id);
-  expect((await call(watcher, 'task:subscribe', { taskId: task.id })).ok).toBe(true);
+  const ended = eventsUntilEnd(watcher, taskId);
+  expect((await call(watcher, 'task:subscribe', { taskId })).ok).toBe(true);
   await until(() => seen.some((e) => e.type === 'output'), 5_000, 'the bystander task to run');
   return {
-    task,
+    task: { id: taskId },
     ext,
     async finish() {
       release();
