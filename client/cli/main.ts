@@ -4,6 +4,7 @@ import type { CliEnv, Command } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
+import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
 import { watchCommand } from './commands/watch.js';
@@ -12,6 +13,7 @@ import { Output } from './output.js';
 
 const COMMANDS: readonly Command[] = [
   execCommand,
+  runCommand,
   watchCommand,
   statusCommand,
   tasksCommand,

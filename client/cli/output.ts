@@ -1,6 +1,7 @@
 import { isTerminal, type Task, type TaskEvent } from '../../server/protocol/index.js';
 import { SwitchboardError } from '../sdk/index.js';
 import { UsageError } from './args.js';
+import { Spinner } from './spinner.js';
 
 /** Where the CLI writes: process.stdout/stderr in real use. */
 export interface Sink {
@@ -38,12 +39,14 @@ export class Output {
   readonly #out: Lines;
   readonly #err: Lines;
   readonly #colour: boolean;
+  readonly #spinner: Spinner;
 
   constructor(opts: { stdout: Sink; stderr: Sink; json: boolean; env: NodeJS.ProcessEnv }) {
     this.json = opts.json;
     this.#out = new Lines(opts.stdout);
     this.#err = new Lines(opts.stderr);
     this.#colour = Boolean(opts.stdout.isTTY) && !opts.env['NO_COLOR'];
+    this.#spinner = new Spinner(opts.stderr);
   }
 
   /** One NDJSON record. */
@@ -69,7 +72,18 @@ export class Output {
   event(event: TaskEvent): void {
     if (this.json) {
       this.record(event);
-    } else if (event.type === 'output') {
+      return;
+    }
+    this.#spinner.clear();
+    if (event.type === 'status' && (event.data.status === 'queued' || event.data.status === 'dispatched')) {
+      // On a terminal, a spinner stands in for the status line while the task waits.
+      const where = event.data.extensionId ? ` to ${event.data.extensionId}` : '';
+      if (this.#err.sink.isTTY) {
+        this.#spinner.start(this.paint('dim', `${event.data.status}${where}`));
+        return;
+      }
+    }
+    if (event.type === 'output') {
       (event.data.stream === 'stdout' ? this.#out : this.#err).raw(event.data.text);
     } else if (event.type === 'token') {
       this.#out.raw(event.data.text);
@@ -81,6 +95,7 @@ export class Output {
 
   /** The task as it ended: its result (when not null) and a one-line verdict. */
   outcome(task: Task): void {
+    this.#spinner.clear();
     if (this.json) {
       this.record({ type: 'task', ...task });
       return;
