@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Output } from '../../client/cli/output.js';
 import type { TaskEvent } from '../../server/protocol/index.js';
 
+const ESC = String.fromCharCode(27);
+
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
   return { isTTY, chunks, write: (t: string) => chunks.push(t), text: () => chunks.join('') };
@@ -29,7 +31,7 @@ describe('CLI output', () => {
     const o = new Output({ stdout: out, stderr: err, json: false, env: {} });
     o.event(status(1, 'queued'));
     await new Promise((r) => setTimeout(r, 200));
-    expect(err.text()).toMatch(/\r\x1b\[2K⠋ .*queued.* \d\.\ds/);
+    expect(err.text()).toMatch(new RegExp(`\r${ESC}\\[2K⠋ .*queued.* \\d\\.\\ds`));
     expect(err.chunks.length).toBeGreaterThan(1);
     o.event(status(2, 'dispatched'));
     o.event(status(3, 'running'));
@@ -50,7 +52,7 @@ describe('CLI output', () => {
     o.event(status(2, 'running'));
     o.event(output(3, 'x\n'));
     expect(err.text()).toBe('[status] queued\n[status] running on kit-1\n');
-    expect(err.text() + out.text()).not.toMatch(/\x1b/);
+    expect(err.text() + out.text()).not.toContain(ESC);
   });
 
   it('prints NDJSON in JSON mode', () => {
