@@ -48,7 +48,10 @@ export function monitorStatic(app: FastifyInstance, dist = MONITOR_DIST): Monito
       try {
         page = await readFile(join(dist, 'index.html'), 'utf8');
       } catch {
-        reply.code(503).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
+        reply
+          .code(503)
+          .header('content-type', 'text/html; charset=utf-8')
+          .header('cache-control', 'no-store');
         return notBuiltPage();
       }
       reply.headers(PAGE_HEADERS);

@@ -17,8 +17,11 @@ export function serviceRoutes(app: FastifyInstance, ctx: HubContext): void {
         monitor: '/',
         execPlatform: ['/execute', '/queue', '/status/{task_id}', '/last_status', '/healthz'],
         socketio: { monitor: '/monitor', extension: '/extension' },
+        workflowPlane: ['/v1/run_workflow', '/v1/run_workflow/{task_id}/events', '/health'],
+        workflows: '/api/v1/workflows',
       },
       extensionsOnline: ctx.registry.all().length,
+      workflows: ctx.workflows.registry.list().map(({ name, description }) => ({ name, description })),
     };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

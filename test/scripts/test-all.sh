@@ -15,6 +15,7 @@ echo "== lint and format (biome)"
 npx biome ci .
 echo "== typecheck (tsc --noEmit)"
 npx tsc --noEmit -p .
+npx tsc --noEmit -p client/monitor
 echo "== contract (JSON Schema export)"
 npx tsx server/protocol/export-json-schema.ts --check
 echo "== tests (vitest)"

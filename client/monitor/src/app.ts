@@ -69,11 +69,20 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
     h(
       'header',
       { class: 'topbar' },
-      h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Switchboard'),
+      h(
+        'a',
+        { class: 'brand', href: '#/' },
+        h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+        'Switchboard',
+      ),
       h('span', { class: 'muted topbar-sub' }, 'live monitor'),
       h('span', { class: 'spacer' }),
       connectionBadge(conn),
-      h('button', { type: 'button', class: 'ghost', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'),
+      h(
+        'button',
+        { type: 'button', class: 'ghost', 'data-testid': 'sign-out', onclick: signOut },
+        'Sign out',
+      ),
     ),
     h(
       'main',

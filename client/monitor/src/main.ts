@@ -1,4 +1,9 @@
-import './styles.css';
+import './styles/base.css';
+import './styles/frame.css';
+import './styles/panels.css';
+import './styles/tasks.css';
+import './styles/task-view.css';
+import './styles/stream.css';
 import { monitorApp } from './app.js';
 import { Connection } from './net/connection.js';
 import { forgetToken, storedToken, storeToken, takeTokenFromAddress } from './net/token.js';

@@ -14,6 +14,7 @@ export type {
   MonitorClientToServer,
   MonitorServerToClient,
   Presence,
+  StartWorkflow,
   SubmitCode,
   Task,
   TaskEvent,
@@ -22,6 +23,7 @@ export type {
   TaskPage,
   TaskStatus,
   TaskSummary,
+  WorkflowInfo,
 } from '../../../server/protocol/index.js';
 
 export const TASK_STATUSES = [
@@ -36,21 +38,13 @@ export const TASK_STATUSES = [
 
 export const TASK_KINDS = ['code', 'workflow', 'flowgram', 'plugin'] as const satisfies readonly TaskKind[];
 
-const TERMINAL: ReadonlySet<TaskStatus> = new Set<TerminalStatus>(['succeeded', 'failed', 'cancelled', 'timed_out']);
+const TERMINAL: ReadonlySet<TaskStatus> = new Set<TerminalStatus>([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+]);
 
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL.has(status);
-}
-
-/** A registered workflow, as `workflows:list` answers (the contract gains these events with workflows). */
-export interface WorkflowInfo {
-  name: string;
-  description?: string;
-}
-
-/** Starting a workflow: `workflow:start` (acks a Task). */
-export interface StartWorkflow {
-  workflow: string;
-  message: string;
-  model?: string;
 }

@@ -15,13 +15,17 @@ export type Result<T> = { ok: true; data: T } | { ok: false; error: ClientError 
 
 type Requests = MonitorClientToServer;
 export type RequestName = keyof Requests;
-export type PayloadOf<E extends RequestName> = Requests[E] extends (payload: infer P, ...rest: never[]) => void
+export type PayloadOf<E extends RequestName> = Requests[E] extends (
+  payload: infer P,
+  ...rest: never[]
+) => void
   ? P
   : never;
 type AckOf<E extends RequestName> = Requests[E] extends (payload: never, ack: (res: infer R) => void) => void
   ? R
   : never;
-export type DataOf<E extends RequestName> = Extract<AckOf<E>, { ok: true }> extends { data: infer D } ? D : never;
+export type DataOf<E extends RequestName> =
+  Extract<AckOf<E>, { ok: true }> extends { data: infer D } ? D : never;
 
 /** Failed attempts after which "reconnecting" is shown as "offline" (it keeps trying either way). */
 const OFFLINE_AFTER_ATTEMPTS = 3;
@@ -89,14 +93,20 @@ export class Connection {
   }
 
   /** A request the contract names, with its typed ack. Fails fast when not connected. */
-  request<E extends RequestName>(event: E, payload: PayloadOf<E>, timeoutMs = 10_000): Promise<Result<DataOf<E>>> {
-    return this.requestAny(event, payload, timeoutMs) as Promise<Result<DataOf<E>>>;
+  request<E extends RequestName>(
+    event: E,
+    payload: PayloadOf<E>,
+    timeoutMs = 10_000,
+  ): Promise<Result<DataOf<E>>> {
+    return this.send(event, payload, timeoutMs) as Promise<Result<DataOf<E>>>;
   }
 
-  /** A request by name, for events the contract may not have yet: a hub without them never acks. */
-  async requestAny(event: string, payload: unknown, timeoutMs = 10_000): Promise<Result<unknown>> {
+  private async send(event: string, payload: unknown, timeoutMs: number): Promise<Result<unknown>> {
     if (!this.socket.connected) {
-      return { ok: false, error: { code: 'offline', message: 'Not connected to the hub: try again once it is back.' } };
+      return {
+        ok: false,
+        error: { code: 'offline', message: 'Not connected to the hub: try again once it is back.' },
+      };
     }
     const emitter = this.socket.timeout(timeoutMs) as unknown as {
       emitWithAck(event: string, payload: unknown): Promise<unknown>;
@@ -130,8 +140,11 @@ export class Connection {
     if (!this.socket.connected) this.set('offline', 'the browser is offline');
   };
 
+  /** Back online: try at once instead of waiting out Socket.IO's backoff (a fresh manager cycle). */
   private readonly onOnline = () => {
-    if (!this.socket.connected) this.retry(0);
+    if (this.closed || this.socket.connected) return;
+    this.socket.disconnect();
+    this.socket.connect();
   };
 
   private retry(ms: number): void {

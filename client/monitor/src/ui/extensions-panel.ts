@@ -59,7 +59,11 @@ export class ExtensionsPanel {
         { class: 'ext-head' },
         h('span', { class: 'presence-dot', 'aria-hidden': 'true' }),
         h('strong', { class: 'ext-name' }, info.name),
-        h('span', { class: `badge ${online ? 'status-succeeded' : 'status-cancelled'}` }, online ? 'Online' : 'Offline'),
+        h(
+          'span',
+          { class: `badge ${online ? 'status-succeeded' : 'status-cancelled'}` },
+          online ? 'Online' : 'Offline',
+        ),
       ),
       h('div', { class: 'ext-id mono', title: 'Extension id' }, info.id),
       h(
@@ -80,7 +84,9 @@ export class ExtensionsPanel {
             info.labels.map((l) => h('span', { class: 'label' }, l)),
           )
         : null,
-      info.capabilities.stagePath ? h('div', { class: 'ext-stage mono', title: 'Open stage' }, info.capabilities.stagePath) : null,
+      info.capabilities.stagePath
+        ? h('div', { class: 'ext-stage mono', title: 'Open stage' }, info.capabilities.stagePath)
+        : null,
     );
   }
 }

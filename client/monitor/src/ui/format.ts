@@ -21,7 +21,10 @@ export function formatDuration(ms: number): string {
 }
 
 /** Run time: start to end, or to now while running; queue time is not counted. */
-export function taskDuration(t: Pick<TaskSummary, 'startedAt' | 'endedAt' | 'createdAt'>, now = Date.now()): string {
+export function taskDuration(
+  t: Pick<TaskSummary, 'startedAt' | 'endedAt' | 'createdAt'>,
+  now = Date.now(),
+): string {
   const start = t.startedAt ?? null;
   if (!start) return t.endedAt ? formatDuration(Date.parse(t.endedAt) - Date.parse(t.createdAt)) : '—';
   return formatDuration((t.endedAt ? Date.parse(t.endedAt) : now) - Date.parse(start));
@@ -44,10 +47,11 @@ export function clockTime(iso: string | null | undefined): string {
   return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
-export function targetText(t: Pick<TaskSummary, 'target' | 'extensionId'>): string {
+/** Where a task was sent: an extension, a label, any extension (code), or nowhere in particular. */
+export function targetText(t: Pick<TaskSummary, 'target' | 'kind'>): string {
   if (t.target.extensionId) return t.target.extensionId;
   if (t.target.label) return `label:${t.target.label}`;
-  return 'any extension';
+  return t.kind === 'code' ? 'any extension' : '—';
 }
 
 /** JSON for people: short values inline, the rest pretty-printed. */

@@ -2,7 +2,18 @@
  * A small Python highlighter: one pass of sticky regexes, no grammar. It only has to colour what people
  * send to Kit (scripts, not libraries), and it never changes the text: joined tokens equal the source.
  */
-export type TokenKind = 'kw' | 'const' | 'builtin' | 'self' | 'def' | 'str' | 'com' | 'num' | 'deco' | 'op' | 'text';
+export type TokenKind =
+  | 'kw'
+  | 'const'
+  | 'builtin'
+  | 'self'
+  | 'def'
+  | 'str'
+  | 'com'
+  | 'num'
+  | 'deco'
+  | 'op'
+  | 'text';
 export interface Token {
   kind: TokenKind;
   text: string;
@@ -33,7 +44,10 @@ const RULES: [TokenKind | 'name', RegExp][] = [
     /(?:[rRbBuUfF]{1,2})?(?:'''[\s\S]*?(?:'''|$)|"""[\s\S]*?(?:"""|$)|'(?:\\.|[^'\\\n])*'?|"(?:\\.|[^"\\\n])*"?)/y,
   ],
   ['deco', /@[\p{L}_][\p{L}\p{N}_.]*/uy],
-  ['num', /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?[jJ]?)/y],
+  [
+    'num',
+    /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?[jJ]?)/y,
+  ],
   ['name', /[\p{L}_][\p{L}\p{N}_]*/uy],
   ['text', /\s+/y],
   ['op', /[-+*/%=<>!&|^~:.,;()[\]{}]/y],

@@ -23,7 +23,12 @@ export function signInView(onSubmit: (token: string) => void, message = ''): HTM
         if (token) onSubmit(token);
       },
     },
-    h('div', { class: 'brand big' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'Switchboard'),
+    h(
+      'div',
+      { class: 'brand big' },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+      'Switchboard',
+    ),
     h('h1', { id: 'signin-title' }, 'Sign in to the monitor'),
     h(
       'p',

@@ -1,14 +1,14 @@
 import type { Connection } from '../net/connection.js';
-import type { StartWorkflow, Task, WorkflowInfo } from '../protocol.js';
+import type { StartWorkflow, WorkflowInfo } from '../protocol.js';
 import { h, replace, text } from './dom.js';
 import { errorText } from './error-text.js';
 
-/** A hub without workflows never answers `workflows:list`: this long, then the form stays hidden. */
+/** An older hub may not answer `workflows:list` at all: this long, then the form stays hidden. */
 const LIST_TIMEOUT_MS = 3_000;
 
 /**
  * Start a registered workflow with a message. Shown only when the hub lists workflows (`workflows:list`);
- * an error or no answer hides it.
+ * an error or no answer hides it. `data-state` says which: loading, ready, unavailable.
  */
 export class StartWorkflowForm {
   readonly element: HTMLElement;
@@ -30,13 +30,33 @@ export class StartWorkflowForm {
       onchange: () => this.describe(),
     });
     this.description = h('p', { class: 'muted small', 'data-testid': 'workflow-description' });
-    this.message = h('textarea', { id: 'wf-message', rows: 3, required: true, 'data-testid': 'workflow-message' });
+    this.message = h('textarea', {
+      id: 'wf-message',
+      rows: 3,
+      required: true,
+      'data-testid': 'workflow-message',
+    });
     this.model = h('input', { id: 'wf-model', placeholder: 'default', 'data-testid': 'workflow-model' });
-    this.button = h('button', { type: 'submit', class: 'primary', 'data-testid': 'workflow-start' }, 'Start workflow');
-    this.error = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'workflow-error', hidden: true });
+    this.button = h(
+      'button',
+      { type: 'submit', class: 'primary', 'data-testid': 'workflow-start' },
+      'Start workflow',
+    );
+    this.error = h('div', {
+      class: 'form-error',
+      role: 'alert',
+      'data-testid': 'workflow-error',
+      hidden: true,
+    });
     this.element = h(
       'section',
-      { class: 'panel', 'aria-labelledby': 'wf-title', 'data-testid': 'workflow-form', hidden: true },
+      {
+        class: 'panel',
+        'aria-labelledby': 'wf-title',
+        'data-testid': 'workflow-form',
+        'data-state': 'loading',
+        hidden: true,
+      },
       h('header', { class: 'panel-head' }, h('h2', { id: 'wf-title' }, 'Start a workflow')),
       h(
         'form',
@@ -62,9 +82,10 @@ export class StartWorkflowForm {
 
   /** Asks the hub which workflows it has (on every connect: the hub may have changed). */
   async load(): Promise<void> {
-    const res = await this.conn.requestAny('workflows:list', {}, LIST_TIMEOUT_MS);
-    const list = res.ok && Array.isArray(res.data) ? (res.data as WorkflowInfo[]) : null;
+    const res = await this.conn.request('workflows:list', {}, LIST_TIMEOUT_MS);
+    const list = res.ok ? res.data : null;
     this.element.hidden = !list || list.length === 0;
+    this.element.dataset['state'] = this.element.hidden ? 'unavailable' : 'ready';
     if (!list) return;
     this.workflows = list;
     const selected = this.workflow.value;
@@ -85,10 +106,10 @@ export class StartWorkflowForm {
     if (this.model.value.trim()) body.model = this.model.value.trim();
     this.error.hidden = true;
     this.button.disabled = true;
-    const res = await this.conn.requestAny('workflow:start', body);
+    const res = await this.conn.request('workflow:start', body);
     this.button.disabled = false;
     if (res.ok) {
-      this.onStarted((res.data as Task).id);
+      this.onStarted(res.data.id);
       return;
     }
     this.error.hidden = false;

@@ -4,7 +4,8 @@ import type { ExtensionStore } from '../state/extension-store.js';
 import { frameScheduler, h, replace } from './dom.js';
 import { errorText } from './error-text.js';
 
-const SAMPLE = 'import omni.usd\nstage = omni.usd.get_context().get_stage()\nprint(stage.GetRootLayer().identifier)';
+const SAMPLE =
+  'import omni.usd\nstage = omni.usd.get_context().get_stage()\nprint(stage.GetRootLayer().identifier)';
 
 /** Run Python on an extension: code, target (any, one extension, or a label), timeout. */
 export class SubmitCodeForm {
@@ -23,7 +24,8 @@ export class SubmitCodeForm {
   ) {
     this.code = h('textarea', {
       id: 'submit-code',
-      class: 'mono',
+      class: 'code-input',
+      wrap: 'off',
       rows: 7,
       spellcheck: 'false',
       placeholder: SAMPLE,
@@ -44,7 +46,12 @@ export class SubmitCodeForm {
       'data-testid': 'submit-timeout',
     });
     this.button = h('button', { type: 'submit', class: 'primary', 'data-testid': 'submit-run' }, 'Run code');
-    this.error = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'submit-error', hidden: true });
+    this.error = h('div', {
+      class: 'form-error',
+      role: 'alert',
+      'data-testid': 'submit-error',
+      hidden: true,
+    });
     this.element = h(
       'section',
       { class: 'panel', 'aria-labelledby': 'submit-title' },
@@ -85,9 +92,19 @@ export class SubmitCodeForm {
       this.target,
       h('option', { value: '' }, 'Any free extension'),
       online.length
-        ? h('optgroup', { label: 'Extension' }, online.map((e) => h('option', { value: `id:${e.id}` }, `${e.name} (${e.id})`)))
+        ? h(
+            'optgroup',
+            { label: 'Extension' },
+            online.map((e) => h('option', { value: `id:${e.id}` }, `${e.name} (${e.id})`)),
+          )
         : null,
-      labels.length ? h('optgroup', { label: 'Label' }, labels.map((l) => h('option', { value: `label:${l}` }, `label: ${l}`))) : null,
+      labels.length
+        ? h(
+            'optgroup',
+            { label: 'Label' },
+            labels.map((l) => h('option', { value: `label:${l}` }, `label: ${l}`)),
+          )
+        : null,
     );
     if (selected && ![...this.target.options].some((o) => o.value === selected)) {
       this.target.append(h('option', { value: selected }, `${selected.replace(/^id:/, '')} (offline)`));
@@ -99,7 +116,8 @@ export class SubmitCodeForm {
     const code = this.code.value;
     const body: SubmitCode = { code, target: targetOf(this.target.value) };
     const seconds = Number(this.timeout.value);
-    if (this.timeout.value && Number.isFinite(seconds) && seconds > 0) body.timeoutMs = Math.round(seconds * 1_000);
+    if (this.timeout.value && Number.isFinite(seconds) && seconds > 0)
+      body.timeoutMs = Math.round(seconds * 1_000);
     this.error.hidden = true;
     this.button.disabled = true;
     const res = await this.conn.request('task:submit', body);

@@ -13,7 +13,8 @@ export interface TaskFilter {
 export function matches(t: TaskSummary, f: TaskFilter): boolean {
   if (f.status && t.status !== f.status) return false;
   if (f.kind && t.kind !== f.kind) return false;
-  if (f.extensionId && t.extensionId !== f.extensionId && t.target.extensionId !== f.extensionId) return false;
+  if (f.extensionId && t.extensionId !== f.extensionId && t.target.extensionId !== f.extensionId)
+    return false;
   if (!f.text) return true;
   const hay = `${t.id} ${t.kind} ${t.status} ${t.extensionId ?? ''} ${targetText(t)} ${t.parentId ?? ''}`;
   return hay.toLowerCase().includes(f.text.toLowerCase());
@@ -25,7 +26,7 @@ export class TaskFilters {
   readonly value: TaskFilter = { status: '', kind: '', extensionId: '', text: '' };
   private readonly chips = new Map<TaskStatus | '', HTMLButtonElement>();
   private readonly extensionSelect: HTMLSelectElement;
-  private extensionOptions = '';
+  private extensionOptions: string | null = null;
 
   constructor(private readonly onChange: () => void) {
     const chipRow = h('div', { class: 'chips', role: 'group', 'aria-label': 'Tasks per status' });
@@ -47,7 +48,11 @@ export class TaskFilters {
     }
     const kind = h(
       'select',
-      { 'aria-label': 'Kind', 'data-testid': 'filter-kind', onchange: (e) => this.set({ kind: value(e) as TaskKind }) },
+      {
+        'aria-label': 'Kind',
+        'data-testid': 'filter-kind',
+        onchange: (e) => this.set({ kind: value(e) as TaskKind }),
+      },
       h('option', { value: '' }, 'All kinds'),
       TASK_KINDS.map((k) => h('option', { value: k }, k)),
     );
@@ -63,7 +68,12 @@ export class TaskFilters {
       'data-testid': 'filter-text',
       oninput: (e) => this.set({ text: value(e).trim() }),
     });
-    this.element = h('div', { class: 'filters' }, chipRow, h('div', { class: 'filter-row' }, search, kind, this.extensionSelect));
+    this.element = h(
+      'div',
+      { class: 'filters' },
+      chipRow,
+      h('div', { class: 'filter-row' }, search, kind, this.extensionSelect),
+    );
     this.setExtensions([]);
   }
 
@@ -91,7 +101,8 @@ export class TaskFilters {
 
   private set(patch: Partial<TaskFilter>): void {
     Object.assign(this.value, patch);
-    for (const [status, chip] of this.chips) chip.setAttribute('aria-pressed', String(status === this.value.status));
+    for (const [status, chip] of this.chips)
+      chip.setAttribute('aria-pressed', String(status === this.value.status));
     this.onChange();
   }
 }

@@ -56,7 +56,10 @@ export class TaskListPanel {
   }
 
   private draw(): void {
-    if (this.drawnVersion === this.tasks.version) return this.list.refresh();
+    if (this.drawnVersion === this.tasks.version) {
+      this.list.refresh();
+      return;
+    }
     this.drawnVersion = this.tasks.version;
     const all = this.tasks.all();
     const visible = all.filter((t) => matches(t, this.filters.value));
@@ -93,7 +96,10 @@ export class TaskListPanel {
         text(id, t.id);
         status.className = `badge status-${t.status}`;
         text(status, STATUS_LABEL[t.status]);
-        text(meta, `${t.kind} · ${t.extensionId ?? targetText(t)} · ${ago(t.createdAt)}`);
+        text(
+          meta,
+          [t.kind, t.extensionId ?? targetText(t), ago(t.createdAt)].filter((s) => s !== '—').join(' · '),
+        );
         text(duration, taskDuration(t));
       },
     };

@@ -4,11 +4,17 @@ import { clockTime, pretty, STATUS_LABEL } from '../ui/format.js';
 
 type EventOf<T extends TaskEvent['type']> = Extract<TaskEvent, { type: T }>;
 
-const time = (e: TaskEvent) => h('time', { class: 'ev-time mono', datetime: e.ts, title: `seq ${e.seq}` }, clockTime(e.ts));
+const time = (e: TaskEvent) =>
+  h('time', { class: 'ev-time mono', datetime: e.ts, title: `seq ${e.seq}` }, clockTime(e.ts));
 
 export function statusRow(e: EventOf<'status'>): HTMLElement {
   const d = e.data;
-  const facts = [d.reason.replaceAll('_', ' '), d.extensionId, d.attempt ? `attempt ${d.attempt}` : '', d.message]
+  const facts = [
+    d.reason.replaceAll('_', ' '),
+    d.extensionId,
+    d.attempt ? `attempt ${d.attempt}` : '',
+    d.message,
+  ]
     .filter(Boolean)
     .join(' · ');
   return h(
@@ -40,7 +46,16 @@ export function traceback(text: string): HTMLElement {
     lines.map((line, i) =>
       h(
         'span',
-        { class: i === last ? 'tb-exc' : /^\s*File "/.test(line) ? 'tb-file' : /^Traceback/.test(line) ? 'tb-head' : '' },
+        {
+          class:
+            i === last
+              ? 'tb-exc'
+              : /^\s*File "/.test(line)
+                ? 'tb-file'
+                : /^Traceback/.test(line)
+                  ? 'tb-head'
+                  : '',
+        },
         `${line}\n`,
       ),
     ),
@@ -51,7 +66,13 @@ export function errorRow(e: EventOf<'error'>): HTMLElement {
   return h(
     'div',
     { class: 'ev-error', role: 'alert', 'data-testid': 'ev-error' },
-    h('div', { class: 'ev-error-head' }, time(e), h('strong', null, e.data.code), h('span', null, e.data.message)),
+    h(
+      'div',
+      { class: 'ev-error-head' },
+      time(e),
+      h('strong', null, e.data.code),
+      h('span', null, e.data.message),
+    ),
     e.data.field ? h('div', { class: 'muted' }, `field: ${e.data.field}`) : null,
     e.data.traceback ? traceback(e.data.traceback) : null,
   );
@@ -60,14 +81,24 @@ export function errorRow(e: EventOf<'error'>): HTMLElement {
 export function doneRow(e: EventOf<'done'>): HTMLElement {
   const { result, usage, finishReason } = e.data;
   const facts = [
-    usage ? `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens` : '',
+    usage
+      ? `${usage.promptTokens} prompt + ${usage.completionTokens} completion = ${usage.totalTokens} tokens`
+      : '',
     finishReason ? `finish: ${finishReason}` : '',
   ].filter(Boolean);
   return h(
     'div',
     { class: 'ev-done', 'data-testid': 'ev-done' },
-    h('div', { class: 'ev-done-head' }, time(e), h('strong', null, 'Result'), h('span', { class: 'muted' }, facts.join(' · '))),
-    result === null || result === undefined ? h('span', { class: 'muted' }, 'None') : h('pre', { class: 'json' }, pretty(result)),
+    h(
+      'div',
+      { class: 'ev-done-head' },
+      time(e),
+      h('strong', null, 'Result'),
+      h('span', { class: 'muted' }, facts.join(' · ')),
+    ),
+    result === null || result === undefined
+      ? h('span', { class: 'muted' }, 'None')
+      : h('pre', { class: 'json' }, pretty(result)),
   );
 }
 
@@ -83,7 +114,14 @@ export class ToolCallRow {
     this.el = h(
       'details',
       { class: 'tool', 'data-testid': 'tool-call', 'data-call-id': e.data.callId },
-      h('summary', null, time(e), h('span', { class: 'tool-icon', 'aria-hidden': 'true' }, 'ƒ'), h('strong', { class: 'mono' }, e.data.name), this.state),
+      h(
+        'summary',
+        null,
+        time(e),
+        h('span', { class: 'tool-icon', 'aria-hidden': 'true' }, 'ƒ'),
+        h('strong', { class: 'mono' }, e.data.name),
+        this.state,
+      ),
       this.body,
     );
     if (e.type === 'tool_start') this.body.append(section('Arguments', e.data.args));
@@ -100,5 +138,10 @@ export class ToolCallRow {
 }
 
 function section(title: string, value: unknown): HTMLElement {
-  return h('div', { class: 'tool-section' }, h('div', { class: 'tool-title' }, title), h('pre', { class: 'json' }, pretty(value)));
+  return h(
+    'div',
+    { class: 'tool-section' },
+    h('div', { class: 'tool-title' }, title),
+    h('pre', { class: 'json' }, pretty(value)),
+  );
 }

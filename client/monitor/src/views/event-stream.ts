@@ -27,11 +27,21 @@ export class EventStream {
   private readonly schedule = frameScheduler(() => this.flush());
 
   constructor() {
-    this.body = h('div', { class: 'stream-body', role: 'log', 'aria-label': 'Task events', 'data-testid': 'event-stream' });
+    this.body = h('div', {
+      class: 'stream-body',
+      role: 'log',
+      'aria-label': 'Task events',
+      'data-testid': 'event-stream',
+    });
     this.counter = h('span', { class: 'muted', 'data-testid': 'event-count' }, '0 events');
     this.followButton = h(
       'button',
-      { type: 'button', class: 'ghost small', 'aria-pressed': 'true', onclick: () => this.setFollow(!this.follow) },
+      {
+        type: 'button',
+        class: 'ghost small',
+        'aria-pressed': 'true',
+        onclick: () => this.setFollow(!this.follow),
+      },
       'Following live',
     );
     this.element = h(
@@ -78,40 +88,48 @@ export class EventStream {
     switch (e.type) {
       case 'output':
         this.block(ConsoleBlock, (b) => b instanceof ConsoleBlock).add(e.data.stream, e.data.text);
-        return;
+        break;
       case 'token':
         this.flow('tokens', e.data.node).add(e.data.text);
-        return;
+        break;
       case 'tool_thinking':
         this.flow('thinking', undefined).add(e.data.text);
-        return;
-      case 'tool_start': {
+        break;
+      case 'tool_start':
+      case 'tool_result': {
+        const known = this.tools.get(e.data.callId);
+        if (known && e.type === 'tool_result') {
+          known.result(e);
+          break;
+        }
+        // A result without its start (joined late, or a host that skips it) still gets its own row.
         const row = new ToolCallRow(e);
         this.tools.set(e.data.callId, row);
-        return this.row(row.el);
-      }
-      case 'tool_result': {
-        const row = this.tools.get(e.data.callId);
-        if (row) return row.result(e);
-        const orphan = new ToolCallRow(e);
-        this.tools.set(e.data.callId, orphan);
-        return this.row(orphan.el);
+        this.row(row.el);
+        break;
       }
       case 'node_start':
-        return this.progress.nodeStart(e);
+        this.progress.nodeStart(e);
+        break;
       case 'node_end':
-        return this.progress.nodeEnd(e);
+        this.progress.nodeEnd(e);
+        break;
       case 'progress':
-        return this.progress.progress(e);
+        this.progress.progress(e);
+        break;
       case 'status':
         if (isTerminal(e.data.status)) this.progress.end();
-        return this.row(statusRow(e));
+        this.row(statusRow(e));
+        break;
       case 'log':
-        return this.row(logRow(e));
+        this.row(logRow(e));
+        break;
       case 'error':
-        return this.row(errorRow(e));
+        this.row(errorRow(e));
+        break;
       case 'done':
-        return this.row(doneRow(e));
+        this.row(doneRow(e));
+        break;
     }
   }
 

@@ -56,7 +56,12 @@ export class ProgressPanel {
     row.hidden = false;
     if (e.data.fraction === undefined) this.bar.removeAttribute('value');
     else this.bar.value = e.data.fraction;
-    text(this.message, [e.data.fraction === undefined ? '' : `${Math.round(e.data.fraction * 100)}%`, e.data.message ?? ''].filter(Boolean).join(' · '));
+    text(
+      this.message,
+      [e.data.fraction === undefined ? '' : `${Math.round(e.data.fraction * 100)}%`, e.data.message ?? '']
+        .filter(Boolean)
+        .join(' · '),
+    );
   }
 
   /** The task ended: steps still marked running did not finish. */

@@ -2,9 +2,9 @@ import type { ClientError, Connection } from '../net/connection.js';
 import { isTerminal, type Task, type TaskEvent, type TaskSummary } from '../protocol.js';
 import type { TaskStore } from '../state/task-store.js';
 import { h, replace, text } from '../ui/dom.js';
+import { errorText } from '../ui/error-text.js';
 import { clockTime, formatDuration, pretty, STATUS_LABEL, targetText, taskDuration } from '../ui/format.js';
 import { highlightPython } from '../ui/python-highlight.js';
-import { errorText } from '../ui/error-text.js';
 
 const MAX_CHILD_LINKS = 24;
 
@@ -19,6 +19,7 @@ export class TaskHeader {
   private readonly actionError: HTMLElement;
   private readonly input: HTMLElement;
   private inputShown = false;
+  private linksKey = '';
 
   constructor(
     private readonly conn: Connection,
@@ -29,10 +30,21 @@ export class TaskHeader {
     this.kind = h('span', { class: 'badge kind' });
     this.cancel = h(
       'button',
-      { type: 'button', class: 'danger', 'data-testid': 'cancel-task', hidden: true, onclick: () => void this.doCancel() },
+      {
+        type: 'button',
+        class: 'danger',
+        'data-testid': 'cancel-task',
+        hidden: true,
+        onclick: () => void this.doCancel(),
+      },
       'Cancel task',
     );
-    this.actionError = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'action-error', hidden: true });
+    this.actionError = h('div', {
+      class: 'form-error',
+      role: 'alert',
+      'data-testid': 'action-error',
+      hidden: true,
+    });
     const facts = h('dl', { class: 'facts' });
     for (const [key, label] of FIELDS) {
       const dd = h('dd', { 'data-testid': `task-${key}` }, '—');
@@ -129,13 +141,18 @@ export class TaskHeader {
     text(this.field('attempts'), `${t.attempts} of ${t.maxAttempts}`);
     text(this.field('timeout'), t.timeoutMs ? formatDuration(t.timeoutMs) : '—');
     text(this.field('trace'), t.traceId);
-    replace(this.field('parent'), t.parentId ? taskLink(t.parentId) : '—');
     const children = this.tasks.childrenOf(t.id);
-    replace(
-      this.field('children'),
-      children.length === 0 ? '—' : children.slice(0, MAX_CHILD_LINKS).map((c) => taskLink(c.id, c.status)),
-      children.length > MAX_CHILD_LINKS ? ` and ${children.length - MAX_CHILD_LINKS} more` : null,
-    );
+    // Links are rebuilt only when they change, so a focused link survives the feed's updates.
+    const links = `${t.parentId}|${children.map((c) => `${c.id}:${c.status}`).join(',')}`;
+    if (links !== this.linksKey) {
+      this.linksKey = links;
+      replace(this.field('parent'), t.parentId ? taskLink(t.parentId) : '—');
+      replace(
+        this.field('children'),
+        children.length === 0 ? '—' : children.slice(0, MAX_CHILD_LINKS).map((c) => taskLink(c.id, c.status)),
+        children.length > MAX_CHILD_LINKS ? ` and ${children.length - MAX_CHILD_LINKS} more` : null,
+      );
+    }
     if (!this.inputShown) this.drawInput(t);
   }
 
@@ -143,10 +160,22 @@ export class TaskHeader {
     this.inputShown = true;
     const code = t.input['code'];
     if (typeof code === 'string') {
-      const pre = h('pre', { class: 'code', 'data-testid': 'task-code' }, h('code', { class: 'language-python' }, highlightPython(code)));
+      const pre = h(
+        'pre',
+        { class: 'code', 'data-testid': 'task-code' },
+        h('code', { class: 'language-python' }, highlightPython(code)),
+      );
       replace(this.input, h('details', { open: true }, h('summary', null, 'Code'), pre));
     } else if (Object.keys(t.input).length > 0) {
-      replace(this.input, h('details', { open: true }, h('summary', null, 'Input'), h('pre', { class: 'json', 'data-testid': 'task-input' }, pretty(t.input))));
+      replace(
+        this.input,
+        h(
+          'details',
+          { open: true },
+          h('summary', null, 'Input'),
+          h('pre', { class: 'json', 'data-testid': 'task-input' }, pretty(t.input)),
+        ),
+      );
     }
   }
 }
@@ -166,5 +195,9 @@ const FIELDS = [
 ] as const;
 
 function taskLink(id: string, status?: string): HTMLElement {
-  return h('a', { class: `task-ref mono ${status ? `status-${status}` : ''}`, href: `#/tasks/${encodeURIComponent(id)}` }, id);
+  return h(
+    'a',
+    { class: `task-ref mono ${status ? `status-${status}` : ''}`, href: `#/tasks/${encodeURIComponent(id)}` },
+    id,
+  );
 }

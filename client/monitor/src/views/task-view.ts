@@ -21,7 +21,11 @@ export class TaskView {
     private readonly conn: Connection,
     private readonly tasks: TaskStore,
   ) {
-    this.element = h('section', { class: 'panel task-view', 'aria-label': 'Task', 'data-testid': 'task-view' });
+    this.element = h('section', {
+      class: 'panel task-view',
+      'aria-label': 'Task',
+      'data-testid': 'task-view',
+    });
     this.placeholder();
     tasks.changed.on(
       frameScheduler(() => {

@@ -1,0 +1,169 @@
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Task } from '../../server/protocol/index.js';
+import type { TaskService } from '../../server/tasks/service.js';
+
+const MONITOR_DIR = fileURLToPath(new URL('../../client/monitor/', import.meta.url));
+const BUILT_PAGE = join(MONITOR_DIR, 'dist', 'index.html');
+const BUILD_LOCK = join(
+  tmpdir(),
+  `switchboard-monitor-build-${Buffer.from(MONITOR_DIR).toString('hex').slice(-24)}.lock`,
+);
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+/** Debian's Chromium; never a downloaded browser. */
+const CHROMIUM = process.env['SWITCHBOARD_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestSource(dir = join(MONITOR_DIR, 'src')): number {
+  let newest = Math.max(mtime(join(MONITOR_DIR, 'index.html')), mtime(join(MONITOR_DIR, 'vite.config.ts')));
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : mtime(path));
+  }
+  return newest;
+}
+
+const isFresh = () => mtime(BUILT_PAGE) > newestSource();
+
+/** One build at a time across vitest's worker processes: a lock directory, taken over when stale. */
+async function withBuildLock(fn: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch {
+      if (Date.now() - mtime(BUILD_LOCK) > 60_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`monitor build lock ${BUILD_LOCK} is held too long`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+let building: Promise<void> | undefined;
+
+/** Builds the monitor with Vite once per test run; skipped when dist is newer than every source file. */
+export function buildMonitor(): Promise<void> {
+  building ??= (async () => {
+    if (isFresh()) return;
+    await withBuildLock(async () => {
+      if (isFresh()) return; // another worker built it while we waited
+      const { build } = await import('vite');
+      await build({ configFile: join(MONITOR_DIR, 'vite.config.ts'), logLevel: 'warn' });
+    });
+  })();
+  return building;
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface MonitorSession {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught page errors and console errors: a test ends by expecting none. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh browser context on the hub's monitor, signed in through `?token=` when a token is given. */
+export async function openMonitor(
+  browser: Browser,
+  hubUrl: string,
+  token: string | null,
+  opts: { hash?: string; waitConnected?: boolean } = {},
+): Promise<MonitorSession> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  await page.goto(`${hubUrl}/${query}${opts.hash ?? ''}`);
+  if (token && opts.waitConnected !== false) await waitConnected(page);
+  return { context, page, errors, close: () => context.close() };
+}
+
+export async function waitConnected(page: Page): Promise<void> {
+  await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 10_000 });
+}
+
+/** Everything the task view's consoles show, in order (stdout and stderr runs together). */
+export function consoleText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('[data-testid=console]'), (el) => el.textContent ?? '').join(''),
+  );
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, name);
+  await page.screenshot({ path });
+  return path;
+}
+
+/**
+ * Starts recording the longest gap between animation frames in the page; the returned function stops
+ * and reports it. A page that freezes under load shows a long gap.
+ */
+export async function watchFrames(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __frames: { max: number; last: number; on: boolean } };
+    w.__frames = { max: 0, last: performance.now(), on: true };
+    const tick = (now: number) => {
+      const f = w.__frames;
+      f.max = Math.max(f.max, now - f.last);
+      f.last = now;
+      if (f.on) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  return () =>
+    page.evaluate(() => {
+      const f = (window as unknown as { __frames: { max: number; on: boolean } }).__frames;
+      f.on = false;
+      return f.max;
+    });
+}
+
+/**
+ * A running workflow task driven straight through the hub's task service, so a test can append the events
+ * a LangGraph run produces (tokens, tool calls, node progress) at the pace it wants.
+ */
+export function runningWorkflow(tasks: TaskService, message: string): Task {
+  const task = tasks.create({
+    kind: 'workflow',
+    input: { workflow: 'omniverse_agent', message },
+    timeoutMs: 300_000,
+    maxAttempts: 1,
+  });
+  return tasks.transition(task.id, 'running', 'started');
+}
