@@ -43,7 +43,8 @@ export class ExtensionSession {
       'job:output': handler(
         JobOutput,
         'run_jobs',
-        ({ taskId, stream, text, attempt }) => dispatcher.jobOutput(this.current(), taskId, stream, text, attempt),
+        ({ taskId, stream, text, attempt }) =>
+          dispatcher.jobOutput(this.current(), taskId, stream, text, attempt),
         false,
       ),
       'job:result': handler(JobResult, 'run_jobs', (res) => dispatcher.jobResult(this.current(), res), false),
