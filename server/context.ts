@@ -7,6 +7,7 @@ import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
 import type { CodePolicy } from './safety/index.js';
 import type { TaskService } from './tasks/service.js';
+import type { WorkflowService } from './workflows/service.js';
 
 /** Everything a transport needs, built once by buildHub. */
 export interface HubContext {
@@ -19,5 +20,6 @@ export interface HubContext {
   codeTasks: CodeTasks;
   policy: CodePolicy;
   polling: PollingHosts;
+  workflows: WorkflowService;
   startedAt: number;
 }

@@ -17,6 +17,14 @@ export const REDACT_PATHS = [
   'code',
   '*.code',
   'input.code',
+  // Workflow secrets: model API keys and vault values, wherever a log line nests them.
+  'llmApiKey',
+  '*.llmApiKey',
+  '*.*.api_key',
+  '*.*.apiKey',
+  '*.*.vault',
+  'headers.authorization',
+  '*.headers.authorization',
 ];
 
 export type { Logger };

@@ -85,7 +85,9 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       tasks.require(req.params.id);
-      streamTaskEvents(tasks, req.params.id, resumeSeq(req, req.query.afterSeq), reply);
+      streamTaskEvents(tasks, req.params.id, resumeSeq(req, req.query.afterSeq), reply, undefined, {
+        keepaliveMs: ctx.config.sseKeepaliveS * 1000,
+      });
     },
   );
 

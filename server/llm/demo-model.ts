@@ -55,14 +55,29 @@ function greet(text: string): string {
   );
 }
 
-/** Reports what the tools of the latest turn returned. */
+/** Reports what the tools of the latest turn returned, in words where it knows the tool's shape. */
 function summarise(messages: LlmMessage[]): string {
   const results: string[] = [];
   for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) {
-    results.unshift(textOf(messages[i]!));
+    results.unshift(describe(textOf(messages[i]!)));
   }
-  const shown = results.map((r) => (r.length > 400 ? `${r.slice(0, 400)}…` : r)).join('; ');
-  return `The tool returned: ${shown}. That is all ${DEMO_MODEL} can say about it.`;
+  return `${results.join(' ')} (${DEMO_MODEL} reports tool results as they are.)`;
+}
+
+function describe(raw: string): string {
+  let r: Record<string, unknown> = {};
+  try {
+    r = JSON.parse(raw) as Record<string, unknown>;
+  } catch {}
+  if (typeof r['expression'] === 'string' && typeof r['value'] === 'number')
+    return `${r['expression']} = ${r['value']}.`;
+  if (typeof r['text'] === 'string') return `It is ${r['text']}.`;
+  if (typeof r['status'] === 'string' && ('stdout' in r || 'error' in r)) {
+    const said = String(r['stdout'] ?? '').trim() || String(r['error'] ?? '').trim();
+    return `The code ${r['status']}${said ? `: ${said.slice(0, 400)}` : ''}.`;
+  }
+  if (typeof r['error'] === 'string') return `The tool failed: ${r['error']}.`;
+  return `The tool returned ${raw.length > 400 ? `${raw.slice(0, 400)}…` : raw}.`;
 }
 
 function textOf(message: LlmMessage): string {

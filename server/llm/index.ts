@@ -45,5 +45,7 @@ export function resolveModel(requested: ModelConfig, settings: LlmSettings): Cha
     apiKey,
     maxRetries: settings.llmMaxRetries,
     timeoutMs: settings.llmTimeoutMs,
+    temperature: requested.temperature,
+    maxTokens: requested.max_tokens,
   });
 }

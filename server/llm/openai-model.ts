@@ -9,14 +9,21 @@ export interface OpenAiModelOptions {
   /** The SDK's own retries: 408/409/429/5xx and connection errors, exponential backoff, Retry-After. */
   maxRetries: number;
   timeoutMs: number;
+  /** Sampling settings of the run. */
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
 }
 
 /** A model behind any OpenAI-compatible `/chat/completions`, streamed with usage and tool calls. */
 export class OpenAiModel implements ChatModel {
   readonly name: string;
   private readonly client: OpenAI;
+  private readonly temperature: number | undefined;
+  private readonly maxTokens: number | undefined;
 
   constructor(opts: OpenAiModelOptions) {
+    this.temperature = opts.temperature;
+    this.maxTokens = opts.maxTokens;
     this.name = opts.model;
     this.client = new OpenAI({
       // Local servers (vLLM, Ollama, tests) take no key, but the SDK insists on one.
@@ -30,6 +37,7 @@ export class OpenAiModel implements ChatModel {
 
   async complete(req: ChatRequest): Promise<ChatTurn> {
     const assembler = new StreamAssembler();
+    const { temperature, maxTokens } = this;
     try {
       const stream = await this.client.chat.completions.create(
         {
@@ -38,8 +46,8 @@ export class OpenAiModel implements ChatModel {
           stream: true,
           stream_options: { include_usage: true },
           ...(req.tools.length > 0 ? { tools: req.tools } : {}),
-          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-          ...(req.maxTokens !== undefined ? { max_tokens: req.maxTokens } : {}),
+          ...(temperature !== undefined ? { temperature } : {}),
+          ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
         },
         { signal: req.signal },
       );

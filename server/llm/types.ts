@@ -32,8 +32,6 @@ export interface ChatTurn {
 export interface ChatRequest {
   messages: LlmMessage[];
   tools: LlmTool[];
-  temperature?: number | undefined;
-  maxTokens?: number | undefined;
   /** Aborting it stops the HTTP stream at once. */
   signal: AbortSignal;
   /** Called with each piece of text as it streams in. */

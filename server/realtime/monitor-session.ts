@@ -3,6 +3,7 @@ import type { HubContext } from '../context.js';
 import { Empty } from '../protocol/common.js';
 import { Subscribe, TaskRef } from '../protocol/monitor.js';
 import { type TaskEvent, TaskListQuery } from '../protocol/tasks.js';
+import { StartWorkflow } from '../protocol/workflows.js';
 import { type HandlerTable, handler, ThenRun } from './handler.js';
 
 /** What a monitor session needs from its transport: send one event, and start/stop live delivery. */
@@ -16,7 +17,7 @@ export interface MonitorPeer {
 
 /** The `/monitor` requests, the same over Socket.IO and raw ws. */
 export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTable {
-  const { tasks, registry, dispatcher, codeTasks } = ctx;
+  const { tasks, registry, dispatcher, codeTasks, workflows } = ctx;
   return {
     // CodeTasks validates the submission itself: HTTP and sockets share that one path.
     'task:submit': handler(z.unknown(), 'submit', (body) => codeTasks.submit(body)),
@@ -44,5 +45,9 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
       return {};
     }),
     'extensions:list': handler(Empty, 'read', () => registry.list()),
+    'workflows:list': handler(Empty, 'read', () => workflows.registry.list()),
+    'workflow:start': handler(StartWorkflow, 'submit', ({ workflow, ...request }) =>
+      workflows.start(workflow, request),
+    ),
   };
 }

@@ -40,7 +40,10 @@ export class HttpTool implements Tool {
     const timeoutS = this.spec.execution_config.timeout ?? this.limits.timeoutS;
     const timeout = AbortSignal.timeout(timeoutS * 1000);
     try {
-      const res = await fetch(request.url, { ...request.init, signal: AbortSignal.any([ctx.signal, timeout]) });
+      const res = await fetch(request.url, {
+        ...request.init,
+        signal: AbortSignal.any([ctx.signal, timeout]),
+      });
       const { text, truncated } = await readCapped(res, this.limits.maxBytes);
       const body = parseBody(text, res.headers.get('content-type'), truncated);
       const result = { status: res.status, body, ...(truncated ? { truncated: true } : {}) };

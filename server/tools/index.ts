@@ -1,7 +1,7 @@
 import { HubError } from '../errors.js';
 import type { ToolRef } from '../protocol/workflows.js';
 import { HttpTool, type HttpToolLimits } from './http-tool.js';
-import { KitExecuteTool, type KitExecuteDeps } from './kit-execute.js';
+import { type KitExecuteDeps, KitExecuteTool } from './kit-execute.js';
 import { CalculatorTool } from './native/calculator.js';
 import { GetTimeTool } from './native/get-time.js';
 import type { Tool } from './types.js';

@@ -50,7 +50,10 @@ export class KitExecuteTool extends NativeTool<typeof Args> {
   protected async execute({ code }: z.output<typeof Args>, ctx: ToolContext): Promise<ToolOutput> {
     const { tasks, codeTasks, dispatcher, parentId } = this.deps;
     if (!this.hostAvailable()) {
-      return { result: { status: 'not_run', error: 'no extension is online to run the code' }, isError: true };
+      return {
+        result: { status: 'not_run', error: 'no extension is online to run the code' },
+        isError: true,
+      };
     }
     let child: Task;
     try {
@@ -63,7 +66,8 @@ export class KitExecuteTool extends NativeTool<typeof Args> {
       });
     } catch (err) {
       // A policy refusal is something the model can fix: it is told, the run goes on.
-      if (err instanceof HubError) return { result: { status: 'refused', error: err.message }, isError: true };
+      if (err instanceof HubError)
+        return { result: { status: 'refused', error: err.message }, isError: true };
       throw err;
     }
     const streams = { stdout: '', stderr: '' };

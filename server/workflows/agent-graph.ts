@@ -41,7 +41,9 @@ export function agentGraph(run: WorkflowRun, opts: AgentOptions) {
     const lastTurnAllowed = state.iterations + 1 >= opts.maxIterations;
     const offered = lastTurnAllowed
       ? []
-      : opts.tools.filter((t) => (state.toolUses[t.name] ?? 0) < (budgets[t.name] ?? Number.POSITIVE_INFINITY));
+      : opts.tools.filter(
+          (t) => (state.toolUses[t.name] ?? 0) < (budgets[t.name] ?? Number.POSITIVE_INFINITY),
+        );
     const turn = await run.model.complete({
       messages: state.messages,
       tools: offered.map(toLlmTool),
@@ -73,14 +75,22 @@ export function agentGraph(run: WorkflowRun, opts: AgentOptions) {
     const lastResults: AgentState['lastResults'] = {};
     for (const call of state.lastTurn?.toolCalls ?? []) {
       const args = parseArgs(call.arguments);
-      run.events.emit('tool_start', { callId: call.id, name: call.name, args: args.ok ? args.value : call.arguments });
+      run.events.emit('tool_start', {
+        callId: call.id,
+        name: call.name,
+        args: args.ok ? args.value : call.arguments,
+      });
       const tool = byName.get(call.name);
       uses[call.name] = (uses[call.name] ?? 0) + 1;
       let out: { result: unknown; isError: boolean };
       if (!tool) out = { result: { error: `no tool named ${call.name}` }, isError: true };
-      else if (!args.ok) out = { result: { error: `arguments are not valid JSON: ${args.error}` }, isError: true };
+      else if (!args.ok)
+        out = { result: { error: `arguments are not valid JSON: ${args.error}` }, isError: true };
       else if (uses[call.name]! > (budgets[call.name] ?? Number.POSITIVE_INFINITY))
-        out = { result: { error: `${call.name} may be used ${budgets[call.name]} times per run` }, isError: true };
+        out = {
+          result: { error: `${call.name} may be used ${budgets[call.name]} times per run` },
+          isError: true,
+        };
       else out = await tool.run(args.value, { signal: run.signal, callId: call.id });
       const result = run.scrub(out.result);
       run.events.emit('tool_result', { callId: call.id, name: call.name, result, isError: out.isError });

@@ -7,7 +7,10 @@ const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
  * The payload's messages in the model's format, with `{{name}}` filled from `input.variables` (a name the
  * variables do not have is left as written, so literal braces in a prompt survive).
  */
-export function toLlmMessages(messages: readonly ChatMessage[], variables: Record<string, unknown>): LlmMessage[] {
+export function toLlmMessages(
+  messages: readonly ChatMessage[],
+  variables: Record<string, unknown>,
+): LlmMessage[] {
   const fill = (text: string) =>
     text.replace(VARIABLE, (whole, name: string) => {
       if (!Object.hasOwn(variables, name)) return whole;

@@ -19,9 +19,13 @@ export class WorkflowRegistry {
   require(name: string, field = 'workflow'): WorkflowDefinition {
     const d = this.byName.get(name);
     if (!d) {
-      throw new HubError('not_found', `${field}: no workflow named "${name}"; known: ${this.names().join(', ')}`, {
-        field,
-      });
+      throw new HubError(
+        'not_found',
+        `${field}: no workflow named "${name}"; known: ${this.names().join(', ')}`,
+        {
+          field,
+        },
+      );
     }
     return d;
   }

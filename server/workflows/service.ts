@@ -14,8 +14,8 @@ import { omniverseAgent } from './omniverse-agent.js';
 import { parsePayload, payloadOf, redactPayload } from './payload.js';
 import { WorkflowRegistry } from './registry.js';
 import { RunEvents } from './run-events.js';
-import { Scrubber } from './scrub.js';
 import { runFailure } from './run-failure.js';
+import { Scrubber } from './scrub.js';
 import { RunStopped, type WorkflowDefinition, type WorkflowRun } from './types.js';
 
 export interface WorkflowDeps {
@@ -30,7 +30,6 @@ export interface WorkflowDeps {
 interface ActiveRun {
   controller: AbortController;
   events: RunEvents;
-  scrubber: Scrubber;
   timer: NodeJS.Timeout;
 }
 
@@ -58,9 +57,13 @@ export class WorkflowService {
     const model = resolveModel(rc.model, this.deps.config);
     const timeoutMs = rc.timeout_ms ?? this.deps.config.workflowTimeoutMs;
     if (timeoutMs > this.deps.config.maxTimeoutMs) {
-      throw new HubError('bad_request', `runtime_config.timeout_ms: at most ${this.deps.config.maxTimeoutMs} ms`, {
-        field: 'runtime_config.timeout_ms',
-      });
+      throw new HubError(
+        'bad_request',
+        `runtime_config.timeout_ms: at most ${this.deps.config.maxTimeoutMs} ms`,
+        {
+          field: 'runtime_config.timeout_ms',
+        },
+      );
     }
     const task = this.deps.tasks.create({
       kind: 'workflow',
@@ -79,7 +82,10 @@ export class WorkflowService {
     const task = this.deps.tasks.require(taskId);
     if (!this.stop(taskId, 'cancelled')) {
       // Not running here (e.g. left over from another process): just end it.
-      return this.deps.tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request' });
+      return this.deps.tasks.finish(taskId, 'cancelled', {
+        reason: 'cancelled',
+        message: 'cancelled by request',
+      });
     }
     return this.deps.tasks.get(task.id) ?? task;
   }
@@ -89,14 +95,19 @@ export class WorkflowService {
     for (const id of [...this.active.keys()]) this.stop(id, 'shutdown');
   }
 
-  private launch(task: Task, definition: WorkflowDefinition, payload: WorkflowPayload, model: ChatModel): void {
+  private launch(
+    task: Task,
+    definition: WorkflowDefinition,
+    payload: WorkflowPayload,
+    model: ChatModel,
+  ): void {
     const { config, tasks, logger } = this.deps;
     const rc = payload.runtime_config;
     const controller = new AbortController();
     const scrubber = new Scrubber([...Object.values(rc.vault), rc.model.api_key, config.llmApiKey]);
     const events = new RunEvents(tasks, task.id, scrubber, config.tokenCoalesceMs);
     const timer = setTimeout(() => this.stop(task.id, 'timed_out'), task.timeoutMs);
-    this.active.set(task.id, { controller, events, scrubber, timer });
+    this.active.set(task.id, { controller, events, timer });
     let usage: Usage | null = null;
     const log = logger.child({ taskId: task.id, traceId: task.traceId, workflow: definition.name });
     const run: WorkflowRun = {

@@ -243,7 +243,12 @@ describe('headless bridge: failures around it', () => {
     // The new hub re-queues the task (hub_restarted). The bridge claims it when it registers again; the hub
     // stops that attempt and dispatches the task anew, and only the new attempt's result may end it.
     const done = await ended(hub, task.id);
-    expect(done).toMatchObject({ status: 'succeeded', result: 'survived', extensionId: info.id, attempts: 2 });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      result: 'survived',
+      extensionId: info.id,
+      attempts: 2,
+    });
   });
 
   it('fails the task when the bridge is killed mid-job with no retries left', async () => {

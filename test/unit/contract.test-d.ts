@@ -27,6 +27,8 @@ describe('contract types', () => {
       | 'feed:subscribe'
       | 'feed:unsubscribe'
       | 'extensions:list'
+      | 'workflows:list'
+      | 'workflow:start'
     >();
     expectTypeOf<Parameters<MonitorClientToServer['task:submit']>[0]>()
       .toHaveProperty('code')
