@@ -12,10 +12,10 @@ import {
   type TaskKind,
   type TaskListQuery,
   TaskListQuery as TaskListQuerySchema,
-  TaskSummary as TaskSummarySchema,
   type TaskPage,
   type TaskStatus,
   type TaskSummary,
+  TaskSummary as TaskSummarySchema,
 } from '../protocol/tasks.js';
 import { EventLog } from './event-log.js';
 import { newTaskId, newTraceId } from './ids.js';

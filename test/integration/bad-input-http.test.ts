@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, ErrorCode, Task, TaskEvent } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { gatedTask, scriptedExtension } from '../helpers/scripted-extension.js';
+import { gatedTask } from '../helpers/scripted-extension.js';
 
 // One hub for the file: small limits so oversized bodies are cheap; rate limiting off (auth.test.ts has it).
 const LIMITS = { maxPayloadBytes: 16_384, policyMaxCodeBytes: 4_096, rateLimitPerMinute: 0 };
