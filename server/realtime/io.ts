@@ -66,8 +66,12 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
   const sweep = setInterval(() => {
     for (const socket of monitor.sockets.values()) {
       // engine.io keeps unsent packets in writeBuffer; it is not public API, hence the narrow cast.
-      const queued = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+      const pending = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer;
+      const queued = pending.length;
       if (queued > ctx.config.subscriberQueueLimit) {
+        // Drop what it has not read (engine.io would otherwise hold it all until drained), so the memory is
+        // freed now and the last thing it reads is why it was dropped. It resumes by seq.
+        pending.length = 0;
         const err = new HubError(
           'rate_limited',
           `send queue over ${ctx.config.subscriberQueueLimit} packets: reading too slowly; reconnect and resume by seq`,
