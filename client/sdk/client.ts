@@ -1,10 +1,12 @@
 import {
   type ExtensionInfo,
   isTerminal,
+  type StartWorkflow,
   type SubmitCode,
   type Task,
   type TaskListQuery,
   type TaskPage,
+  type WorkflowInfo,
 } from '../../server/protocol/index.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { SwitchboardError } from './errors.js';
@@ -103,6 +105,20 @@ export class SwitchboardClient {
       (c) => c.call('extensions:list', (s) => s.emitWithAck('extensions:list', {})),
       () => this.http.extensions(),
     );
+  }
+
+  /** Workflows the hub can run, with their input schemas. */
+  async workflows(): Promise<WorkflowInfo[]> {
+    const conn = this.#connection();
+    await conn.ready;
+    return conn.call('workflows:list', (s) => s.emitWithAck('workflows:list', {}));
+  }
+
+  /** Starts a workflow run (over the socket); follow it with `follow(task.id)`. */
+  async startWorkflow(request: StartWorkflow): Promise<Task> {
+    const conn = this.#connection();
+    await conn.ready;
+    return conn.call('workflow:start', (s) => s.emitWithAck('workflow:start', request));
   }
 
   /**

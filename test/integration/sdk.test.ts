@@ -260,3 +260,28 @@ describe('SwitchboardClient against a real hub', () => {
     await expect(gone.follow('any').next()).rejects.toBeInstanceOf(SwitchboardError);
   });
 });
+
+describe('SDK workflows', () => {
+  it('lists workflows and starts one, then follows its tokens to the end', async () => {
+    const hub = await startTestHub();
+    const client = new SwitchboardClient({ url: hub.url, token: hub.tokens.operator });
+    try {
+      const names = (await client.workflows()).map((w) => w.name);
+      expect(names).toEqual(expect.arrayContaining(['agent_chat', 'omniverse_agent']));
+      const task = await client.startWorkflow({ workflow: 'agent_chat', message: 'hello sdk' });
+      expect(task.kind).toBe('workflow');
+      let text = '';
+      for await (const e of client.follow(task.id)) if (e.type === 'token') text += e.data.text;
+      expect(text).toContain('hello sdk');
+      expect((await client.get(task.id)).status).toBe('succeeded');
+      const bad = await client
+        .startWorkflow({ workflow: 'no_such_flow', message: 'x' })
+        .catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(SwitchboardError);
+      expect((bad as SwitchboardError).code).toBe('not_found');
+    } finally {
+      await client.close();
+      await hub.close();
+    }
+  });
+});

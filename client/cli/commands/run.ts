@@ -1,12 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  MonitorClientEvents,
-  type StartWorkflow,
-  type Task,
-  type TaskEvent,
-} from '../../../server/protocol/index.js';
-import { type SwitchboardClient, SwitchboardError } from '../../sdk/index.js';
+import type { StartWorkflow, TaskEvent } from '../../../server/protocol/index.js';
+import type { SwitchboardClient } from '../../sdk/index.js';
 import { onePositional, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { exitForStatus } from '../exit-codes.js';
@@ -50,7 +45,7 @@ export const runCommand = defineCommand({
     const request = await buildRequest(workflow, values, env.cwd, env.readStdin);
     const hub = await client();
     await hub.connect();
-    const task = await startWorkflow(hub, request);
+    const task = await hub.startWorkflow(request);
     if (!values.follow) {
       if (out.json) out.record({ type: 'task', ...task });
       else out.print(task.id);
@@ -116,22 +111,6 @@ async function readPayload(
 }
 
 /** `workflow:start` over the socket, its ack checked against the contract. */
-async function startWorkflow(hub: SwitchboardClient, request: StartWorkflow): Promise<Task> {
-  const socket = hub.socket;
-  if (!socket) throw new SwitchboardError('hub_unreachable', 'not connected to the hub');
-  const raw: unknown = await socket
-    .timeout(10_000)
-    .emitWithAck('workflow:start', request)
-    .catch((err: unknown) => {
-      throw new SwitchboardError('request_timeout', `workflow:start: ${String(err)}`);
-    });
-  const ack = MonitorClientEvents['workflow:start'].ack.safeParse(raw);
-  if (!ack.success)
-    throw new SwitchboardError('bad_response', 'workflow:start: the ack does not match the contract.');
-  if (!ack.data.ok) throw SwitchboardError.fromBody(ack.data.error);
-  return ack.data.data;
-}
-
 /**
  * Prints the run as it happens. Unlike `watch`, the final result is not printed again in human mode: the
  * answer has already streamed as tokens.
