@@ -147,3 +147,31 @@ export async function gatedTask(
   const task = (await res.json()) as { id: string };
   return { ext, taskId: task.id, release };
 }
+
+/**
+ * Job behaviour chosen by the code: `emit(N)` streams N chunks, `fail()` raises a ValueError, `hang()` waits
+ * for the hub to stop it; anything else prints `ran: CODE` and succeeds with `{echo: CODE}`.
+ */
+export const codeDrivenScript: JobScript = async (api) => {
+  const code = api.job.code;
+  await api.started();
+  const emit = /^emit\((\d+)\)/.exec(code);
+  if (emit) {
+    const n = Number(emit[1]);
+    for (let i = 0; i < n; i++) {
+      await api.output(`chunk ${i}\n`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    return api.result({ status: 'succeeded', result: { chunks: n } });
+  }
+  if (code.startsWith('fail(')) {
+    await api.output('Traceback (most recent call last):\nValueError: boom\n', 'stderr');
+    return api.result({ status: 'failed', error: { message: 'ValueError: boom', type: 'ValueError' } });
+  }
+  if (code.startsWith('hang(')) {
+    const stop = await api.cancelled;
+    return api.result({ status: stop.reason });
+  }
+  await api.output(`ran: ${code}\n`);
+  await api.result({ status: 'succeeded', result: { echo: code } });
+};

@@ -1,55 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../client/sdk/index.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { type JobScript, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
-
-const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `switchboard` entry point in a child node process. */
-function cli(args: string[], env: Record<string, string | undefined> = {}, stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
-      env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
-/** Job behaviour chosen by the code, as in sdk.test.ts: `fail()` raises, `hang()` waits to be stopped. */
-const script: JobScript = async (api) => {
-  const code = api.job.code;
-  await api.started();
-  if (code.startsWith('fail(')) {
-    await api.output('Traceback (most recent call last):\nValueError: boom\n', 'stderr');
-    return api.result({ status: 'failed', error: { message: 'ValueError: boom', type: 'ValueError' } });
-  }
-  if (code.startsWith('hang(')) {
-    const stop = await api.cancelled;
-    return api.result({ status: stop.reason });
-  }
-  await api.output(`ran: ${code}\n`);
-  await api.result({ status: 'succeeded', result: { echo: code } });
-};
+import {
+  codeDrivenScript,
+  type ScriptedExtension,
+  scriptedExtension,
+} from '../helpers/scripted-extension.js';
 
 // Each run starts a node process that compiles the CLI with tsx: allow for a loaded machine.
 describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
@@ -65,7 +26,7 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
       hub.url,
       hub.tokens.extension,
       { name: 'cli-ext', labels: ['cli'], concurrency: 4 },
-      script,
+      codeDrivenScript,
     );
     env = { SWITCHBOARD_URL: hub.url, SWITCHBOARD_TOKEN: hub.tokens.operator };
     sb = new SwitchboardClient({ url: hub.url, token: hub.tokens.admin });
@@ -78,7 +39,7 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   });
 
   it('exec -c --follow streams output, status lines and the verdict, and exits 0', async () => {
-    const run = await cli(['exec', '-c', "print('hi')", '--target', 'label:cli', '--follow'], env);
+    const run = await runCli(['exec', '-c', "print('hi')", '--target', 'label:cli', '--follow'], env);
     expect(run.stderr).toContain(`[status] running on ${ext.extensionId}`);
     expect(run.stderr).toMatch(/✔ succeeded in \d+\.\ds/);
     expect(run.stdout).toBe(`ran: print('hi')\n${JSON.stringify({ echo: "print('hi')" }, null, 2)}\n`);
@@ -86,14 +47,14 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   });
 
   it('a failing job exits 1 with its stderr and message', async () => {
-    const run = await cli(['exec', '-c', 'fail()', '--follow'], env);
+    const run = await runCli(['exec', '-c', 'fail()', '--follow'], env);
     expect(run.stderr).toContain('ValueError: boom\n');
     expect(run.stderr).toContain('✖ failed: ValueError: boom');
     expect(run.code).toBe(1);
   });
 
   it('--json emits NDJSON: the events in seq order, then the task', async () => {
-    const run = await cli(['exec', '-c', 'x = 2', '--follow', '--json'], env);
+    const run = await runCli(['exec', '-c', 'x = 2', '--follow', '--json'], env);
     expect(run.code).toBe(0);
     const lines = run.stdout
       .trimEnd()
@@ -112,12 +73,12 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   it('exec reads FILE and stdin, and without --follow prints the task id', async () => {
     const file = join(scratch, 'job.py');
     writeFileSync(file, 'y = 3\n');
-    const fromFile = await cli(['exec', file], env);
+    const fromFile = await runCli(['exec', file], env);
     expect(fromFile.code).toBe(0);
     const id = fromFile.stdout.trim();
     expect((await sb.waitFor(id)).result).toEqual({ echo: 'y = 3\n' });
 
-    const fromStdin = await cli(['exec', '-', '--follow'], env, 'z = 4\n');
+    const fromStdin = await runCli(['exec', '-', '--follow'], env, 'z = 4\n');
     expect(fromStdin.stdout).toContain('ran: z = 4');
     expect(fromStdin.code).toBe(0);
   });
@@ -126,28 +87,28 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     const task = await sb.submit({ code: 'a = 1' });
     await sb.waitFor(task.id);
 
-    const status = await cli(['status', task.id], env);
+    const status = await runCli(['status', task.id], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`^id +${task.id}$`, 'm'));
     expect(status.stdout).toMatch(/^status +succeeded$/m);
-    const statusJson = await cli(['status', task.id, '--json'], env);
+    const statusJson = await runCli(['status', task.id, '--json'], env);
     expect(JSON.parse(statusJson.stdout)).toMatchObject({ type: 'task', id: task.id, status: 'succeeded' });
 
-    const tasks = await cli(['tasks', '--status', 'succeeded', '--limit', '100'], env);
+    const tasks = await runCli(['tasks', '--status', 'succeeded', '--limit', '100'], env);
     expect(tasks.code).toBe(0);
     expect(tasks.stdout).toMatch(/^ID +STATUS/);
     expect(tasks.stdout).toContain(task.id);
-    const tasksJson = await cli(['--json', 'tasks', '--limit', '1'], env);
+    const tasksJson = await runCli(['--json', 'tasks', '--limit', '1'], env);
     const rows = tasksJson.stdout
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string });
     expect(rows[0]).toMatchObject({ type: 'task_summary' });
 
-    const exts = await cli(['extensions'], env);
+    const exts = await runCli(['extensions'], env);
     expect(exts.code).toBe(0);
     expect(exts.stdout).toMatch(new RegExp(`^${ext.extensionId} +cli-ext +online +\\d/4`, 'm'));
-    const extsJson = await cli(['extensions', '--json'], env);
+    const extsJson = await runCli(['extensions', '--json'], env);
     expect(JSON.parse(extsJson.stdout.trim().split('\n')[0]!)).toMatchObject({
       type: 'extension',
       id: ext.extensionId,
@@ -158,24 +119,24 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     const task = await sb.submit({ code: 'hang()' });
     for await (const e of sb.follow(task.id)) if (e.type === 'status' && e.data.status === 'running') break;
 
-    const cancel = await cli(['cancel', task.id], env);
+    const cancel = await runCli(['cancel', task.id], env);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toMatch(new RegExp(`^${task.id} (running|cancelled)\\n$`));
 
-    const watch = await cli(['watch', task.id], env);
+    const watch = await runCli(['watch', task.id], env);
     expect(watch.stderr).toContain('[status] queued');
     expect(watch.stderr).toContain('✖ cancelled');
     expect(watch.code).toBe(3);
   });
 
   it('a task past its timeout exits 4', async () => {
-    const run = await cli(['exec', '-c', 'hang()', '--timeout', '0.3', '--follow'], env);
+    const run = await runCli(['exec', '-c', 'hang()', '--timeout', '0.3', '--follow'], env);
     expect(run.stderr).toContain('✖ timed_out');
     expect(run.code).toBe(4);
   });
 
   it('falls back to the admin token in <SWITCHBOARD_DATA_DIR>/tokens.json', async () => {
-    const run = await cli(['tasks', '--limit', '1'], {
+    const run = await runCli(['tasks', '--limit', '1'], {
       SWITCHBOARD_URL: hub.url,
       SWITCHBOARD_DATA_DIR: hub.dataDir,
     });
@@ -195,23 +156,23 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
       [['exec', '-c', 'x', '--target', 'label:no spaces'], /--target 'label:no spaces'/],
       [['watch', 'id', '--bogus'], /Unknown option '--bogus'/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => cli(args, env)));
+    const runs = await Promise.all(cases.map(([args]) => runCli(args, env)));
     runs.forEach((run, i) => {
       expect(run.stderr).toMatch(cases[i]![1]);
       expect(run.stderr).toContain('--help');
       expect(run.code).toBe(2);
     });
-    const noToken = await cli(['tasks'], { SWITCHBOARD_URL: hub.url, SWITCHBOARD_DATA_DIR: scratch });
+    const noToken = await runCli(['tasks'], { SWITCHBOARD_URL: hub.url, SWITCHBOARD_DATA_DIR: scratch });
     expect(noToken.stderr).toContain('no token');
     expect(noToken.code).toBe(2);
   });
 
   it('--help shows usage and examples and exits 0', async () => {
-    const help = await cli(['exec', '--help']);
+    const help = await runCli(['exec', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: switchboard exec FILE | -c CODE');
     expect(help.stdout).toContain('Examples:');
-    const top = await cli(['--help']);
+    const top = await runCli(['--help']);
     expect(top.stdout).toMatch(/Commands:[\s\S]*watch/);
     expect(top.code).toBe(0);
   });
@@ -222,9 +183,9 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     const { port } = server.address() as { port: number };
     await new Promise((r) => server.close(r));
     const [down, downFollow, refused] = await Promise.all([
-      cli(['tasks', '--hub', `http://127.0.0.1:${port}`], env),
-      cli(['watch', 'some-id', '--hub', `http://127.0.0.1:${port}`], env),
-      cli(['extensions', '--token', 'sb_wrong_token_0123456789'], env),
+      runCli(['tasks', '--hub', `http://127.0.0.1:${port}`], env),
+      runCli(['watch', 'some-id', '--hub', `http://127.0.0.1:${port}`], env),
+      runCli(['extensions', '--token', 'sb_wrong_token_0123456789'], env),
     ]);
     expect(down.stderr).toContain('cannot reach the hub');
     expect(down.code).toBe(5);

@@ -2,34 +2,13 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient, SwitchboardError, type TaskEvent } from '../../client/sdk/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { type JobScript, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
+import {
+  codeDrivenScript,
+  type ScriptedExtension,
+  scriptedExtension,
+} from '../helpers/scripted-extension.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Job behaviour chosen by the code: `emit(N)` streams N chunks, `fail()` raises, `hang()` waits for a stop. */
-const script: JobScript = async (api) => {
-  const code = api.job.code;
-  await api.started();
-  const emit = /^emit\((\d+)\)/.exec(code);
-  if (emit) {
-    const n = Number(emit[1]);
-    for (let i = 0; i < n; i++) {
-      await api.output(`chunk ${i}\n`);
-      await sleep(15);
-    }
-    return api.result({ status: 'succeeded', result: { chunks: n } });
-  }
-  if (code.startsWith('fail(')) {
-    await api.output('Traceback (most recent call last):\nValueError: boom\n', 'stderr');
-    return api.result({ status: 'failed', error: { message: 'ValueError: boom', type: 'ValueError' } });
-  }
-  if (code.startsWith('hang(')) {
-    const stop = await api.cancelled;
-    return api.result({ status: stop.reason });
-  }
-  await api.output(`ran: ${code}\n`);
-  await api.result({ status: 'succeeded', result: { echo: code } });
-};
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A seq list with no gap and no repeat, starting right after `after`. */
 function expectContiguous(events: TaskEvent[], after = 0): void {
@@ -65,7 +44,7 @@ describe('SwitchboardClient against a real hub', () => {
       hub.url,
       hub.tokens.extension,
       { name: 'sdk-ext', labels: ['sdk'], concurrency: 4 },
-      script,
+      codeDrivenScript,
     );
   });
   afterAll(async () => {

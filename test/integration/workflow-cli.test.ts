@@ -1,31 +1,7 @@
-import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-
-const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
-      env: { PATH: process.env['PATH'], NO_COLOR: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
 
 // Each run starts a node process that compiles the CLI with tsx: allow for a loaded machine.
 describe('switchboard run', { timeout: 60_000 }, () => {
@@ -48,7 +24,7 @@ describe('switchboard run', { timeout: 60_000 }, () => {
       { toolCalls: [{ name: 'calculator', arguments: { expression: '17 * 23' } }] },
       { text: 'The product is 391.' },
     );
-    const r = await cli(
+    const r = await runCli(
       [
         'run',
         'agent_chat',
@@ -76,7 +52,7 @@ describe('switchboard run', { timeout: 60_000 }, () => {
   });
 
   it('--json gives NDJSON events ending with the task', async () => {
-    const r = await cli(['run', 'agent_chat', '-m', 'hello', '--follow', '--json'], env);
+    const r = await runCli(['run', 'agent_chat', '-m', 'hello', '--follow', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const records = r.stdout
       .trim()
@@ -93,16 +69,16 @@ describe('switchboard run', { timeout: 60_000 }, () => {
   });
 
   it('without --follow prints the task id; bad input is a usage error naming the field', async () => {
-    const r = await cli(['run', 'agent_chat', '-m', 'hi'], env);
+    const r = await runCli(['run', 'agent_chat', '-m', 'hi'], env);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^t_/);
-    const unknown = await cli(['run', 'nope', '-m', 'hi'], env);
+    const unknown = await runCli(['run', 'nope', '-m', 'hi'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no workflow named "nope".*\(field: workflow\)/);
-    const missing = await cli(['run', 'agent_chat'], env);
+    const missing = await runCli(['run', 'agent_chat'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('give --message TEXT or --input FILE');
-    const badTool = await cli(['run', 'agent_chat', '-m', 'x', '--tool', 'rm_rf'], env);
+    const badTool = await runCli(['run', 'agent_chat', '-m', 'x', '--tool', 'rm_rf'], env);
     expect(badTool.code).toBe(2);
     expect(badTool.stderr).toContain('field: runtime_config.tools.0');
   });
