@@ -2,37 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { monitorStatic } from '../../server/http/monitor-static.js';
-import {
-  buildMonitor,
-  launchBrowser,
-  type MonitorSession,
-  openMonitor,
-  waitConnected,
-} from '../helpers/browser.js';
+import { type MonitorSession, monitorSuite, openMonitor, waitConnected } from '../helpers/browser.js';
 import { call, http, monitorClient } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
 
-// A real browser on a busy 2-core box: give polled expectations room.
-vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
-
-let browser: Browser;
 let hub: TestHub | undefined;
 let session: MonitorSession | undefined;
-
-beforeAll(async () => {
-  await buildMonitor();
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
-afterEach(async () => {
-  await session?.close();
+const browser = monitorSuite(() => {
+  const open = [session, hub];
   session = undefined;
-  await hub?.close();
   hub = undefined;
+  return open;
 });
 
 describe('the monitor page', () => {
@@ -77,7 +60,7 @@ describe('the monitor page', () => {
 
   it('signs in from ?token= once, removes it from the address bar, and keeps it for a reload', async () => {
     hub = await startTestHub();
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     expect(page.url()).toBe(`${hub.url}/`);
     // Kept for this tab only; the token entry in history was replaced, not pushed.
@@ -96,7 +79,7 @@ describe('the monitor page', () => {
 
   it('refuses a bad token on the sign-in form and accepts a good one', async () => {
     hub = await startTestHub();
-    session = await openMonitor(browser, hub.url, null);
+    session = await openMonitor(browser(), hub.url, null);
     const { page } = session;
     await page.getByLabel('Token').fill('sb_not_a_real_token_at_all');
     await page.getByTestId('signin-submit').click();
@@ -108,7 +91,7 @@ describe('the monitor page', () => {
 
   it('shows an extension come online with its host, labels and jobs, and go offline', async () => {
     hub = await startTestHub();
-    session = await openMonitor(browser, hub.url, hub.tokens.viewer);
+    session = await openMonitor(browser(), hub.url, hub.tokens.viewer);
     const { page } = session;
     const ext = await scriptedExtension(hub.url, hub.tokens.extension, {
       name: 'Kit Composer',
@@ -136,7 +119,7 @@ describe('the monitor page', () => {
     const listed = await call<{ name: string }[]>(probe, 'workflows:list', {});
     probe.close();
     if (!listed.ok) throw new Error(`workflows:list: ${listed.error.message}`);
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     const form = page.getByTestId('workflow-form');
     await expect.poll(() => form.getAttribute('data-state')).toBe('ready');
@@ -158,7 +141,7 @@ describe('the monitor page', () => {
 
   it('hides "start a workflow" when the hub has no workflows to offer', async () => {
     hub = await startTestHub();
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     await expect.poll(() => page.getByTestId('workflow-form').getAttribute('data-state')).toBe('ready');
     // The same page against a hub that answers workflows:list with an error (an older hub).

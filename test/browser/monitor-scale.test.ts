@@ -1,10 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import {
-  buildMonitor,
-  launchBrowser,
   type MonitorSession,
+  monitorSuite,
   openMonitor,
   runningWorkflow,
   watchFrames,
@@ -13,24 +11,14 @@ import { until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
 
-// A real browser on a busy 2-core box: give polled expectations room.
-vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
-
-let browser: Browser;
 let hub: TestHub | undefined;
 let session: MonitorSession | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  await buildMonitor();
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
-afterEach(async () => {
-  await session?.close();
+const browser = monitorSuite(() => {
+  const open = [session, hub];
   session = undefined;
-  await hub?.close();
   hub = undefined;
+  return open;
 });
 
 describe('the monitor under load', () => {
@@ -42,7 +30,7 @@ describe('the monitor under load', () => {
     const created: Task[] = [];
     for (let i = 0; i < 600; i++) created.push(submit(i));
 
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     const chipCount = (status: string) =>
       page.getByTestId(`status-chip-${status}`).locator('.chip-count').textContent();
@@ -115,7 +103,7 @@ describe('the monitor under load', () => {
     hub = await startTestHub({ store: 'memory' });
     const { tasks } = hub.hub.ctx;
     const wf = runningWorkflow(tasks, 'Write a long story');
-    session = await openMonitor(browser, hub.url, hub.tokens.viewer, { hash: `#/tasks/${wf.id}` });
+    session = await openMonitor(browser(), hub.url, hub.tokens.viewer, { hash: `#/tasks/${wf.id}` });
     const { page } = session;
     await page.getByTestId('task-status').and(page.locator('[data-status=running]')).waitFor();
     const stopWatching = await watchFrames(page);

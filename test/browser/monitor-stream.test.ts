@@ -1,10 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  buildMonitor,
   consoleText,
-  launchBrowser,
   type MonitorSession,
+  monitorSuite,
   openMonitor,
   runningWorkflow,
   screenshot,
@@ -12,24 +10,14 @@ import {
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
 
-// A real browser on a busy 2-core box: give polled expectations room.
-vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
-
-let browser: Browser;
 let hub: TestHub | undefined;
 let session: MonitorSession | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  await buildMonitor();
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
-afterEach(async () => {
-  await session?.close();
+const browser = monitorSuite(() => {
+  const open = [session, hub];
   session = undefined;
-  await hub?.close();
   hub = undefined;
+  return open;
 });
 
 describe('task event streams in the monitor', () => {
@@ -46,7 +34,7 @@ describe('task event streams in the monitor', () => {
       }
       await api.result({ status: 'succeeded', result: lines.length });
     });
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page, context } = session;
     await page.getByTestId('submit-code').fill('for i in range(120): print(i)');
     await page.getByTestId('submit-run').click();
@@ -90,7 +78,7 @@ describe('task event streams in the monitor', () => {
     hub = await startTestHub();
     const { tasks, codeTasks } = hub.hub.ctx;
     const wf = runningWorkflow(tasks, 'Add a red cube next to the chair');
-    session = await openMonitor(browser, hub.url, hub.tokens.viewer, { hash: `#/tasks/${wf.id}` });
+    session = await openMonitor(browser(), hub.url, hub.tokens.viewer, { hash: `#/tasks/${wf.id}` });
     const { page } = session;
     await page.getByTestId('task-status').and(page.locator('[data-status=running]')).waitFor();
 
@@ -173,7 +161,7 @@ describe('task event streams in the monitor', () => {
         },
       });
     });
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     await page.getByTestId('submit-code').fill('print("about to divide")\n1 / 0');
     await page.getByTestId('submit-run').click();

@@ -1,11 +1,9 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import {
-  buildMonitor,
   consoleText,
-  launchBrowser,
   type MonitorSession,
+  monitorSuite,
   openMonitor,
   screenshot,
 } from '../helpers/browser.js';
@@ -13,24 +11,14 @@ import { http } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type JobScript, scriptedExtension } from '../helpers/scripted-extension.js';
 
-// A real browser on a busy 2-core box: give polled expectations room.
-vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
-
-let browser: Browser;
 let hub: TestHub | undefined;
 let session: MonitorSession | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  await buildMonitor();
-  browser = await launchBrowser();
-});
-afterAll(() => browser?.close());
-afterEach(async () => {
-  await session?.close();
+const browser = monitorSuite(() => {
+  const open = [session, hub];
   session = undefined;
-  await hub?.close();
   hub = undefined;
+  return open;
 });
 
 const CODE = `import omni.usd
@@ -69,7 +57,7 @@ describe('tasks in the monitor', () => {
       },
       meshScript,
     );
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     await page.getByTestId('submit-code').fill(CODE);
     await page.getByTestId('submit-target').selectOption(`id:${ext.extensionId}`);
@@ -109,7 +97,7 @@ describe('tasks in the monitor', () => {
       await api.cancelled;
       await api.result({ status: 'cancelled' });
     });
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
     await page.getByTestId('submit-code').fill('while True:\n    pass');
     await page.getByTestId('submit-run').click();
@@ -127,7 +115,7 @@ describe('tasks in the monitor', () => {
     const queued = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
       code: 'print(1)',
     });
-    session = await openMonitor(browser, hub.url, hub.tokens.viewer);
+    session = await openMonitor(browser(), hub.url, hub.tokens.viewer);
     const { page } = session;
     await page.getByTestId('submit-code').fill('print("hello")');
     await page.getByTestId('submit-run').click();
@@ -156,7 +144,7 @@ describe('tasks in the monitor', () => {
 
   it('refuses empty code with the field named', async () => {
     hub = await startTestHub();
-    session = await openMonitor(browser, hub.url, hub.tokens.operator);
+    session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     await session.page.getByTestId('submit-run').click();
     await expect
       .poll(() => session?.page.getByTestId('submit-error').textContent())

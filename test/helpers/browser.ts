@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import type { TaskService } from '../../server/tasks/service.js';
 
@@ -78,6 +79,28 @@ export function buildMonitor(): Promise<void> {
     });
   })();
   return building;
+}
+
+/**
+ * The hooks every browser suite needs: build the page and launch Chromium once per file; after each test,
+ * close what `toClose` hands over (its session, then its hub). Returns the browser once launched.
+ */
+export function monitorSuite(toClose: () => Array<{ close(): Promise<void> } | undefined>): () => Browser {
+  // A real browser on a busy 2-core box: give polled expectations room.
+  vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await buildMonitor();
+    browser = await launchBrowser();
+  });
+  afterAll(() => browser?.close());
+  afterEach(async () => {
+    for (const item of toClose()) await item?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser is not launched yet');
+    return browser;
+  };
 }
 
 export function launchBrowser(): Promise<Browser> {
