@@ -147,10 +147,11 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     if (!parsed.success) return refuse(`invalid job:run: ${z.prettifyError(parsed.error)}`);
     const run = parsed.data;
     if (this.stopped) return refuse('host is stopping');
-    // Sent again (a lost ack, or a redispatch after a reconnect) while it still runs here or its result is
-    // on its way: accepted, not run twice.
-    if (this.jobs.has(run.taskId) || this.link?.hasPendingResult(run.taskId))
-      return { reply: { accepted: true } };
+    // The same attempt sent again (a lost ack) while it runs here or its result is on its way: accepted, not
+    // run twice. A new attempt of a job still stopping here waits: refused now, the hub offers it again.
+    const current = this.jobs.get(run.taskId)?.run.attempt ?? this.link?.pendingResultAttempt(run.taskId);
+    if (current === run.attempt) return { reply: { accepted: true } };
+    if (this.jobs.has(run.taskId)) return refuse(`attempt ${current} of this task is still stopping here`);
     if (this.jobs.size >= this.concurrency) {
       return refuse(`busy: ${this.concurrency} of ${this.concurrency} slots in use`);
     }
@@ -161,7 +162,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     const link = this.link;
     if (!link) return;
     const { taskId } = run;
-    const output = new OutputCoalescer((stream, text) => link.sendOutput(taskId, stream, text));
+    const output = new OutputCoalescer((stream, text) => link.sendOutput(taskId, run.attempt, stream, text));
     const child = runPython({
       code: run.code,
       python: this.python,
@@ -170,14 +171,14 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     });
     this.jobs.set(taskId, { run, child, output });
     this.runningIds.add(taskId);
-    link.sendStarted(taskId);
+    link.sendStarted(taskId, run.attempt);
     this.emit('job', run);
     void child.done.then((outcome) => {
       output.flush();
       this.jobs.delete(taskId);
       this.runningIds.delete(taskId);
       if (this.stopped) return;
-      const result: JobResult = { taskId, ...limitResult(outcome) };
+      const result: JobResult = { taskId, attempt: run.attempt, ...limitResult(outcome) };
       link.sendResult(result);
       this.emit('job:end', result);
     });

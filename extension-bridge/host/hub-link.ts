@@ -135,20 +135,21 @@ export class HubLink {
     this.socket.disconnect();
   }
 
-  sendStarted(taskId: string): void {
+  /** `attempt` (from job:run) lets the hub drop reports about an attempt it has since replaced. */
+  sendStarted(taskId: string, attempt: number): void {
     this.outbox.post((socket) =>
-      socket.timeout(this.options.ackTimeoutMs).emit('job:started', { taskId }, (err, ack) => {
+      socket.timeout(this.options.ackTimeoutMs).emit('job:started', { taskId, attempt }, (err, ack) => {
         this.checkAck('job:started', err, ack);
       }),
     );
   }
 
   /** Sends a chunk of output; while the hub is unreachable it is queued, or counted as dropped. */
-  sendOutput(taskId: string, stream: OutputStream, text: string): void {
+  sendOutput(taskId: string, attempt: number, stream: OutputStream, text: string): void {
     const send = (body: string, to: OutputStream) => (socket: HubSocket) =>
       socket
         .timeout(this.options.ackTimeoutMs)
-        .emit('job:output', { taskId, stream: to, text: body }, (err, ack) => {
+        .emit('job:output', { taskId, attempt, stream: to, text: body }, (err, ack) => {
           this.checkAck('job:output', err, ack);
         });
     if (this.outbox.post(send(text, stream), text.length)) return;
@@ -172,9 +173,10 @@ export class HubLink {
     if (this.outbox.isOpen) this.emitResult(result);
   }
 
-  /** True while a result for the task waits for the hub's ack. */
-  hasPendingResult(taskId: string): boolean {
-    return this.unreported.has(taskId);
+  /** The attempt whose result for the task waits for the hub's ack, if any. */
+  pendingResultAttempt(taskId: string): number | undefined {
+    const pending = this.unreported.get(taskId);
+    return pending ? (pending.attempt ?? 0) : undefined;
   }
 
   private emitResult(result: JobResult): void {
