@@ -9,7 +9,7 @@ import { attachExtension, type ExtensionNamespace } from './extension.js';
 import { attachMonitor, type MonitorNamespace } from './monitor.js';
 import { attachRawWs } from './ws.js';
 
-/** A socket whose send buffer stays past the limit this long is dropped; it resumes by seq on reconnect. */
+/** How often send queues are checked; a socket found past the limit is dropped and resumes by seq on reconnect. */
 const SLOW_SWEEP_MS = 1_000;
 
 /** Socket.IO on the hub's HTTP server: auth on the handshake, the two namespaces, slow-consumer sweep. */

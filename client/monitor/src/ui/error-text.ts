@@ -18,3 +18,23 @@ export function errorText(err: ClientError): string {
   const title = TITLES[err.code] ?? 'Error';
   return `${title} (${err.code}): ${err.message}${err.field ? ` [field: ${err.field}]` : ''}`;
 }
+
+/**
+ * Runs a form's request: the button is locked while it is out, a refusal is shown in `errorBox` (with the
+ * hub's code in `data-code`), and the answer's data comes back on success, `null` on refusal.
+ */
+export async function submitForm<T>(
+  button: HTMLButtonElement,
+  errorBox: HTMLElement,
+  send: () => Promise<{ ok: true; data: T } | { ok: false; error: ClientError }>,
+): Promise<T | null> {
+  errorBox.hidden = true;
+  button.disabled = true;
+  const res = await send();
+  button.disabled = false;
+  if (res.ok) return res.data;
+  errorBox.hidden = false;
+  errorBox.dataset['code'] = res.error.code;
+  errorBox.textContent = errorText(res.error);
+  return null;
+}

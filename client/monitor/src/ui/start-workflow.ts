@@ -1,7 +1,7 @@
 import type { Connection } from '../net/connection.js';
 import type { StartWorkflow, WorkflowInfo } from '../protocol.js';
 import { h, replace, text } from './dom.js';
-import { errorText } from './error-text.js';
+import { submitForm } from './error-text.js';
 
 /** An older hub may not answer `workflows:list` at all: this long, then the form stays hidden. */
 const LIST_TIMEOUT_MS = 3_000;
@@ -104,16 +104,7 @@ export class StartWorkflowForm {
   private async start(): Promise<void> {
     const body: StartWorkflow = { workflow: this.workflow.value, message: this.message.value };
     if (this.model.value.trim()) body.model = this.model.value.trim();
-    this.error.hidden = true;
-    this.button.disabled = true;
-    const res = await this.conn.request('workflow:start', body);
-    this.button.disabled = false;
-    if (res.ok) {
-      this.onStarted(res.data.id);
-      return;
-    }
-    this.error.hidden = false;
-    this.error.dataset['code'] = res.error.code;
-    this.error.textContent = errorText(res.error);
+    const task = await submitForm(this.button, this.error, () => this.conn.request('workflow:start', body));
+    if (task) this.onStarted(task.id);
   }
 }

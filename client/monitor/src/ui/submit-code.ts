@@ -2,7 +2,7 @@ import type { Connection } from '../net/connection.js';
 import type { SubmitCode } from '../protocol.js';
 import type { ExtensionStore } from '../state/extension-store.js';
 import { frameScheduler, h, replace } from './dom.js';
-import { errorText } from './error-text.js';
+import { submitForm } from './error-text.js';
 
 const SAMPLE =
   'import omni.usd\nstage = omni.usd.get_context().get_stage()\nprint(stage.GetRootLayer().identifier)';
@@ -118,17 +118,8 @@ export class SubmitCodeForm {
     const seconds = Number(this.timeout.value);
     if (this.timeout.value && Number.isFinite(seconds) && seconds > 0)
       body.timeoutMs = Math.round(seconds * 1_000);
-    this.error.hidden = true;
-    this.button.disabled = true;
-    const res = await this.conn.request('task:submit', body);
-    this.button.disabled = false;
-    if (res.ok) {
-      this.onStarted(res.data.id);
-      return;
-    }
-    this.error.hidden = false;
-    this.error.dataset['code'] = res.error.code;
-    this.error.textContent = errorText(res.error);
+    const task = await submitForm(this.button, this.error, () => this.conn.request('task:submit', body));
+    if (task) this.onStarted(task.id);
   }
 }
 
