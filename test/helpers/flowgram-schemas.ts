@@ -2,7 +2,7 @@
 type Node = Record<string, unknown>;
 const meta = { position: { x: 0, y: 0 } };
 
-export const start = (props: Record<string, { type: string }> = {}, required: string[] = []): Node => ({
+export const start = (props: Record<string, Record<string, unknown>> = {}, required: string[] = []): Node => ({
   id: 'start_0',
   type: 'start',
   meta,
@@ -115,7 +115,7 @@ export function single(
   node: Node,
   field: string,
   type = 'string',
-  startProps: Record<string, { type: string }> = {},
+  startProps: Record<string, Record<string, unknown>> = {},
 ) {
   const id = node['id'] as string;
   return schemaOf(
