@@ -1,5 +1,5 @@
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../context.js';
 import { HubError } from '../errors.js';
@@ -19,6 +19,15 @@ import { HUB_VERSION } from '../protocol/index.js';
 import { isTerminal, Task } from '../protocol/tasks.js';
 import { buildReport } from '../workflows/flowgram/report.js';
 import { requireRole } from './auth-hook.js';
+
+async function corsPreflight(_req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply
+    .header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS')
+    .header('access-control-allow-headers', 'authorization, content-type')
+    .header('access-control-max-age', '600')
+    .code(204)
+    .send();
+}
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
 const tags = ['flowgram'];
@@ -190,6 +199,18 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
     },
     async (req) => report(req.params.id),
   );
+
+  // FlowGram's editor calls its runtime from the editor's own origin (FlowGram's server allows any): the same
+  // here for FlowGram's paths, preflight included. The token is still required on every real request.
+  const flowPath = (url: string) => url.startsWith('/api/task/') || url.split('?')[0] === '/api/info';
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !flowPath(req.url)) return;
+    reply.header('access-control-allow-origin', origin);
+    reply.header('vary', 'Origin');
+  });
+  app.options('/api/task/*', { schema: { hide: true } }, corsPreflight);
+  app.options('/api/info', { schema: { hide: true } }, corsPreflight);
 
   // FlowGram serves its docs at /api/docs; the hub's own /docs stays. Same OpenAPI document.
   await app.register(async (child) => {

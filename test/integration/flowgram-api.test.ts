@@ -262,4 +262,31 @@ describe('FlowGram API', () => {
       expect(doc.paths[p], p).toBeDefined();
     expect((await fetch(`${hub.url}/docs`)).status).toBe(200);
   });
+
+  it('lets the FlowGram editor call from its own origin (CORS), still with a token', async () => {
+    const origin = 'http://localhost:3000';
+    const pre = await fetch(`${hub.url}/api/task/run`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(pre.headers.get('access-control-allow-methods')).toContain('PUT');
+    const info = await fetch(`${hub.url}/api/info`, {
+      headers: { origin, authorization: `Bearer ${hub.tokens.viewer}` },
+    });
+    expect(info.status).toBe(200);
+    expect(info.headers.get('access-control-allow-origin')).toBe(origin);
+    const denied = await fetch(`${hub.url}/api/task/report?taskID=x`, { headers: { origin } });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('access-control-allow-origin')).toBe(origin);
+    const other = await fetch(`${hub.url}/api/v1/tasks`, {
+      headers: { origin, authorization: `Bearer ${hub.tokens.viewer}` },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });

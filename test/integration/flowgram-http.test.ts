@@ -124,6 +124,21 @@ describe('FlowGram http node', () => {
     expect(r.messages['error']?.[0]?.nodeID).toBe('http_0');
   });
 
+  it('sends credential headers but keeps them out of events, the report and the stored input', async () => {
+    mock.serve([ok]);
+    const r = await run({
+      headersValues: { Authorization: { type: 'template', content: 'Bearer {{start_0.name}}' } },
+      headers: decl(['Authorization']),
+    });
+    expect(mock.calls[0]?.headers.authorization).toBe('Bearer Ada Lovelace');
+    expect(r.reports['http_0']?.snapshots[0]?.inputs['headers']).toEqual({
+      Authorization: 'Bearer [redacted]',
+    });
+    expect(r.inputs).toEqual({ name: '[redacted]' });
+    const stored = JSON.stringify([hub.hub.ctx.tasks.replay(r.id, 0), hub.hub.ctx.tasks.require(r.id)]);
+    expect(stored).not.toContain('Ada Lovelace');
+  });
+
   it('fails on a body type FlowGram does not know, naming it', async () => {
     const r = await run({ body: { bodyType: 'yaml' } });
     expect(r.reports['http_0']?.snapshots[0]?.error).toBe('HTTP invalid body type "yaml"');
