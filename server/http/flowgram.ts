@@ -2,7 +2,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../context.js';
-import { HubError } from '../errors.js';
+import { fromZodError, HubError } from '../errors.js';
 import {
   FlowReport,
   FlowRunBody,
@@ -19,6 +19,14 @@ import { HUB_VERSION } from '../protocol/index.js';
 import { isTerminal, Task } from '../protocol/tasks.js';
 import { buildReport } from '../workflows/flowgram/report.js';
 import { requireRole } from './auth-hook.js';
+
+/** `POST /api/v1/tasks` with `kind: "flowgram"`: the body is validated here, fields named as sent. */
+export function startFlowgram(ctx: HubContext, body: Record<string, unknown>): Task {
+  const { kind: _kind, ...rest } = body;
+  const parsed = FlowRunBody.safeParse(rest);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return ctx.flowgram.start(parsed.data.schema, parsed.data.inputs, parsed.data.traceId);
+}
 
 async function corsPreflight(_req: FastifyRequest, reply: FastifyReply): Promise<void> {
   reply

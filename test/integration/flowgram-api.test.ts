@@ -122,6 +122,17 @@ describe('FlowGram API', () => {
     expect(native.body.outputs).toEqual({ out: 'yo!' });
   });
 
+  it('starts a run through the generic create-by-kind route too', async () => {
+    const res = await api<Task>('POST', '/api/v1/tasks', { kind: 'flowgram', schema: echo, inputs: { text: 'k' } });
+    expect(res.status).toBe(201);
+    expect(res.body.kind).toBe('flowgram');
+    const r = await report(res.body.id);
+    expect(r.outputs).toEqual({ out: 'k!' });
+    const bad = await api<{ error: { field: string } }>('POST', '/api/v1/tasks', { kind: 'flowgram', inputs: {} });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('schema');
+  });
+
   it('publishes node events in the task room, loop iterations included', async () => {
     const watcher = await monitorClient(hub.url, hub.tokens.viewer);
     try {
