@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, hasArguments, type NodeIndex, positionalArgs, stringValue } from './syntax.js';
+import { argument, hasArguments, type NodeIndex, nameOf, positionalArgs, stringValue } from './syntax.js';
 
 /** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
 export type Resolve = (node: Node) => ReadonlySet<string>;
@@ -78,7 +78,7 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
     const out = new Set<string>();
     switch (typeOf(node)) {
       case 'identifier': {
-        const name = node.text;
+        const name = nameOf(node);
         out.add(canonicalName(name));
         for (const value of bindings.get(name) ?? []) out.add(value);
         for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
@@ -86,7 +86,8 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
       }
       case 'attribute': {
         const bases = spine ? resolve(spine, depth) : NONE;
-        const attr = bases.size > 0 ? node.childForFieldName('attribute')?.text : undefined;
+        const attrNode = bases.size > 0 ? node.childForFieldName('attribute') : null;
+        const attr = attrNode ? nameOf(attrNode) : undefined;
         if (attr) for (const base of bases) out.add(canonicalName(`${base}.${attr}`));
         break;
       }
@@ -138,7 +139,7 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
     for (const [target, value] of assignments) {
-      changed = bind(target.text, resolve(value, 0)) || changed;
+      changed = bind(nameOf(target), resolve(value, 0)) || changed;
     }
     if (!changed) break;
     memo = new Map();
@@ -160,7 +161,7 @@ function collect(
       for (const item of node.childrenForFieldName('name')) {
         const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias') : null;
         const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : null;
-        if (alias && dotted) bind(alias.text, [canonicalName(dottedText(dotted))]);
+        if (alias && dotted) bind(nameOf(alias), [canonicalName(dottedText(dotted))]);
       }
       break;
     case 'import_from_statement': {
@@ -173,7 +174,7 @@ function collect(
         const aliased = item?.type === 'aliased_import';
         const dotted = aliased ? item.childForFieldName('name') : item;
         const local = aliased ? item.childForFieldName('alias') : dotted;
-        if (dotted && local) bind(local.text, [canonicalName(`${module}.${dottedText(dotted)}`)]);
+        if (dotted && local) bind(nameOf(local), [canonicalName(`${module}.${dottedText(dotted)}`)]);
       }
       break;
     }
@@ -219,7 +220,7 @@ function pairTargets(target: Node, value: Node, assignments: Array<[Node, Node]>
 export function dottedText(node: Node): string {
   return node.namedChildren
     .filter((c) => c?.type === 'identifier')
-    .map((c) => c?.text)
+    .map((c) => (c ? nameOf(c) : ''))
     .join('.');
 }
 

@@ -9,12 +9,13 @@ sandbox; containers, closures and reflection beyond the rules are not followed.
 from __future__ import annotations
 
 import ast
+import unicodedata
 
 NAMESPACE = "%namespace"  # what globals(), locals() and vars() resolve to: no identifier can spell it
 ALIASES = {
     "posix": "os", "nt": "os", "_posixsubprocess": "subprocess", "_winapi": "subprocess", "_socket": "socket",
     "_ctypes": "ctypes", "_multiprocessing": "multiprocessing", "asyncio.subprocess": "asyncio",
-    "__builtins__": "builtins",
+    "__builtins__": "builtins", "_pickle": "pickle",
 }
 IMPORTERS = {
     "__import__": "__import__",
@@ -24,7 +25,8 @@ IMPORTERS = {
 EVALUATORS = {"eval", "exec", "compile"}
 # Names that reach other code by name: followed through assignments although no rule denies them.
 GATEWAYS = {*EVALUATORS, *IMPORTERS, "getattr", "setattr", "delattr", "globals", "locals", "vars", "sys",
-            "sys.modules", "builtins", NAMESPACE}
+            "sys.modules", "builtins", NAMESPACE, "hasattr", "operator", "operator.attrgetter",
+            "operator.methodcaller", "io", "codecs", "pathlib"}
 MAX_DEPTH = 64
 MAX_CANDIDATES = 32
 ROUNDS = 3
@@ -43,8 +45,14 @@ def canonical(dotted: str) -> str:
 
 
 def literal(node) -> str | None:
-    """The value of a plain string literal; None for anything computed."""
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+    """The value of a plain string literal; None for anything computed.
+
+    NFKC-normalised like identifiers (Python itself does not normalise strings): conservative, so
+    ``getattr(os, 'ｓystem')`` matches the same rules as on the hub.
+    """
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    return node.value if node.value.isascii() else unicodedata.normalize("NFKC", node.value)
 
 
 def argument(call: ast.Call, index: int, keyword: str):
