@@ -38,6 +38,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().min(0).default(1200),
     'Requests/messages per minute per token (0 = off)',
   ],
+  authFailuresPerMinute: [
+    'SWITCHBOARD_AUTH_FAILURE_LIMIT',
+    z.coerce.number().int().min(0).default(30),
+    'Failed authentications per minute per address before it is refused (0 = off)',
+  ],
   policyMode: [
     'SWITCHBOARD_POLICY_MODE',
     z.enum(['strict', 'permissive', 'off', 'allowlist']).default('strict'),
