@@ -1,5 +1,11 @@
 import type { Node, Parser } from 'web-tree-sitter';
-import { checkAlias, checkEscapeAttribute, checkEscapeCall, checkEscapeName } from './escapes.js';
+import {
+  checkAlias,
+  checkEscapeAttribute,
+  checkEscapeCall,
+  checkEscapeName,
+  checkHeldModule,
+} from './escapes.js';
 import {
   type CheckContext,
   checkDunderDict,
@@ -103,6 +109,7 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
   for (const node of index.of('attribute')) {
     checkDunderDict(ctx, node);
     checkEscapeAttribute(ctx, node);
+    checkHeldModule(ctx, node);
     checkReference(ctx, node);
     checkAlias(ctx, node);
   }

@@ -31,7 +31,32 @@ export const ESCAPE_ATTRIBUTES: Readonly<Record<string, string>> = {
   f_globals: FRAME,
   f_locals: FRAME,
   f_builtins: FRAME,
+  subprocess_exec: 'starts a process from the event loop',
+  subprocess_shell: 'runs a shell command from the event loop',
+  ctypeslib: 'reaches ctypes, which calls native code',
 };
+
+/**
+ * Modules other modules hold as attributes (`logging.os`, `random._os`, `os.sys`): an attribute of this name,
+ * with or without leading underscores, is taken to be the module. Common attribute words (`code`, `socket`,
+ * `profile`, `trace`) are left out: `self.socket` is usually a connection.
+ */
+export const MODULE_ATTRIBUTES: readonly string[] = [
+  'os',
+  'sys',
+  'subprocess',
+  'builtins',
+  'shutil',
+  'importlib',
+  'ctypes',
+  'multiprocessing',
+  'pty',
+  'pickle',
+  'marshal',
+  'runpy',
+  'gc',
+  'asyncio',
+];
 
 /** Of those, the ones that are also global names in every module (`__loader__.load_module('os')`). */
 export const ESCAPE_NAMES: readonly string[] = ['__builtins__', '__loader__', '__spec__'];
@@ -121,6 +146,7 @@ export const ALLOWLIST_DUNDERS: readonly string[] = ['__init__', '__name__', '__
 /** Lists that are not rules, shared with the bridge through the contract. */
 export const POLICY_LISTS = {
   escapeNames: ESCAPE_NAMES,
+  moduleAttributes: MODULE_ATTRIBUTES,
   protectedPaths: PROTECTED_PATHS,
   protectedSegments: PROTECTED_SEGMENTS,
   fileOpeners: FILE_OPENERS,

@@ -7,6 +7,7 @@ import {
   PROTECTED_SEGMENTS,
 } from './escape-rules.js';
 import type { CheckContext } from './reflection.js';
+import { moduleByAttribute } from './rule-set.js';
 import { argument, fieldOf, isBinding, nameOf, normalized, positionalArgs, stringValue } from './syntax.js';
 
 /**
@@ -70,6 +71,16 @@ export function checkAlias(ctx: CheckContext, node: Node): void {
     const message = `Passing the ${module} module around as a value is not allowed: the policy cannot follow it to where it is used.`;
     ctx.report(node, `alias:${module}`, message);
   }
+}
+
+/** `asyncio.base_events.subprocess`: a denied module reached as another module's attribute, not imported. */
+export function checkHeldModule(ctx: CheckContext, node: Node): void {
+  const text = node.text;
+  const held = moduleByAttribute(normalized(text.slice(text.lastIndexOf('.') + 1).trim()));
+  const denied = held ? ctx.rules.deniedImport(held) : null;
+  if (!denied) return;
+  const message = `Reaching ${held} as an attribute is not allowed: ${denied.target} ${denied.why}.`;
+  ctx.report(node, `import:${denied.target}`, message);
 }
 
 /** Checks keyed on what a call's callee resolved to. */
@@ -151,7 +162,12 @@ function isFollowed(ctx: CheckContext, node: Node): boolean {
     case 'attribute':
       return field === 'object';
     case 'assignment':
-      return field === 'right' && parent.childForFieldName('left')?.type === 'identifier';
+      // In a class body the name becomes an attribute (`Box.m`), which the resolver does not follow.
+      return (
+        field === 'right' &&
+        parent.childForFieldName('left')?.type === 'identifier' &&
+        parent.parent?.parent?.parent?.type !== 'class_definition'
+      );
     case 'named_expression':
     case 'default_parameter':
     case 'typed_default_parameter':

@@ -68,6 +68,12 @@ function checkImporter(ctx: CheckContext, call: Node, name: string, rule: string
     ctx.report(call, `dynamic:${rule}`, `${name}() of a computed module name is not allowed.`);
   } else if (!module.startsWith('.')) {
     ctx.checkImport(call, module);
+  } else if (name === 'importlib.import_module') {
+    // `import_module('.process', 'multiprocessing')` is multiprocessing.process.
+    const anchor = argument(call, 1, 'package');
+    const pkg = stringValue(anchor);
+    if (pkg !== null) ctx.checkImport(call, `${pkg}.${module.replace(/^\.+/, '')}`);
+    else if (anchor) ctx.report(call, `dynamic:${rule}`, `${name}() of a computed package is not allowed.`);
   }
 }
 

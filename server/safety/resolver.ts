@@ -1,6 +1,14 @@
 import type { Node } from 'web-tree-sitter';
-import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, hasArguments, type NodeIndex, nameOf, positionalArgs, stringValue } from './syntax.js';
+import { canonicalName, IMPORTERS, moduleByAttribute, NAMESPACE, type RuleSet } from './rule-set.js';
+import {
+  argument,
+  hasArguments,
+  type NodeIndex,
+  nameOf,
+  normalized,
+  positionalArgs,
+  stringValue,
+} from './syntax.js';
 
 /** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
 export type Resolve = (node: Node) => ReadonlySet<string>;
@@ -77,14 +85,14 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
   const compute = (node: Node, spine: Node | null, depth: number): ReadonlySet<string> => {
     const out = new Set<string>();
     switch (typeOf(node)) {
-      case 'identifier': {
-        const name = nameOf(node);
-        out.add(canonicalName(name));
-        for (const value of bindings.get(name) ?? []) out.add(value);
-        for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
+      case 'identifier':
+        namesFor(nameOf(node), out);
         break;
-      }
       case 'attribute': {
+        // `logging.os`, `random._os`: a module held by another module is that module, whatever holds it.
+        const text = node.text;
+        const held = moduleByAttribute(normalized(text.slice(text.lastIndexOf('.') + 1).trim()));
+        if (held) out.add(held);
         const bases = spine ? resolve(spine, depth) : NONE;
         const attrNode = bases.size > 0 ? node.childForFieldName('attribute') : null;
         const attr = attrNode ? nameOf(attrNode) : undefined;
@@ -102,14 +110,21 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
         if (!container.has('sys.modules') && !container.has(NAMESPACE)) break;
         const key = stringValue(node.childForFieldName('subscript'));
         if (key === null) break;
-        // sys.modules['os'] and globals()['os'] hand back the module itself.
-        out.add(canonicalName(key));
+        // sys.modules['os'] hands back the module; globals()['o'] whatever the name `o` is bound to.
+        if (container.has(NAMESPACE)) namesFor(key, out);
+        else out.add(canonicalName(key));
         break;
       }
     }
     // Dropping names no rule can reach keeps ordinary code (`omni.usd.get_context()...`) nearly free.
     const notable = [...out].filter((name) => rules.isNotable(name));
     return notable.length === 0 ? NONE : new Set(notable.slice(0, MAX_CANDIDATES));
+  };
+
+  const namesFor = (name: string, out: Set<string>): void => {
+    out.add(canonicalName(name));
+    for (const value of bindings.get(name) ?? []) out.add(value);
+    for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
   };
 
   const resolveCall = (call: Node, fn: Node, depth: number, out: Set<string>): void => {

@@ -3,6 +3,7 @@ import {
   ALLOWLIST_DUNDERS,
   DEFAULT_ALLOWED_MODULES,
   FILE_OPENERS,
+  MODULE_ATTRIBUTES,
 } from './escape-rules.js';
 import { DEFAULT_DENIED_CALLS, DEFAULT_DENIED_MODULES, guardedModulesOf, MODULE_ALIASES } from './rules.js';
 import type { PolicyOptions } from './types.js';
@@ -77,6 +78,14 @@ export interface RuleSet {
   isDeniedAttributeName(name: string): boolean;
   /** Set in `allowlist` mode only. */
   allowlist: Allowlist | null;
+}
+
+const MODULE_ATTRIBUTE_SET = new Set(MODULE_ATTRIBUTES);
+
+/** `os` for an attribute named `os` or `_os`: modules other modules hold (`logging.os`, `random._os`). */
+export function moduleByAttribute(name: string): string | null {
+  const bare = name.replace(/^_+/, '');
+  return MODULE_ATTRIBUTE_SET.has(bare) ? canonicalName(bare) : null;
 }
 
 export function compileRules(opts: PolicyOptions): RuleSet {

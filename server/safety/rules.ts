@@ -19,6 +19,12 @@ export const DEFAULT_DENIED_MODULES: Readonly<Record<string, string>> = {
   runpy: 'runs modules and files by name, past the import rules',
   code: 'runs an interpreter over strings the policy cannot read',
   pdb: 'stops Kit in a debugger that waits on a console nobody sees',
+  cffi: 'calls native code',
+  webbrowser: 'starts a browser process',
+  doctest: 'runs code found in strings',
+  pydoc: 'looks up any object by a dotted name',
+  trace: 'runs code from strings',
+  'concurrent.futures.process': 'starts processes outside the Kit event loop',
 };
 
 const PROCESS = 'runs a shell command or replaces or starts a process';
@@ -49,6 +55,11 @@ export const DEFAULT_DENIED_CALLS: Readonly<Record<string, string>> = {
   ...family('gc.get_', ['objects', 'referrers', 'referents'], 'reaches any live object, past every rule'),
   'importlib.util.spec_from_file_location': 'loads a module from any file, past the import rules',
   'importlib.machinery.SourceFileLoader': 'loads a module from any file, past the import rules',
+  ...family('timeit.', ['timeit', 'repeat', 'Timer'], 'runs code from strings'),
+  ...family('cProfile.', ['run', 'runctx'], 'runs code from strings'),
+  ...family('profile.', ['run', 'runctx'], 'runs code from strings'),
+  'pkgutil.resolve_name': 'looks up any object by a dotted name',
+  'concurrent.futures.ProcessPoolExecutor': 'starts processes outside the Kit event loop',
 };
 
 /** Builtins that turn data into code or names into objects, which static checks cannot see through. */

@@ -37,7 +37,7 @@ class Analyzer(EscapeChecks):
         self.found: dict[tuple[str, int, int], Violation] = {}
 
     def run(self, tree: ast.AST) -> list[Violation]:
-        self.names = Resolver(tree, self.rules.is_notable)
+        self.names = Resolver(tree, self.rules.is_notable, self.rules.held_module)
         callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         self.parents = {
             id(child): (node, name)
@@ -69,6 +69,7 @@ class Analyzer(EscapeChecks):
                 self.report(node, "dynamic:__dict__", f"{ast.unparse(node)} reaches every attribute by name.")
             if isinstance(node, ast.Attribute):
                 self.check_escape_attribute(node)
+                self.check_held_module(node)
             if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
                 if id(node) not in callees:
                     self.check_reference(node)
@@ -146,6 +147,13 @@ class Analyzer(EscapeChecks):
             self.report(call, rule, f"{name}() of a computed module name is not allowed.")
         elif module and not module.startswith("."):
             self.check_import(call, module)
+        elif module and name == "importlib.import_module":  # import_module('.process', 'multiprocessing')
+            anchor = argument(call, 1, "package")
+            package = literal(anchor)
+            if package is not None:
+                self.check_import(call, f"{package}.{module.lstrip('.')}")
+            elif anchor is not None:
+                self.report(call, f"dynamic:{IMPORTERS[name]}", f"{name}() of a computed package is not allowed.")
 
     def check_attribute_function(self, call: ast.Call, name: str) -> None:
         targets = self.resolve(call.args[0])

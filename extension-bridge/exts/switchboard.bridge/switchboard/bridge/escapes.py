@@ -43,6 +43,14 @@ class EscapeChecks:
                        "it to where it is used.")
             self.report(node, f"alias:{module}", message)
 
+    def check_held_module(self, node: ast.Attribute) -> None:
+        """``asyncio.base_events.subprocess``: a denied module reached as another module's attribute."""
+        held = self.rules.held_module(node.attr)
+        denied = self.rules.denied_import(held) if held else None
+        if denied:
+            rule = f"import:{denied}"
+            self.report(node, rule, f"Reaching {held} as an attribute is not allowed: {self.rules.why(rule)}")
+
     def check_escape_call(self, call: ast.Call, name: str) -> None:
         if name in ATTRIBUTE_GETTERS:
             self.check_attribute_getter(call, name)
@@ -102,7 +110,9 @@ class EscapeChecks:
         if isinstance(parent, ast.Attribute):
             return field == "value"
         if isinstance(parent, ast.Assign):
-            return field == "value" and all(isinstance(t, ast.Name) for t in parent.targets)
+            # In a class body the name becomes an attribute (Box.m), which the resolver does not follow.
+            in_class = isinstance(self.parents.get(id(parent), (None,))[0], ast.ClassDef)
+            return field == "value" and all(isinstance(t, ast.Name) for t in parent.targets) and not in_class
         if isinstance(parent, ast.AnnAssign):
             return field == "value" and isinstance(parent.target, ast.Name)
         if isinstance(parent, (ast.NamedExpr, ast.arguments)):

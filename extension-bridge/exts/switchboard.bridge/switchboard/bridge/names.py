@@ -65,8 +65,9 @@ def argument(call: ast.Call, index: int, keyword: str):
 class Resolver:
     """Built once per tree: collects bindings (imports, assignments, defaults), then answers ``resolve``."""
 
-    def __init__(self, tree: ast.AST, is_notable) -> None:
+    def __init__(self, tree: ast.AST, is_notable, held_module=lambda name: None) -> None:
         self._notable = is_notable  # whether a name is worth following
+        self._held = held_module  # `os` for an attribute named `os` or `_os` (logging.os, random._os)
         self._bindings: dict[str, set[str]] = {}
         self._star_modules: set[str] = set()
         self._memo: dict[int, frozenset[str]] = {}
@@ -125,23 +126,31 @@ class Resolver:
             return frozenset()
         out: set[str] = set()
         if isinstance(node, ast.Name):
-            out.add(canonical(node.id))
-            out |= self._bindings.get(node.id, set())
-            out |= {q for m in self._star_modules if self._notable(q := canonical(f"{m}.{node.id}"))}
+            out |= self._names_for(node.id)
         elif isinstance(node, ast.Attribute):
             out |= {canonical(f"{base}.{node.attr}") for base in self.resolve(node.value, depth + 1)}
+            held = self._held(node.attr)  # a module held by another module is that module, whatever holds it
+            if held:
+                out.add(held)
         elif isinstance(node, ast.NamedExpr):
             out |= self.resolve(node.value, depth + 1)
         elif isinstance(node, ast.Subscript):
             key = literal(node.slice)
             container = self.resolve(node.value, depth + 1)
-            if key is not None and ("sys.modules" in container or NAMESPACE in container):
-                out.add(canonical(key))  # sys.modules['os'] and globals()['os'] are the module itself
+            # sys.modules['os'] hands back the module; globals()['o'] whatever the name `o` is bound to.
+            if key is not None and NAMESPACE in container:
+                out |= self._names_for(key)
+            elif key is not None and "sys.modules" in container:
+                out.add(canonical(key))
         elif isinstance(node, ast.Call):
             out |= self._resolve_call(node, depth)
         result = frozenset(sorted(out)[:MAX_CANDIDATES])
         self._memo[id(node)] = result
         return result
+
+    def _names_for(self, name: str) -> set[str]:
+        out = {canonical(name), *self._bindings.get(name, set())}
+        return out | {q for m in self._star_modules if self._notable(q := canonical(f"{m}.{name}"))}
 
     def _resolve_call(self, call: ast.Call, depth: int) -> set[str]:
         out: set[str] = set()

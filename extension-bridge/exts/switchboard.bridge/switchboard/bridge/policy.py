@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import Analyzer, Violation
-from .names import GATEWAYS
+from .names import GATEWAYS, canonical
 
 CONTRACT_NAME = "switchboard.schema.json"
 DEFAULT_MAX_CODE_BYTES = 262_144
 MODES = ("strict", "permissive", "off", "allowlist")
 
 _SUFFIXES = ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
-FALLBACK_MODULES = ("subprocess", "ctypes", "socket", "multiprocessing", "pty", "builtins", "runpy", "code", "pdb")
+FALLBACK_MODULES = ("subprocess", "ctypes", "socket", "multiprocessing", "pty", "builtins", "runpy", "code", "pdb",
+                    "cffi", "webbrowser", "doctest", "pydoc", "trace", "concurrent.futures.process")
 FALLBACK_CALLS = (
     "os.system", "os.popen", *(f"os.exec{s}" for s in _SUFFIXES), *(f"os.spawn{s}" for s in _SUFFIXES),
     "os.posix_spawn", "os.posix_spawnp", "os.startfile", "os.fork", "os.forkpty", "os.kill", "os.killpg",
@@ -29,6 +30,8 @@ FALLBACK_CALLS = (
     "pickle.load", "pickle.loads", "pickle.Unpickler", "dill.load", "dill.loads", "dill.Unpickler",
     "shelve.open", "marshal.load", "marshal.loads", "sys._getframe", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "importlib.util.spec_from_file_location", "importlib.machinery.SourceFileLoader",
+    "timeit.timeit", "timeit.repeat", "timeit.Timer", "cProfile.run", "cProfile.runctx", "profile.run",
+    "profile.runctx", "pkgutil.resolve_name", "concurrent.futures.ProcessPoolExecutor",
 )
 FALLBACK_DYNAMIC = ("eval", "exec", "compile", "__import__", "importlib.import_module", "getattr", "setattr",
                     "delattr", "vars", "globals", "__dict__", "__builtins__", "sys.modules",
@@ -36,11 +39,13 @@ FALLBACK_DYNAMIC = ("eval", "exec", "compile", "__import__", "importlib.import_m
 FALLBACK_ESCAPES = ("__subclasses__", "__globals__", "__builtins__", "__code__", "__closure__", "__mro__",
                     "__bases__", "__base__", "__getattribute__", "__import__", "__loader__", "__spec__",
                     "__self__", "gi_frame", "cr_frame", "ag_frame", "tb_frame", "f_globals", "f_locals",
-                    "f_builtins")
+                    "f_builtins", "subprocess_exec", "subprocess_shell", "ctypeslib")
 FALLBACK_ALLOWLIST = ("import", "dunder", "builtin", "getattr")
 # The contract's policyLists (server/safety/escape-rules.ts); a test keeps them in step.
 FALLBACK_LISTS = {
     "escapeNames": ["__builtins__", "__loader__", "__spec__"],
+    "moduleAttributes": ["os", "sys", "subprocess", "builtins", "shutil", "importlib", "ctypes", "multiprocessing",
+                         "pty", "pickle", "marshal", "runpy", "gc", "asyncio"],
     "protectedPaths": ["/etc", "/proc", "/sys", "/dev", "/root", "/boot", "c:/windows"],
     "protectedSegments": ["..", ".ssh", ".aws", ".gnupg", ".kube", ".docker"],
     "fileOpeners": ["open", "io.open", "os.open", "codecs.open", "pathlib.Path", "pathlib.PurePath"],
@@ -137,6 +142,11 @@ class Rules:
         known = name in GATEWAYS or name in self.sensitive or name in self.prefixes or name in self.calls
         lists = name in self.openers or name in self.lists["allowlistDeniedBuiltins"]
         return known or lists or self.denied_import(name) is not None
+
+    def held_module(self, name: str) -> str | None:
+        """``os`` for an attribute named ``os`` or ``_os``: modules other modules hold (``logging.os``)."""
+        bare = name.lstrip("_")
+        return canonical(bare) if bare in self.lists["moduleAttributes"] else None
 
     def with_allowlist(self, extra_modules=()) -> Rules:
         """A copy that also applies allowlist mode: the listed modules, no dunders, no string-running builtins."""
