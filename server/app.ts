@@ -52,6 +52,7 @@ export async function buildHub(
     denyImports: config.policyDenyImports,
     denyCalls: config.policyDenyCalls,
     allow: config.policyAllow,
+    allowModules: config.policyAllowModules,
   });
   const store = createTaskStore(config);
   const tasks = new TaskService(store, logger);

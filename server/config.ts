@@ -38,10 +38,15 @@ export const CONFIG_ENV = {
     z.coerce.number().int().min(0).default(1200),
     'Requests/messages per minute per token (0 = off)',
   ],
+  authFailuresPerMinute: [
+    'SWITCHBOARD_AUTH_FAILURE_LIMIT',
+    z.coerce.number().int().min(0).default(30),
+    'Failed authentications per minute per address before it is refused (0 = off)',
+  ],
   policyMode: [
     'SWITCHBOARD_POLICY_MODE',
-    z.enum(['strict', 'permissive', 'off']).default('strict'),
-    'Python policy: refuse, warn, or skip',
+    z.enum(['strict', 'permissive', 'off', 'allowlist']).default('strict'),
+    'Python policy: refuse, warn, skip, or allowlist (strict plus only listed modules, no dunders)',
   ],
   policyMaxCodeBytes: [
     'SWITCHBOARD_POLICY_MAX_CODE_BYTES',
@@ -51,6 +56,11 @@ export const CONFIG_ENV = {
   policyDenyImports: ['SWITCHBOARD_POLICY_DENY_IMPORTS', csv.default([]), 'Extra denied modules'],
   policyDenyCalls: ['SWITCHBOARD_POLICY_DENY_CALLS', csv.default([]), 'Extra denied calls (dotted)'],
   policyAllow: ['SWITCHBOARD_POLICY_ALLOW', csv.default([]), 'Default rules to lift (rule ids)'],
+  policyAllowModules: [
+    'SWITCHBOARD_POLICY_ALLOW_MODULES',
+    csv.default([]),
+    'Allowlist mode: modules allowed besides the Kit default list',
+  ],
   defaultTimeoutMs: [
     'SWITCHBOARD_DEFAULT_TIMEOUT_MS',
     z.coerce.number().int().positive().default(60_000),

@@ -1,12 +1,19 @@
 import { parseArgs } from 'node:util';
+import type { PolicyMode } from '../../server/safety/index.js';
 import { ReferenceHost } from './host.js';
+
+const POLICY_MODES: readonly PolicyMode[] = ['strict', 'permissive', 'off', 'allowlist'];
+const isPolicyMode = (m: string): m is PolicyMode => (POLICY_MODES as readonly string[]).includes(m);
 
 const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
          [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
+         [--policy strict|permissive|off|allowlist] [--policy-allow-modules a,b]
 
 Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
 --hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_TOKEN (keeps the token out of ps).
 Waits for the hub if it is not up yet; stops cleanly on SIGINT/SIGTERM.
+Checks each job's code with the hub's policy before running it (--policy, else SWITCHBOARD_POLICY_MODE,
+else strict); --policy-allow-modules (or SWITCHBOARD_POLICY_ALLOW_MODULES) extends allowlist mode's list.
 `;
 
 function log(message: string): void {
@@ -23,6 +30,8 @@ function parse() {
       labels: { type: 'string' },
       concurrency: { type: 'string' },
       python: { type: 'string' },
+      policy: { type: 'string' },
+      'policy-allow-modules': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -57,6 +66,14 @@ async function main(): Promise<number> {
     .map((label) => label.trim())
     .filter(Boolean);
 
+  const mode = args.policy ?? process.env['SWITCHBOARD_POLICY_MODE'] ?? 'strict';
+  if (!isPolicyMode(mode))
+    return usageError(`--policy must be one of ${POLICY_MODES.join(', ')}, got ${mode}`);
+  const allowModules = (args['policy-allow-modules'] ?? process.env['SWITCHBOARD_POLICY_ALLOW_MODULES'] ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+
   let host: ReferenceHost;
   try {
     host = new ReferenceHost({
@@ -67,6 +84,7 @@ async function main(): Promise<number> {
       labels,
       concurrency,
       python: args.python,
+      policy: { mode, allowModules },
       startTimeoutMs: Number.POSITIVE_INFINITY,
     });
   } catch (err) {

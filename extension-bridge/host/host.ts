@@ -8,6 +8,7 @@ import {
   Register,
   type Registered,
 } from '../../server/protocol/index.js';
+import { HostPolicy, type HostPolicyOptions } from './host-policy.js';
 import { type ConnectionState, HubLink } from './hub-link.js';
 import { OutputCoalescer } from './output-coalescer.js';
 import { defaultPython, type JobOutcome, type PythonJob, pythonVersion, runPython } from './python-runner.js';
@@ -36,6 +37,8 @@ export interface ReferenceHostOptions {
   ackTimeoutMs?: number;
   /** Output characters kept while the hub is unreachable; more is dropped, and a notice says so. */
   maxQueuedOutputChars?: number;
+  /** The host's own check of pushed code before it runs; strict by default, like the Kit bridge. */
+  policy?: HostPolicyOptions;
 }
 
 export interface ReferenceHostEvents {
@@ -63,6 +66,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
   private readonly runningIds = new Set<string>();
   private link: HubLink | undefined;
   private pythonVersion: string | undefined;
+  private policy: HostPolicy | undefined;
   private stopped = false;
 
   constructor(private readonly options: ReferenceHostOptions) {
@@ -88,6 +92,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
   async start(): Promise<Registered> {
     if (this.link || this.stopped) throw new Error('a ReferenceHost starts once');
     this.pythonVersion = await pythonVersion(this.python);
+    this.policy = await HostPolicy.create(this.options.policy);
     const { url, token, heartbeatMs } = this.options;
     this.link = new HubLink(
       {
@@ -162,7 +167,17 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     const link = this.link;
     if (!link) return;
     const { taskId } = run;
+    const verdict = this.policy?.check(run.code) ?? { warnings: [] };
+    if (verdict.refusal) {
+      // Refused before anything runs: started then failed, as the Kit bridge reports a refusal.
+      link.sendStarted(taskId, run.attempt);
+      const result: JobResult = { taskId, attempt: run.attempt, status: 'failed', error: verdict.refusal };
+      link.sendResult(result);
+      this.emit('job:end', result);
+      return;
+    }
     const output = new OutputCoalescer((stream, text) => link.sendOutput(taskId, run.attempt, stream, text));
+    for (const warning of verdict.warnings) output.push('stderr', warning);
     const child = runPython({
       code: run.code,
       python: this.python,

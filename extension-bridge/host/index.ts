@@ -6,6 +6,7 @@ export {
   type ReferenceHostEvents,
   type ReferenceHostOptions,
 } from './host.js';
+export { HostPolicy, type HostPolicyOptions, type HostVerdict } from './host-policy.js';
 export type { ConnectionState } from './hub-link.js';
 export { OutputCoalescer, splitText } from './output-coalescer.js';
 export {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { HubConfig } from '../config.js';
 import { HubError } from '../errors.js';
 import type { Role } from '../protocol/common.js';
@@ -11,7 +12,10 @@ export type { Action, TokenSet };
 
 export interface Principal {
   role: Role;
-  /** Key for rate limiting: the role (one token per role). */
+  /**
+   * Key for rate limiting: one client, the token (by fingerprint) and the address, so one busy viewer does
+   * not use up the budget of every other viewer.
+   */
   key: string;
 }
 
@@ -23,6 +27,8 @@ export class AuthService {
   private readonly authenticator: TokenAuthenticator;
   private readonly allowlist: IpAllowlist;
   private readonly limiter: RateLimiter;
+  /** Failed authentications per address: guessing tokens gets slow, whichever token is tried. */
+  private readonly failures: RateLimiter;
 
   constructor(config: HubConfig) {
     const { tokens, generated, file } = loadTokens(config.dataDir, {
@@ -37,15 +43,25 @@ export class AuthService {
     this.authenticator = new TokenAuthenticator(tokens);
     this.allowlist = new IpAllowlist(config.ipAllowlist);
     this.limiter = new RateLimiter(config.rateLimitPerMinute);
+    this.failures = new RateLimiter(config.authFailuresPerMinute);
   }
 
   /** Checks address and token; throws `forbidden` or `unauthorized`. */
   authenticate(token: string | null | undefined, ip: string | undefined): Principal {
     if (!this.allowlist.allows(ip))
       throw new HubError('forbidden', `address ${ip ?? 'unknown'} is not allowed`);
+    // One client is one address whether it came in over IPv4 or as an IPv4-mapped IPv6 address.
+    const address = (ip ?? 'unknown').replace(/^::ffff:/, '');
+    // Checked before the token, or a locked-out guesser would still learn when a guess is right.
+    if (!this.failures.allows(address)) {
+      throw new HubError('rate_limited', `too many failed authentications from ${address}; try again later`);
+    }
     const role = this.authenticator.roleOf(token);
-    if (!role) throw new HubError('unauthorized', token ? 'the token is not valid' : 'a token is required');
-    return { role, key: role };
+    if (!role || !token) {
+      this.failures.take(address);
+      throw new HubError('unauthorized', token ? 'the token is not valid' : 'a token is required');
+    }
+    return { role, key: `${role}:${fingerprint(token)}@${address}` };
   }
 
   /** Throws `forbidden` naming the role and the action when the role may not act. */
@@ -60,4 +76,9 @@ export class AuthService {
     const key = typeof principal === 'string' ? principal : principal.key;
     if (!this.limiter.take(key)) throw new HubError('rate_limited');
   }
+}
+
+/** A short, stable, one-way name for a token: rate-limit keys must not hold the token itself. */
+function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
 }

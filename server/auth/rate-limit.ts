@@ -7,6 +7,13 @@ export class RateLimiter {
     this.refillPerMs = perMinute / 60_000;
   }
 
+  /** Whether the key has a unit left, without taking it. */
+  allows(key: string, now = Date.now()): boolean {
+    if (this.perMinute <= 0) return true;
+    const b = this.buckets.get(key);
+    return !b || Math.min(this.perMinute, b.tokens + (now - b.at) * this.refillPerMs) >= 1;
+  }
+
   /** Takes one unit; false when the key is over its limit. A limit of 0 turns limiting off. */
   take(key: string, now = Date.now()): boolean {
     if (this.perMinute <= 0) return true;

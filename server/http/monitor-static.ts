@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HubError } from '../errors.js';
 
 /** Where `vite build` puts the live monitor (client/monitor/vite.config.ts). */
 export const MONITOR_DIST = fileURLToPath(new URL('../../client/monitor/dist/', import.meta.url));
@@ -31,15 +32,19 @@ export interface MonitorPage {
  * request so a rebuild shows up without restarting the hub.
  */
 export function monitorStatic(app: FastifyInstance, dist = MONITOR_DIST): MonitorPage {
-  void app.register(fastifyStatic, {
-    root: join(dist, 'assets'),
-    prefix: '/assets/',
-    decorateReply: false,
-    index: false,
-    immutable: true,
-    maxAge: '365d',
-    // A missing build is reported at `/` with the command that fixes it.
-    suppressWarning: true,
+  // In a scope of its own, so its refusals get the handler below rather than the hub's catch-all 500.
+  void app.register(async (scope) => {
+    scope.setErrorHandler(refusedAsset);
+    await scope.register(fastifyStatic, {
+      root: join(dist, 'assets'),
+      prefix: '/assets/',
+      decorateReply: false,
+      index: false,
+      immutable: true,
+      maxAge: '365d',
+      // A missing build is reported at `/` with the command that fixes it.
+      suppressWarning: true,
+    });
   });
   return {
     wanted: (req) => (req.headers.accept ?? '').includes('text/html'),
@@ -58,6 +63,22 @@ export function monitorStatic(app: FastifyInstance, dist = MONITOR_DIST): Monito
       return page;
     },
   };
+}
+
+/**
+ * `/assets/../../etc/passwd`, `/assets/%00` and the like: @fastify/static refuses them with a 403 or 400
+ * error, which is an ordinary bad request, not a hub failure. Answered as a missing asset, logged at info.
+ */
+function refusedAsset(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode ?? 500;
+  if (status >= 500) {
+    req.log.error({ err, url: req.url }, 'serving a monitor asset failed');
+    reply.code(500).send({ error: new HubError('internal').toBody() });
+    return;
+  }
+  req.log.info({ url: req.url, status }, 'refused a monitor asset path');
+  const path = req.url.split('?')[0];
+  reply.code(404).send({ error: new HubError('not_found', `no asset ${path}`).toBody() });
 }
 
 function notBuiltPage(): string {

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { POLICY_LISTS } from '../safety/escape-rules.js';
 import { DEFAULT_RULES } from '../safety/index.js';
 import { ExtensionClientEvents, ExtensionServerEvents } from './extension.js';
 import { ExecBody, ExecResult } from './http.js';
@@ -62,6 +63,7 @@ export function buildContract() {
       ExecResult: schemaOf(ExecResult, 'output'),
     },
     policyRules: DEFAULT_RULES,
+    policyLists: POLICY_LISTS,
   };
 }
 

@@ -1,5 +1,12 @@
 import type { Node, Parser } from 'web-tree-sitter';
 import {
+  checkAlias,
+  checkEscapeAttribute,
+  checkEscapeCall,
+  checkEscapeName,
+  checkHeldModule,
+} from './escapes.js';
+import {
   type CheckContext,
   checkDunderDict,
   checkMappingMethod,
@@ -31,7 +38,17 @@ const NODE_TYPES = new Set([
 ]);
 const EVALUATORS = new Set(['eval', 'exec', 'compile']);
 /** Held without a call these can still run anything later, e.g. `map(eval, lines)`. */
-const DANGEROUS_REFERENCES = new Set([...EVALUATORS, ...IMPORTERS.keys()]);
+const DANGEROUS_REFERENCES = new Set([
+  ...EVALUATORS,
+  ...IMPORTERS.keys(),
+  'getattr',
+  'setattr',
+  'delattr',
+  'globals',
+  'locals',
+  'vars',
+  'sys.modules',
+]);
 
 /**
  * Every violation in `code`, unsorted, before modes and `allow` are applied. Syntax errors are skipped, not
@@ -68,21 +85,39 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
       return denied !== null;
     },
   };
+  const checkAllowed = (node: Node, module: string) => {
+    if (rules.allowlist && !rules.allowlist.isAllowedModule(canonicalName(module))) {
+      const message = `Importing ${module} is not allowed in allowlist mode: it is not on the allowed modules list.`;
+      ctx.report(node, 'allowlist:import', message);
+    }
+  };
 
   for (const node of index.of('import_statement')) {
     for (const item of node.childrenForFieldName('name')) {
       const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : item;
       if (dotted) ctx.checkImport(dotted, dottedText(dotted));
+      if (dotted) checkAllowed(dotted, dottedText(dotted));
     }
   }
-  for (const node of index.of('import_from_statement')) checkFromImport(ctx, node);
+  for (const node of index.of('import_from_statement')) {
+    checkFromImport(ctx, node);
+    const moduleNode = node.childForFieldName('module_name');
+    if (moduleNode?.type === 'dotted_name') checkAllowed(moduleNode, dottedText(moduleNode));
+  }
   for (const node of index.of('call')) checkCall(ctx, node, env, nesting);
   for (const node of index.of('subscript')) checkSubscript(ctx, node);
   for (const node of index.of('attribute')) {
     checkDunderDict(ctx, node);
+    checkEscapeAttribute(ctx, node);
+    checkHeldModule(ctx, node);
     checkReference(ctx, node);
+    checkAlias(ctx, node);
   }
-  for (const node of index.of('identifier')) checkReference(ctx, node);
+  for (const node of index.of('identifier')) {
+    checkReference(ctx, node);
+    checkEscapeName(ctx, node);
+    checkAlias(ctx, node);
+  }
   return [...found.values()];
 }
 
@@ -109,6 +144,7 @@ function checkCall(ctx: CheckContext, call: Node, env: AnalysisEnv, nesting: num
     }
     if (EVALUATORS.has(name)) checkEvaluated(ctx, call, name, env, nesting);
     checkReflectiveCall(ctx, call, name);
+    checkEscapeCall(ctx, call, name);
   }
   checkMappingMethod(ctx, call, fn);
 }
@@ -147,6 +183,9 @@ function checkReference(ctx: CheckContext, node: Node): void {
       const what = spelled(node, denied.target, (t) => t);
       const message = `Referencing ${what} is not allowed: it could be called under another name, and it ${denied.why}.`;
       ctx.report(node, `attribute:${denied.target}`, message);
+    } else if (target === 'sys.modules') {
+      const message = 'sys.modules is not allowed: it hands out any module by a computed name.';
+      ctx.report(node, 'dynamic:sys.modules', message);
     } else {
       const message = `Holding ${target} without calling it is not allowed: it could run anything.`;
       ctx.report(node, `dynamic:${IMPORTERS.get(target) ?? target}`, message);

@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Resolve } from './resolver.js';
 import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, positionalArgs, stringValue } from './syntax.js';
+import { argument, nameOf, positionalArgs, stringValue } from './syntax.js';
 
 /**
  * Checks for reaching things by name at run time (getattr, vars, globals(), `__dict__`, `__builtins__`),
@@ -34,7 +34,8 @@ export function checkReflectiveCall(ctx: CheckContext, call: Node, name: string)
 
 /** `globals().get(name)`, `__builtins__.get('eval')`: the method forms of indexing. */
 export function checkMappingMethod(ctx: CheckContext, call: Node, fn: Node): void {
-  const method = ctx.typeOf(fn) === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
+  const methodNode = ctx.typeOf(fn) === 'attribute' ? fn.childForFieldName('attribute') : null;
+  const method = methodNode ? nameOf(methodNode) : undefined;
   const owner = fn.childForFieldName('object');
   if (method && owner && MAPPING_READS.has(method))
     checkMappingRead(ctx, call, owner, argument(call, 0, 'key'));
@@ -51,9 +52,10 @@ export function checkSubscript(ctx: CheckContext, node: Node): void {
 
 export function checkDunderDict(ctx: CheckContext, node: Node): void {
   // A string test first: field lookups cross into wasm, and nearly no attribute is `__dict__`.
-  if (!node.text.endsWith('__dict__')) return;
+  if (!nameOf(node).endsWith('__dict__')) return;
   const object = node.childForFieldName('object');
-  if (node.childForFieldName('attribute')?.text !== '__dict__' || !object || !isGuarded(ctx, object)) return;
+  const attr = node.childForFieldName('attribute');
+  if (!attr || nameOf(attr) !== '__dict__' || !object || !isGuarded(ctx, object)) return;
   const message = `${object.text}.__dict__ is not allowed: it reaches every attribute by name.`;
   ctx.report(node, 'dynamic:__dict__', message);
 }
@@ -66,6 +68,12 @@ function checkImporter(ctx: CheckContext, call: Node, name: string, rule: string
     ctx.report(call, `dynamic:${rule}`, `${name}() of a computed module name is not allowed.`);
   } else if (!module.startsWith('.')) {
     ctx.checkImport(call, module);
+  } else if (name === 'importlib.import_module') {
+    // `import_module('.process', 'multiprocessing')` is multiprocessing.process.
+    const anchor = argument(call, 1, 'package');
+    const pkg = stringValue(anchor);
+    if (pkg !== null) ctx.checkImport(call, `${pkg}.${module.replace(/^\.+/, '')}`);
+    else if (anchor) ctx.report(call, `dynamic:${rule}`, `${name}() of a computed package is not allowed.`);
   }
 }
 

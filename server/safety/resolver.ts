@@ -1,6 +1,14 @@
 import type { Node } from 'web-tree-sitter';
-import { canonicalName, IMPORTERS, NAMESPACE, type RuleSet } from './rule-set.js';
-import { argument, hasArguments, type NodeIndex, positionalArgs, stringValue } from './syntax.js';
+import { canonicalName, IMPORTERS, moduleByAttribute, NAMESPACE, type RuleSet } from './rule-set.js';
+import {
+  argument,
+  hasArguments,
+  type NodeIndex,
+  nameOf,
+  normalized,
+  positionalArgs,
+  stringValue,
+} from './syntax.js';
 
 /** What an expression may evaluate to, as canonical dotted names (`os`, `os.system`, `eval`). */
 export type Resolve = (node: Node) => ReadonlySet<string>;
@@ -77,16 +85,17 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
   const compute = (node: Node, spine: Node | null, depth: number): ReadonlySet<string> => {
     const out = new Set<string>();
     switch (typeOf(node)) {
-      case 'identifier': {
-        const name = node.text;
-        out.add(canonicalName(name));
-        for (const value of bindings.get(name) ?? []) out.add(value);
-        for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
+      case 'identifier':
+        namesFor(nameOf(node), out);
         break;
-      }
       case 'attribute': {
+        // `logging.os`, `random._os`: a module held by another module is that module, whatever holds it.
+        const text = node.text;
+        const held = moduleByAttribute(normalized(text.slice(text.lastIndexOf('.') + 1).trim()));
+        if (held) out.add(held);
         const bases = spine ? resolve(spine, depth) : NONE;
-        const attr = bases.size > 0 ? node.childForFieldName('attribute')?.text : undefined;
+        const attrNode = bases.size > 0 ? node.childForFieldName('attribute') : null;
+        const attr = attrNode ? nameOf(attrNode) : undefined;
         if (attr) for (const base of bases) out.add(canonicalName(`${base}.${attr}`));
         break;
       }
@@ -101,14 +110,21 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
         if (!container.has('sys.modules') && !container.has(NAMESPACE)) break;
         const key = stringValue(node.childForFieldName('subscript'));
         if (key === null) break;
-        // sys.modules['os'] and globals()['os'] hand back the module itself.
-        out.add(canonicalName(key));
+        // sys.modules['os'] hands back the module; globals()['o'] whatever the name `o` is bound to.
+        if (container.has(NAMESPACE)) namesFor(key, out);
+        else out.add(canonicalName(key));
         break;
       }
     }
     // Dropping names no rule can reach keeps ordinary code (`omni.usd.get_context()...`) nearly free.
     const notable = [...out].filter((name) => rules.isNotable(name));
     return notable.length === 0 ? NONE : new Set(notable.slice(0, MAX_CANDIDATES));
+  };
+
+  const namesFor = (name: string, out: Set<string>): void => {
+    out.add(canonicalName(name));
+    for (const value of bindings.get(name) ?? []) out.add(value);
+    for (const module of starModules) out.add(canonicalName(`${module}.${name}`));
   };
 
   const resolveCall = (call: Node, fn: Node, depth: number, out: Set<string>): void => {
@@ -138,7 +154,7 @@ export function createResolver(index: NodeIndex, rules: RuleSet): Resolve {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
     for (const [target, value] of assignments) {
-      changed = bind(target.text, resolve(value, 0)) || changed;
+      changed = bind(nameOf(target), resolve(value, 0)) || changed;
     }
     if (!changed) break;
     memo = new Map();
@@ -160,7 +176,7 @@ function collect(
       for (const item of node.childrenForFieldName('name')) {
         const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias') : null;
         const dotted = item?.type === 'aliased_import' ? item.childForFieldName('name') : null;
-        if (alias && dotted) bind(alias.text, [canonicalName(dottedText(dotted))]);
+        if (alias && dotted) bind(nameOf(alias), [canonicalName(dottedText(dotted))]);
       }
       break;
     case 'import_from_statement': {
@@ -173,7 +189,7 @@ function collect(
         const aliased = item?.type === 'aliased_import';
         const dotted = aliased ? item.childForFieldName('name') : item;
         const local = aliased ? item.childForFieldName('alias') : dotted;
-        if (dotted && local) bind(local.text, [canonicalName(`${module}.${dottedText(dotted)}`)]);
+        if (dotted && local) bind(nameOf(local), [canonicalName(`${module}.${dottedText(dotted)}`)]);
       }
       break;
     }
@@ -219,7 +235,7 @@ function pairTargets(target: Node, value: Node, assignments: Array<[Node, Node]>
 export function dottedText(node: Node): string {
   return node.namedChildren
     .filter((c) => c?.type === 'identifier')
-    .map((c) => c?.text)
+    .map((c) => (c ? nameOf(c) : ''))
     .join('.');
 }
 

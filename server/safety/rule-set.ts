@@ -1,4 +1,11 @@
-import { DEFAULT_DENIED_CALLS, DEFAULT_DENIED_MODULES, MODULE_ALIASES } from './rules.js';
+import {
+  ALLOWLIST_DENIED_BUILTINS,
+  ALLOWLIST_DUNDERS,
+  DEFAULT_ALLOWED_MODULES,
+  FILE_OPENERS,
+  MODULE_ATTRIBUTES,
+} from './escape-rules.js';
+import { DEFAULT_DENIED_CALLS, DEFAULT_DENIED_MODULES, guardedModulesOf, MODULE_ALIASES } from './rules.js';
 import type { PolicyOptions } from './types.js';
 
 const CONFIGURED = 'is denied by configuration';
@@ -32,7 +39,23 @@ const GATEWAYS = new Set([
   'sys.modules',
   'builtins',
   NAMESPACE,
+  'hasattr',
+  'operator',
+  'operator.attrgetter',
+  'operator.methodcaller',
+  'io',
+  'codecs',
+  'pathlib',
+  ...FILE_OPENERS,
+  ...ALLOWLIST_DENIED_BUILTINS,
 ]);
+
+/** What `allowlist` mode adds to strict. */
+export interface Allowlist {
+  isAllowedModule(module: string): boolean;
+  deniedBuiltins: ReadonlySet<string>;
+  dunders: ReadonlySet<string>;
+}
 
 export interface Denied {
   target: string;
@@ -49,6 +72,20 @@ export interface RuleSet {
   /** Whether a name is worth following through assignments and imports. */
   isNotable(name: string): boolean;
   isLifted(ruleId: string): boolean;
+  /** Modules that may not be passed around as values (`f(os)`, `[os]`, `lambda: os`). */
+  isGuardedModule(name: string): boolean;
+  /** Whether a bare attribute name is the last part of a denied call (`system` for `os.system`). */
+  isDeniedAttributeName(name: string): boolean;
+  /** Set in `allowlist` mode only. */
+  allowlist: Allowlist | null;
+}
+
+const MODULE_ATTRIBUTE_SET = new Set(MODULE_ATTRIBUTES);
+
+/** `os` for an attribute named `os` or `_os`: modules other modules hold (`logging.os`, `random._os`). */
+export function moduleByAttribute(name: string): string | null {
+  const bare = name.replace(/^_+/, '');
+  return MODULE_ATTRIBUTE_SET.has(bare) ? canonicalName(bare) : null;
 }
 
 export function compileRules(opts: PolicyOptions): RuleSet {
@@ -91,6 +128,20 @@ export function compileRules(opts: PolicyOptions): RuleSet {
     const family = callFamilies.find(([prefix]) => name.startsWith(prefix));
     return family ? { target: name, why: family[1] } : null;
   };
+  const guarded = new Set(guardedModulesOf([...exactCalls.keys(), ...callFamilies.map(([p]) => `${p}x`)]));
+  const deniedNames = new Set([...exactCalls.keys()].map((c) => c.slice(c.lastIndexOf('.') + 1)));
+  const allowedModules = new Set([...DEFAULT_ALLOWED_MODULES, ...clean(opts.allowModules ?? [])]);
+  const allowlist: Allowlist | null =
+    opts.mode === 'allowlist'
+      ? {
+          isAllowedModule: (module) => {
+            const parts = module.split('.');
+            return parts.some((_, i) => allowedModules.has(parts.slice(0, i + 1).join('.')));
+          },
+          deniedBuiltins: new Set(ALLOWLIST_DENIED_BUILTINS),
+          dunders: new Set(ALLOWLIST_DUNDERS),
+        }
+      : null;
   // Per policy, not per check: the same dotted names recur across every snippet a hub sees.
   const notableCache = new Map<string, boolean>();
   const allow = clean(opts.allow);
@@ -105,6 +156,9 @@ export function compileRules(opts: PolicyOptions): RuleSet {
     deniedImport,
     deniedCall,
     isSensitiveModule: (name) => sensitive.has(name),
+    isGuardedModule: (name) => guarded.has(name),
+    isDeniedAttributeName: (name) => deniedNames.has(name),
+    allowlist,
     isNotable: (name) => {
       let notable = notableCache.get(name);
       if (notable === undefined) {

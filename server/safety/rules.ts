@@ -1,3 +1,4 @@
+import { escapeRules } from './escape-rules.js';
 import type { PolicyRule } from './types.js';
 
 /**
@@ -14,9 +15,20 @@ export const DEFAULT_DENIED_MODULES: Readonly<Record<string, string>> = {
   socket: 'opens raw network connections',
   multiprocessing: 'starts processes outside the Kit event loop',
   pty: 'spawns processes on pseudo-terminals',
+  builtins: 'reaches eval, exec and __import__ under other names',
+  runpy: 'runs modules and files by name, past the import rules',
+  code: 'runs an interpreter over strings the policy cannot read',
+  pdb: 'stops Kit in a debugger that waits on a console nobody sees',
+  cffi: 'calls native code',
+  webbrowser: 'starts a browser process',
+  doctest: 'runs code found in strings',
+  pydoc: 'looks up any object by a dotted name',
+  trace: 'runs code from strings',
+  'concurrent.futures.process': 'starts processes outside the Kit event loop',
 };
 
 const PROCESS = 'runs a shell command or replaces or starts a process';
+const UNPICKLE = 'runs whatever code the pickled data names';
 /** Dotted callable -> why it is denied. */
 export const DEFAULT_DENIED_CALLS: Readonly<Record<string, string>> = {
   'os.system': PROCESS,
@@ -33,6 +45,21 @@ export const DEFAULT_DENIED_CALLS: Readonly<Record<string, string>> = {
   'shutil.rmtree': 'deletes whole directory trees',
   'asyncio.create_subprocess_exec': 'starts arbitrary processes',
   'asyncio.create_subprocess_shell': 'runs a shell command',
+  breakpoint: 'stops Kit in a debugger that waits on a console nobody sees',
+  ...family('pickle.', ['load', 'loads', 'Unpickler'], UNPICKLE),
+  ...family('dill.', ['load', 'loads', 'Unpickler'], UNPICKLE),
+  'shelve.open': UNPICKLE,
+  'marshal.load': 'loads raw bytecode',
+  'marshal.loads': 'loads raw bytecode',
+  'sys._getframe': "reaches stack frames, and through them every caller's globals",
+  ...family('gc.get_', ['objects', 'referrers', 'referents'], 'reaches any live object, past every rule'),
+  'importlib.util.spec_from_file_location': 'loads a module from any file, past the import rules',
+  'importlib.machinery.SourceFileLoader': 'loads a module from any file, past the import rules',
+  ...family('timeit.', ['timeit', 'repeat', 'Timer'], 'runs code from strings'),
+  ...family('cProfile.', ['run', 'runctx'], 'runs code from strings'),
+  ...family('profile.', ['run', 'runctx'], 'runs code from strings'),
+  'pkgutil.resolve_name': 'looks up any object by a dotted name',
+  'concurrent.futures.ProcessPoolExecutor': 'starts processes outside the Kit event loop',
 };
 
 /** Builtins that turn data into code or names into objects, which static checks cannot see through. */
@@ -49,6 +76,9 @@ const DYNAMIC = {
   globals: 'globals(), locals() or vars() indexed with a dunder or computed key',
   __dict__: '__dict__ of a denied module or the builtins',
   __builtins__: 'indexing the builtins mapping',
+  'sys.modules': 'sys.modules, which hands out any module by a computed name,',
+  'operator.attrgetter': 'operator.attrgetter() of a computed, dunder or denied attribute name',
+  'operator.methodcaller': 'operator.methodcaller() of a computed, dunder or denied method name',
 } as const;
 
 /**
@@ -65,6 +95,7 @@ export const MODULE_ALIASES: Readonly<Record<string, string>> = {
   _multiprocessing: 'multiprocessing',
   'asyncio.subprocess': 'asyncio',
   __builtins__: 'builtins',
+  _pickle: 'pickle',
 };
 
 export type DynamicTarget = keyof typeof DYNAMIC;
@@ -90,7 +121,21 @@ export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = deepFreeze([
   ...Object.entries(DEFAULT_DENIED_CALLS).map(([target, why]) => attributeRule(target, why)),
   ...Object.entries(DEFAULT_DENIED_CALLS).map(([target, why]) => getattrRule(target, why)),
   ...(Object.keys(DYNAMIC) as DynamicTarget[]).map(dynamicRule),
+  ...escapeRules(guardedModulesOf(Object.keys(DEFAULT_DENIED_CALLS))),
 ]);
+
+/**
+ * Modules that hold a denied call (`os` for `os.system`) or reach everything (builtins, importlib, sys):
+ * handed around as values (`f(os)`, `[os]`, `lambda: os`) they leave the resolver's sight.
+ */
+export function guardedModulesOf(calls: Iterable<string>): string[] {
+  const modules = new Set(['builtins', 'importlib', 'sys']);
+  for (const call of calls) {
+    const dot = call.lastIndexOf('.');
+    if (dot > 0) modules.add(call.slice(0, dot));
+  }
+  return [...modules].sort();
+}
 
 export function importRule(module: string, why = 'is denied by configuration'): PolicyRule {
   return { id: `import:${module}`, kind: 'import', target: module, description: `${module} ${why}.` };

@@ -29,6 +29,19 @@ export class NodeIndex {
   }
 }
 
+/**
+ * An identifier as Python reads it: the tokenizer NFKC-normalises identifiers, so `ｓubprocess` and
+ * `subprocess` name the same module and must match the same rules.
+ */
+export function nameOf(node: Node): string {
+  return normalized(node.text);
+}
+
+export function normalized(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII test, the common fast path
+  return /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
+}
+
 /** 1-based line and column, as the violations report them. */
 export function positionOf(node: Node): { line: number; column: number } {
   return { line: node.startPosition.row + 1, column: node.startPosition.column + 1 };
@@ -157,7 +170,9 @@ export function stringValue(node: Node | null): string | null {
   const prefix = start.text.replace(/['"]+$/, '').toLowerCase();
   if (prefix.includes('f') || prefix.includes('t')) return null;
   const body = node.text.slice(start.text.length, node.text.length - end.text.length);
-  return prefix.includes('r') ? body : decodeEscapes(body);
+  // Strings are normalised too (Python does not): conservative, so `getattr(os, 'ｓystem')` matches.
+  const value = prefix.includes('r') ? body : decodeEscapes(body);
+  return value === null ? null : normalized(value);
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {

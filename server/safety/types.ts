@@ -1,5 +1,8 @@
-/** `strict` refuses on any violation, `permissive` reports but lets code through, `off` skips analysis. */
-export type PolicyMode = 'strict' | 'permissive' | 'off';
+/**
+ * `strict` refuses on any violation, `permissive` reports but lets code through, `off` skips analysis,
+ * `allowlist` is strict plus: only listed modules, no dunders, no builtins that run strings or open files.
+ */
+export type PolicyMode = 'strict' | 'permissive' | 'off' | 'allowlist';
 
 export interface PolicyOptions {
   mode: PolicyMode;
@@ -11,6 +14,8 @@ export interface PolicyOptions {
   denyCalls: string[];
   /** Rule ids to lift: exact (`call:os.system`) or a prefix ending at `:` or `.` (`import`, `call:os`). */
   allow: string[];
+  /** `allowlist` mode: modules allowed besides the Kit default list (DEFAULT_ALLOWED_MODULES). */
+  allowModules?: string[];
 }
 
 export interface PolicyViolation {
@@ -32,7 +37,16 @@ export interface CodePolicy {
   check(code: string): PolicyVerdict;
 }
 
-export type RuleKind = 'import' | 'call' | 'attribute' | 'dynamic' | 'size';
+export type RuleKind =
+  | 'import'
+  | 'call'
+  | 'attribute'
+  | 'dynamic'
+  | 'size'
+  | 'reflection'
+  | 'alias'
+  | 'file'
+  | 'allowlist';
 
 export interface PolicyRule {
   id: string;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../../server/safety/index.js';
+import { createPolicy, type PolicyMode } from '../../server/safety/index.js';
+import { ALLOWLIST_ONLY, ESCAPES, KIT_SCRIPTS } from '../helpers/policy-fixtures.js';
 import { BRIDGE_DIR, PYTHON } from '../helpers/python-bridge.js';
 
 /** Runs a Python command in the extension's folder; resolves with its exit code and output. */
@@ -88,4 +89,48 @@ describe('the Python bridge on its own', () => {
       expect(actual[i], source).toEqual(expected[i]);
     });
   });
+
+  /** What the bridge's policy.py reports for each snippet: [[rule, line, column], ...] and whether it refused. */
+  async function bridgeVerdicts(mode: PolicyMode, corpus: string[]) {
+    const script = [
+      'import json, sys',
+      'from switchboard.bridge.policy import Policy',
+      `policy = Policy(mode=${JSON.stringify(mode)})`,
+      'out = []',
+      'for c in json.load(sys.stdin):',
+      '    v = policy.check(c)',
+      '    out.append({"refused": v.refused, "found": [[x.rule, x.line, x.column] for x in v.violations]})',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const { code, stdout, stderr } = await python(['-c', script], JSON.stringify(corpus));
+    expect(code, stderr).toBe(0);
+    return JSON.parse(stdout) as Array<{ refused: boolean; found: Array<[string, number, number]> }>;
+  }
+
+  it.each(['strict', 'allowlist'] as const)(
+    'in %s mode refuses every escape in the battery, as the hub does, and passes the Kit scripts',
+    async (mode) => {
+      const hub = await createPolicy({
+        mode,
+        maxCodeBytes: 262_144,
+        denyImports: [],
+        denyCalls: [],
+        allow: [],
+      });
+      const refused = mode === 'allowlist' ? [...ESCAPES, ...ALLOWLIST_ONLY] : ESCAPES;
+      const corpus = [...refused.map((c) => c.code), ...KIT_SCRIPTS.map((s) => s.code)];
+      const verdicts = await bridgeVerdicts(mode, corpus);
+      refused.forEach((c, i) => {
+        const verdict = verdicts[i];
+        expect(verdict?.refused, c.code).toBe(true);
+        expect(verdict?.found, c.code).toContainEqual([c.rule, c.line, c.column]);
+        // The same rules at the same places as the hub, not only the one the battery names.
+        const expected = hub.check(c.code).violations.map((v) => [v.rule, v.line, v.column]);
+        expect(verdict?.found, c.code).toEqual(expected);
+      });
+      KIT_SCRIPTS.forEach((s, i) => {
+        expect(verdicts[refused.length + i], s.name).toEqual({ refused: false, found: [] });
+      });
+    },
+  );
 });

@@ -32,7 +32,8 @@ beforeAll(async () => {
     let body = '';
     for await (const c of req) body += c;
     bodies.push(body);
-    if (req.url?.startsWith('/slow')) return setTimeout(() => res.end('{}'), 5_000).unref();
+    // Never answers: the tool's own timeout must end the call, however long the machine takes to get there.
+    if (req.url?.startsWith('/slow')) return;
     if (req.url?.startsWith('/big')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end('x'.repeat(5_000));
@@ -52,7 +53,10 @@ beforeAll(async () => {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     bodies,
-    close: () => server.close(),
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
   };
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -67,7 +71,8 @@ beforeAll(async () => {
       dataDir: dir,
       logLevel: 'debug',
       llmMaxRetries: 0,
-      httpToolTimeoutS: 0.3,
+      // Room for a loaded CI machine: the timeout test sets a shorter one on its own tool.
+      httpToolTimeoutS: 30,
       httpToolMaxBytes: 1000,
     },
     { logger: createLogger('debug', sink) },
@@ -214,23 +219,22 @@ describe('the tool loop', () => {
       },
       { text: 'I see.' },
     );
-    const started = Date.now();
     const { task, events } = await runToEnd({
       message: 'go',
       runtime_config: {
         model: { model_name: 'fake', base_url: model.url },
         tools: [
-          { name: 'slow', execution_config: { url: `${service.url}/slow` } },
+          { name: 'slow', execution_config: { url: `${service.url}/slow`, timeout: 2 } },
           { name: 'big', execution_config: { url: `${service.url}/big` } },
         ],
       },
     });
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(task.status).toBe('succeeded');
+    expect(service.seen.some((req) => req.url === '/slow')).toBe(true);
     const results = Object.fromEntries(
       events.flatMap((e) => (e.type === 'tool_result' ? [[e.data.callId, e.data] as const] : [])),
     );
-    expect(results['a']).toMatchObject({ isError: true, result: { error: 'timed out after 0.3s' } });
+    expect(results['a']).toMatchObject({ isError: true, result: { error: 'timed out after 2s' } });
     expect(results['b']).toMatchObject({ isError: false, result: { status: 200, truncated: true } });
     expect((results['b']?.result as { body?: string } | undefined)?.body?.length).toBe(1000);
     expect(results['c']).toMatchObject({

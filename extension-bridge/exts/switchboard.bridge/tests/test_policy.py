@@ -5,7 +5,7 @@ import unittest
 
 from tests import support  # noqa: F401  (puts the package on sys.path)
 
-from switchboard.bridge.policy import Policy, Rules, fallback_rules, find_contract
+from switchboard.bridge.policy import FALLBACK_LISTS, Policy, Rules, fallback_rules, find_contract
 
 
 def rules_broken(code, **options):
@@ -26,6 +26,12 @@ class Contract(unittest.TestCase):
         # The fallback is for a bridge installed without the contract; it must not drift from the hub.
         self.assertEqual({r["id"] for r in fallback_rules()}, set(Rules.load().by_id))
 
+    def test_the_built_in_lists_match_the_contract(self):
+        with open(find_contract(), encoding="utf-8") as f:
+            contract = json.load(f)["policyLists"]
+        self.assertEqual(FALLBACK_LISTS, contract)
+        self.assertEqual(Rules.load().lists, contract)
+
 
 class Refusals(unittest.TestCase):
     CASES = {
@@ -42,8 +48,18 @@ class Refusals(unittest.TestCase):
         "import os\ngetattr(os, 'sys' + 'tem')": [("dynamic:getattr", 2, 1)],
         "import os\ngetattr(os, 'system')('ls')": [("call:os.system", 2, 1), ("getattr:os.system", 2, 1)],
         "globals()['__builtins__']": [("dynamic:globals", 1, 1)],
-        "__builtins__['eval']": [("dynamic:__builtins__", 1, 1)],
-        "import sys\nsys.modules['socket']": [("import:socket", 2, 1)],
+        "__builtins__['eval']": [
+            ("alias:builtins", 1, 1), ("dynamic:__builtins__", 1, 1), ("reflection:__builtins__", 1, 1),
+        ],
+        "import sys\nsys.modules['socket']": [("dynamic:sys.modules", 2, 1), ("import:socket", 2, 1)],
+        "import ｓubprocess": [("import:subprocess", 1, 8)],
+        "from ｓｕｂｐｒｏｃｅｓｓ import run": [("import:subprocess", 1, 6)],
+        "().__class__.__base__.__subclasses__()": [
+            ("reflection:__base__", 1, 1), ("reflection:__subclasses__", 1, 1),
+        ],
+        "import os\nf = lambda: os": [("alias:os", 2, 13)],
+        "open('/etc/passwd')": [("file:open", 1, 1)],
+        "breakpoint()": [("call:breakpoint", 1, 1)],
         "import importlib\nimportlib.import_module(name)": [("dynamic:importlib.import_module", 2, 1)],
         "é = 1; import pty": [("import:pty", 1, 15)],
         "import shutil\nmap(shutil.rmtree, dirs)": [("attribute:shutil.rmtree", 2, 5)],
@@ -73,6 +89,13 @@ class Modes(unittest.TestCase):
         self.assertEqual(rules_broken("import socket", allow=["import:socket"]), [])
         self.assertEqual(rules_broken("import os\nf = os.system\nf('x')", allow=["call:os.system"]), [])
         self.assertEqual(rules_broken("import socket\nimport pty", allow=["import"]), [])
+
+    def test_allowlist_refuses_unlisted_modules_and_dunders(self):
+        self.assertTrue(Policy(mode="allowlist").check("import os").refused)
+        self.assertEqual(rules_broken("import os", mode="allowlist"), [("allowlist:import", 1, 8)])
+        self.assertEqual(rules_broken("x.__class__", mode="allowlist"), [("allowlist:dunder", 1, 1)])
+        self.assertEqual(rules_broken("import requests", mode="allowlist", allow_modules=["requests"]), [])
+        self.assertEqual(rules_broken("import math, omni.usd\nfrom pxr import Usd", mode="allowlist"), [])
 
     def test_unknown_mode_is_refused(self):
         with self.assertRaises(ValueError):

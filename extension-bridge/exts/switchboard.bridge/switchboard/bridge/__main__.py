@@ -29,6 +29,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1)")
     p.add_argument("--policy", choices=MODES, default="strict", help="the bridge's own code policy")
     p.add_argument("--policy-allow", default="", help="rule ids (or prefixes) to lift, comma-separated")
+    allow_modules = os.environ.get("SWITCHBOARD_POLICY_ALLOW_MODULES", "")
+    p.add_argument("--policy-allow-modules", default=allow_modules,
+                   help="allowlist mode: modules allowed besides the Kit default list, comma-separated")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     return p.parse_args(argv)
 
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             concurrency=args.concurrency,
             policy_mode=args.policy,
             policy_allow=args.policy_allow,
+            policy_allow_modules=args.policy_allow_modules,
             give_up_when_refused=True,
             **({"name": args.name} if args.name else {}),
         )

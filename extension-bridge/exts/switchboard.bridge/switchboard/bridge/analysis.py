@@ -11,12 +11,15 @@ import ast
 import re
 from dataclasses import dataclass
 
+from .escapes import EscapeChecks
 from .names import EVALUATORS, IMPORTERS, NAMESPACE, Resolver, argument, canonical, literal
 
 MAPPING_READS = {"get", "__getitem__", "pop", "setdefault"}
 ATTRIBUTE_FUNCTIONS = {"getattr", "setattr", "delattr"}
 MAX_NESTING = 3  # eval('eval("...")') is read this many strings deep; deeper is refused as unreadable
 NESTED = "In the code passed to "
+# Held without a call these can still reach anything later, e.g. ``map(eval, lines)``.
+HELD = {*EVALUATORS, *IMPORTERS, "getattr", "setattr", "delattr", "globals", "locals", "vars", "sys.modules"}
 
 
 @dataclass(frozen=True)
@@ -27,20 +30,29 @@ class Violation:
     column: int
 
 
-class Analyzer:
+class Analyzer(EscapeChecks):
     def __init__(self, rules, source: str, nesting: int = 0) -> None:
         self.rules, self.nesting = rules, nesting
         self.lines = source.splitlines()
         self.found: dict[tuple[str, int, int], Violation] = {}
 
     def run(self, tree: ast.AST) -> list[Violation]:
-        self.names = Resolver(tree, self.rules.is_notable)
+        self.names = Resolver(tree, self.rules.is_notable, self.rules.held_module)
         callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        self.parents = {
+            id(child): (node, name)
+            for node in ast.walk(tree)
+            for name, value in ast.iter_fields(node)
+            for child in (value if isinstance(value, list) else [value])
+            if isinstance(child, ast.AST)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.check_import(alias, alias.name)
+                    self.check_allowed(alias, alias.name)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                self.check_allowed(self.module_node(node), node.module)
                 # Relative imports name the caller's own package, which no rule can know.
                 if not self.check_import(self.module_node(node), node.module):
                     for alias in node.names:
@@ -55,9 +67,15 @@ class Analyzer:
                     self.check_import(node, key)
             if isinstance(node, ast.Attribute) and node.attr == "__dict__" and self.guarded(node.value):
                 self.report(node, "dynamic:__dict__", f"{ast.unparse(node)} reaches every attribute by name.")
+            if isinstance(node, ast.Attribute):
+                self.check_escape_attribute(node)
+                self.check_held_module(node)
             if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
                 if id(node) not in callees:
                     self.check_reference(node)
+                self.check_alias(node)
+                if isinstance(node, ast.Name):
+                    self.check_escape_name(node)
         return sorted(self.found.values(), key=lambda v: (v.line, v.column, v.rule))
 
     def resolve(self, node) -> frozenset[str]:
@@ -78,8 +96,15 @@ class Analyzer:
             self.report(node, rule, f"Importing {module} is not allowed: {self.rules.why(rule)}")
         return denied is not None
 
+    def check_allowed(self, node, module: str) -> None:
+        allowlist = self.rules.allowlist
+        if allowlist is not None and not allowlist.allows(canonical(module)):
+            message = f"Importing {module} is not allowed in allowlist mode: it is not on the allowed modules list."
+            self.report(node, "allowlist:import", message)
+
     def check_call(self, call: ast.Call) -> None:
         for name in self.resolve(call.func):
+            self.check_escape_call(call, name)
             if self.rules.denied_call(name):
                 rule = f"call:{name}"
                 what = spelled(call.func, name, "()")
@@ -122,6 +147,13 @@ class Analyzer:
             self.report(call, rule, f"{name}() of a computed module name is not allowed.")
         elif module and not module.startswith("."):
             self.check_import(call, module)
+        elif module and name == "importlib.import_module":  # import_module('.process', 'multiprocessing')
+            anchor = argument(call, 1, "package")
+            package = literal(anchor)
+            if package is not None:
+                self.check_import(call, f"{package}.{module.lstrip('.')}")
+            elif anchor is not None:
+                self.report(call, f"dynamic:{IMPORTERS[name]}", f"{name}() of a computed package is not allowed.")
 
     def check_attribute_function(self, call: ast.Call, name: str) -> None:
         targets = self.resolve(call.args[0])
@@ -157,7 +189,10 @@ class Analyzer:
                 rule = f"attribute:{target}"
                 message = f"Referencing {spelled(node, target)} is not allowed: {self.rules.why(rule)}"
                 self.report(node, rule, message)
-            elif target in EVALUATORS or target in IMPORTERS:
+            elif target == "sys.modules":
+                message = "sys.modules is not allowed: it hands out any module by a computed name."
+                self.report(node, "dynamic:sys.modules", message)
+            elif target in HELD:
                 message = f"Holding {target} without calling it is not allowed: it could run anything."
                 self.report(node, f"dynamic:{IMPORTERS.get(target, target)}", message)
 
@@ -170,7 +205,9 @@ class Analyzer:
     def module_node(self, node: ast.ImportFrom):
         """``from m import x`` has no node for ``m``; the hub points at it, so find it on the line."""
         line = self.lines[node.lineno - 1].encode("utf-8") if node.lineno <= len(self.lines) else b""
-        at = line.find(node.module.split(".")[0].encode("utf-8"), node.col_offset + len("from"))
+        # The first name after `from`, as written: it may be spelled in fullwidth letters (NFKC).
+        found = re.compile(rb"from[\s\\]+").match(line, node.col_offset)
+        at = found.end() if found else -1
         return ast.Name(lineno=node.lineno, col_offset=at if at >= 0 else node.col_offset)
 
 

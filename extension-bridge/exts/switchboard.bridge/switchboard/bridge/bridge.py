@@ -25,7 +25,8 @@ class Bridge:
         self.config = config
         self.host = host or PlainHost()
         self.policy = policy or Policy(
-            mode=config.policy_mode, allow=config.policy_allow, max_code_bytes=config.max_code_bytes
+            mode=config.policy_mode, allow=config.policy_allow, max_code_bytes=config.max_code_bytes,
+            allow_modules=config.policy_allow_modules,
         )
         self.client = HubClient(config, self)
         self.watchdog = Watchdog()

@@ -35,6 +35,8 @@ class BridgeConfig:
     concurrency: int = 1
     policy_mode: str = "strict"
     policy_allow: list[str] = field(default_factory=list)
+    # Allowlist mode only: modules allowed besides the Kit default list (the contract's policyLists).
+    policy_allow_modules: list[str] = field(default_factory=list)
     max_code_bytes: int = DEFAULT_MAX_CODE_BYTES
     # Seconds to wait for the hub's ack of anything the bridge sends.
     ack_timeout_s: float = 10.0
@@ -47,6 +49,7 @@ class BridgeConfig:
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
         self.policy_allow = split_list(self.policy_allow)
+        self.policy_allow_modules = split_list(self.policy_allow_modules)
         self.id = self.id or None
         self.hub_url = (self.hub_url or "").strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", self.hub_url):

@@ -38,6 +38,7 @@ def read_config(settings) -> BridgeConfig:
         "concurrency": get("concurrency", 1),
         "policy_mode": get("policy_mode", "strict"),
         "policy_allow": get("policy_allow", []),
+        "policy_allow_modules": get("policy_allow_modules", []),
     }
     if get("name"):
         options["name"] = get("name")

@@ -9,12 +9,13 @@ sandbox; containers, closures and reflection beyond the rules are not followed.
 from __future__ import annotations
 
 import ast
+import unicodedata
 
 NAMESPACE = "%namespace"  # what globals(), locals() and vars() resolve to: no identifier can spell it
 ALIASES = {
     "posix": "os", "nt": "os", "_posixsubprocess": "subprocess", "_winapi": "subprocess", "_socket": "socket",
     "_ctypes": "ctypes", "_multiprocessing": "multiprocessing", "asyncio.subprocess": "asyncio",
-    "__builtins__": "builtins",
+    "__builtins__": "builtins", "_pickle": "pickle",
 }
 IMPORTERS = {
     "__import__": "__import__",
@@ -24,7 +25,8 @@ IMPORTERS = {
 EVALUATORS = {"eval", "exec", "compile"}
 # Names that reach other code by name: followed through assignments although no rule denies them.
 GATEWAYS = {*EVALUATORS, *IMPORTERS, "getattr", "setattr", "delattr", "globals", "locals", "vars", "sys",
-            "sys.modules", "builtins", NAMESPACE}
+            "sys.modules", "builtins", NAMESPACE, "hasattr", "operator", "operator.attrgetter",
+            "operator.methodcaller", "io", "codecs", "pathlib"}
 MAX_DEPTH = 64
 MAX_CANDIDATES = 32
 ROUNDS = 3
@@ -43,8 +45,14 @@ def canonical(dotted: str) -> str:
 
 
 def literal(node) -> str | None:
-    """The value of a plain string literal; None for anything computed."""
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+    """The value of a plain string literal; None for anything computed.
+
+    NFKC-normalised like identifiers (Python itself does not normalise strings): conservative, so
+    ``getattr(os, 'ｓystem')`` matches the same rules as on the hub.
+    """
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    return node.value if node.value.isascii() else unicodedata.normalize("NFKC", node.value)
 
 
 def argument(call: ast.Call, index: int, keyword: str):
@@ -57,8 +65,9 @@ def argument(call: ast.Call, index: int, keyword: str):
 class Resolver:
     """Built once per tree: collects bindings (imports, assignments, defaults), then answers ``resolve``."""
 
-    def __init__(self, tree: ast.AST, is_notable) -> None:
+    def __init__(self, tree: ast.AST, is_notable, held_module=lambda name: None) -> None:
         self._notable = is_notable  # whether a name is worth following
+        self._held = held_module  # `os` for an attribute named `os` or `_os` (logging.os, random._os)
         self._bindings: dict[str, set[str]] = {}
         self._star_modules: set[str] = set()
         self._memo: dict[int, frozenset[str]] = {}
@@ -117,23 +126,31 @@ class Resolver:
             return frozenset()
         out: set[str] = set()
         if isinstance(node, ast.Name):
-            out.add(canonical(node.id))
-            out |= self._bindings.get(node.id, set())
-            out |= {q for m in self._star_modules if self._notable(q := canonical(f"{m}.{node.id}"))}
+            out |= self._names_for(node.id)
         elif isinstance(node, ast.Attribute):
             out |= {canonical(f"{base}.{node.attr}") for base in self.resolve(node.value, depth + 1)}
+            held = self._held(node.attr)  # a module held by another module is that module, whatever holds it
+            if held:
+                out.add(held)
         elif isinstance(node, ast.NamedExpr):
             out |= self.resolve(node.value, depth + 1)
         elif isinstance(node, ast.Subscript):
             key = literal(node.slice)
             container = self.resolve(node.value, depth + 1)
-            if key is not None and ("sys.modules" in container or NAMESPACE in container):
-                out.add(canonical(key))  # sys.modules['os'] and globals()['os'] are the module itself
+            # sys.modules['os'] hands back the module; globals()['o'] whatever the name `o` is bound to.
+            if key is not None and NAMESPACE in container:
+                out |= self._names_for(key)
+            elif key is not None and "sys.modules" in container:
+                out.add(canonical(key))
         elif isinstance(node, ast.Call):
             out |= self._resolve_call(node, depth)
         result = frozenset(sorted(out)[:MAX_CANDIDATES])
         self._memo[id(node)] = result
         return result
+
+    def _names_for(self, name: str) -> set[str]:
+        out = {canonical(name), *self._bindings.get(name, set())}
+        return out | {q for m in self._star_modules if self._notable(q := canonical(f"{m}.{name}"))}
 
     def _resolve_call(self, call: ast.Call, depth: int) -> set[str]:
         out: set[str] = set()
