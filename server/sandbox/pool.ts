@@ -1,0 +1,67 @@
+import ivm from 'isolated-vm';
+
+/**
+ * Idle isolates kept per memory limit. Creating an isolate costs a few ms and a V8 heap; a fresh context
+ * in a warm isolate costs well under one, so runs borrow an isolate, get a context of their own (nothing
+ * a run defines is visible to the next) and give the isolate back. A run has its isolate to itself: a
+ * memory bomb or a timeout disposes it without touching anyone else's code.
+ */
+const MAX_IDLE_PER_LIMIT = 4;
+/** Past this share of its limit a returned isolate is dropped rather than kept (its heap is not worth GC'ing). */
+const MAX_HEAP_SHARE = 0.5;
+/** Bound any slow growth of an isolate's internals over a long-lived hub. */
+const MAX_RUNS_PER_ISOLATE = 5_000;
+
+interface Pooled {
+  isolate: ivm.Isolate;
+  runs: number;
+}
+
+const idle = new Map<number, Pooled[]>();
+const owners = new WeakMap<ivm.Isolate, Pooled>();
+
+export function acquireIsolate(memoryMb: number): ivm.Isolate {
+  const list = idle.get(memoryMb);
+  while (list && list.length > 0) {
+    const pooled = list.pop() as Pooled;
+    if (!pooled.isolate.isDisposed) {
+      pooled.runs += 1;
+      return pooled.isolate;
+    }
+  }
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+  owners.set(isolate, { isolate, runs: 1 });
+  return isolate;
+}
+
+/** Gives a borrowed isolate back; `reusable` is false when the run ended in a way that leaves it suspect. */
+export function releaseIsolate(isolate: ivm.Isolate, memoryMb: number, reusable: boolean): void {
+  if (isolate.isDisposed) return;
+  const pooled = owners.get(isolate);
+  const list = idle.get(memoryMb) ?? [];
+  if (!reusable || !pooled || pooled.runs >= MAX_RUNS_PER_ISOLATE || list.length >= MAX_IDLE_PER_LIMIT) {
+    disposeQuietly(isolate);
+    return;
+  }
+  const heap = isolate.getHeapStatisticsSync();
+  if (heap.used_heap_size + heap.externally_allocated_size > memoryMb * 1024 * 1024 * MAX_HEAP_SHARE) {
+    disposeQuietly(isolate);
+    return;
+  }
+  list.push(pooled);
+  idle.set(memoryMb, list);
+}
+
+/** Disposes every idle isolate (a hub closing, a test ending). Running ones end with their runs. */
+export function drainSandboxPool(): void {
+  for (const list of idle.values()) for (const pooled of list) disposeQuietly(pooled.isolate);
+  idle.clear();
+}
+
+export function disposeQuietly(isolate: ivm.Isolate): void {
+  try {
+    if (!isolate.isDisposed) isolate.dispose();
+  } catch {
+    // Already being torn down by isolated-vm (memory limit): nothing left to free.
+  }
+}
