@@ -59,5 +59,8 @@ export function isErrorLike(value: unknown): value is ErrorLike {
 function trimStack(stack: string): string {
   const lines = stack.split('\n');
   const cut = lines.findIndex((line) => line.includes(BOUNDARY));
-  return (cut === -1 ? lines : lines.slice(0, cut)).join('\n');
+  // The runner's own frames (switchboard:prelude, switchboard:call-main) say nothing to the node's author.
+  return (cut === -1 ? lines : lines.slice(0, cut))
+    .filter((line) => !line.includes('(switchboard:') && !/at switchboard:/.test(line))
+    .join('\n');
 }

@@ -39,8 +39,8 @@ export async function runSandboxed(source: string, params: unknown, opts: Sandbo
   checkOptions(source, opts);
   if (opts.signal?.aborted) throw cancelled();
   warnWithoutNoSnapshot();
-  const isolate = acquireIsolate(opts.memoryMb);
-  const run = new SandboxRun(isolate, opts);
+  const { isolate, spare } = acquireIsolate(opts.memoryMb);
+  const run = new SandboxRun(isolate, opts, spare);
   try {
     return await run.execute(source, params);
   } finally {

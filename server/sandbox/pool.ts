@@ -15,23 +15,36 @@ const MAX_RUNS_PER_ISOLATE = 5_000;
 interface Pooled {
   isolate: ivm.Isolate;
   runs: number;
+  /**
+   * A fresh context made for the next run while the isolate sat idle: context creation is most of a
+   * small run's cost, and made ahead it overlaps with the engine's own work on the main thread.
+   */
+  spare: Promise<ivm.Context> | undefined;
+}
+
+/** A borrowed isolate and, when the pool had one ready, an unused fresh context in it. */
+export interface Borrowed {
+  isolate: ivm.Isolate;
+  spare: Promise<ivm.Context> | undefined;
 }
 
 const idle = new Map<number, Pooled[]>();
 const owners = new WeakMap<ivm.Isolate, Pooled>();
 
-export function acquireIsolate(memoryMb: number): ivm.Isolate {
+export function acquireIsolate(memoryMb: number): Borrowed {
   const list = idle.get(memoryMb);
   while (list && list.length > 0) {
     const pooled = list.pop() as Pooled;
     if (!pooled.isolate.isDisposed) {
       pooled.runs += 1;
-      return pooled.isolate;
+      const { spare } = pooled;
+      pooled.spare = undefined;
+      return { isolate: pooled.isolate, spare };
     }
   }
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
-  owners.set(isolate, { isolate, runs: 1 });
-  return isolate;
+  owners.set(isolate, { isolate, runs: 1, spare: undefined });
+  return { isolate, spare: undefined };
 }
 
 /** Gives a borrowed isolate back; `reusable` is false when the run ended in a way that leaves it suspect. */
@@ -48,6 +61,9 @@ export function releaseIsolate(isolate: ivm.Isolate, memoryMb: number, reusable:
     disposeQuietly(isolate);
     return;
   }
+  pooled.spare = isolate.createContext();
+  // Disposed while idle (drain): the spare is never used, its rejection is expected.
+  pooled.spare.catch(() => undefined);
   list.push(pooled);
   idle.set(memoryMb, list);
 }

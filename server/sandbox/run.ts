@@ -1,7 +1,8 @@
 import ivm from 'isolated-vm';
 import { cancelled, isErrorLike, outOfMemory, type SandboxError, scriptError, timedOut } from './errors.js';
 import { disposeQuietly } from './pool.js';
-import { CALL_MAIN, PRELUDE } from './prelude.js';
+import { FIRE, HOST } from './prelude.js';
+import { codeScript, runnerScripts } from './scripts.js';
 
 export interface RunLimits {
   timeoutMs: number;
@@ -20,6 +21,7 @@ export class SandboxRun {
   private rejectStop: ((error: SandboxError) => void) | undefined;
   private context: ivm.Context | undefined;
   private fire: ivm.Reference | undefined;
+
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private deadline: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.stop(cancelled());
@@ -27,6 +29,7 @@ export class SandboxRun {
   constructor(
     private readonly isolate: ivm.Isolate,
     private readonly limits: RunLimits,
+    private readonly spare?: Promise<ivm.Context>,
   ) {}
 
   /** True when the isolate may serve another run: nothing stopped it and nothing it did is still queued. */
@@ -61,25 +64,25 @@ export class SandboxRun {
   }
 
   private async work(source: string, params: unknown): Promise<unknown> {
-    const context = await this.isolate.createContext();
+    const scripts = await runnerScripts(this.isolate);
+    const code = await codeScript(this.isolate, scripts, source);
+    const context = await (this.spare ?? this.isolate.createContext());
     this.context = context;
-    this.fire = await context.evalClosure(
-      PRELUDE,
-      [
-        new ivm.Callback((id: unknown, ms: unknown) => this.schedule(id, ms), { ignored: true }),
-        new ivm.Callback((id: unknown) => this.unschedule(id), { ignored: true }),
-      ],
-      { result: { reference: true } },
+    // Queued in order on the isolate's thread without waiting for each: only the code's own steps are
+    // awaited (its top-level errors and main's outcome are what the caller needs to see).
+    const global = context.global;
+    global.setIgnored(
+      `${HOST}Schedule`,
+      new ivm.Callback((id: unknown, ms: unknown) => this.schedule(id, ms), { ignored: true }),
     );
-    const script = await this.isolate.compileScript(source, { filename: 'code-node.js' });
-    try {
-      await script.run(context);
-    } finally {
-      script.release();
-    }
-    const json: unknown = await context.evalClosure(CALL_MAIN, [JSON.stringify(params)], {
-      result: { promise: true },
-    });
+    global.setIgnored(
+      `${HOST}Unschedule`,
+      new ivm.Callback((id: unknown) => this.unschedule(id), { ignored: true }),
+    );
+    global.setIgnored(`${HOST}Params`, JSON.stringify(params));
+    scripts.prelude.runIgnored(context);
+    await code.run(context);
+    const json: unknown = await scripts.callMain.run(context, { promise: true });
     return typeof json === 'string' ? JSON.parse(json) : undefined;
   }
 
@@ -102,8 +105,9 @@ export class SandboxRun {
   }
 
   private async fireTimer(id: number): Promise<void> {
-    if (this.stopped || !this.fire) return;
+    if (this.stopped || !this.context) return;
     try {
+      this.fire ??= await this.context.global.get(FIRE, { reference: true });
       const thrown: unknown = await this.fire.apply(undefined, [id], { result: { copy: true } });
       if (isErrorLike(thrown)) this.stop(scriptError(thrown));
     } catch (error) {

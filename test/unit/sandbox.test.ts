@@ -59,6 +59,7 @@ describe('sandbox: running FlowGram code nodes', () => {
     expect(error.message).toBe('bad thing');
     expect(error.stack).toContain('code-node.js');
     expect(error.stack).not.toContain('server/sandbox');
+    expect(error.stack).not.toContain('switchboard:');
 
     const plain = await failure('async function main() { throw "plain text" }');
     expect([plain.name, plain.message]).toEqual(['Error', 'plain text']);
