@@ -13,6 +13,7 @@ import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
+import { flowgramRoutes } from './http/flowgram.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
 import { pollingRoutes } from './http/polling.js';
@@ -24,6 +25,7 @@ import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
 import { createTaskStore } from './tasks/index.js';
 import { TaskService } from './tasks/service.js';
+import { FlowgramService } from './workflows/flowgram/service.js';
 import { WorkflowService } from './workflows/service.js';
 
 export interface Hub {
@@ -68,7 +70,8 @@ export async function buildHub(
     startedAt: Date.now(),
   };
   const workflows = new WorkflowService(core);
-  const withWorkflows = { ...core, workflows };
+  const flowgram = new FlowgramService(core);
+  const withWorkflows = { ...core, workflows, flowgram };
   const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
@@ -106,6 +109,7 @@ export async function buildHub(
   pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
+  await flowgramRoutes(app, ctx);
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -134,6 +138,7 @@ export async function buildHub(
       if (closed) return;
       closed = true;
       workflows.close();
+      flowgram.close();
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();

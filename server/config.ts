@@ -149,6 +149,21 @@ export const CONFIG_ENV = {
     z.coerce.number().positive().default(15),
     'Seconds between SSE keep-alive comments',
   ],
+  flowgramTimeoutMs: [
+    'SWITCHBOARD_FLOWGRAM_TIMEOUT_MS',
+    z.coerce.number().int().positive().default(600_000),
+    'Timeout of a whole FlowGram run (all its nodes)',
+  ],
+  flowgramCodeTimeoutMs: [
+    'SWITCHBOARD_FLOWGRAM_CODE_TIMEOUT_MS',
+    z.coerce.number().int().positive().default(60_000),
+    'Time one FlowGram code node may run',
+  ],
+  flowgramCodeMemoryMb: [
+    'SWITCHBOARD_FLOWGRAM_CODE_MEMORY_MB',
+    z.coerce.number().int().min(8).max(4096).default(64),
+    'Memory limit of one FlowGram code node (MB)',
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;

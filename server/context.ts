@@ -7,6 +7,7 @@ import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
 import type { CodePolicy } from './safety/index.js';
 import type { TaskService } from './tasks/service.js';
+import type { FlowgramService } from './workflows/flowgram/service.js';
 import type { WorkflowService } from './workflows/service.js';
 
 /** Everything a transport needs, built once by buildHub. */
@@ -21,5 +22,6 @@ export interface HubContext {
   policy: CodePolicy;
   polling: PollingHosts;
   workflows: WorkflowService;
+  flowgram: FlowgramService;
   startedAt: number;
 }

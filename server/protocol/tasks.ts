@@ -98,6 +98,9 @@ const Usage = z.object({
   totalTokens: z.number().int(),
 });
 
+/** The loop (node id) and iteration (0-based) a FlowGram node ran in. */
+const LoopIteration = z.object({ nodeId: z.string(), index: z.number().int().min(0) });
+
 /** The closed union of event payloads, keyed by `type`. */
 export const EventData = {
   status: z.object({
@@ -117,8 +120,27 @@ export const EventData = {
     result: z.unknown(),
     isError: z.boolean(),
   }),
-  node_start: z.object({ node: z.string(), nodeType: z.string().optional() }),
-  node_end: z.object({ node: z.string(), output: z.unknown().optional() }),
+  node_start: z.object({
+    node: z.string(),
+    nodeType: z.string().optional(),
+    /** FlowGram nodes: the node's title, resolved inputs, and the loop iteration it runs in. */
+    title: z.string().optional(),
+    inputs: z.record(z.string(), z.unknown()).optional(),
+    loop: LoopIteration.optional(),
+  }),
+  node_end: z.object({
+    node: z.string(),
+    output: z.unknown().optional(),
+    /** FlowGram nodes: how the node ended, its outputs, the port it took, its error. */
+    nodeType: z.string().optional(),
+    status: z.enum(['succeeded', 'failed', 'canceled']).optional(),
+    outputs: z.record(z.string(), z.unknown()).optional(),
+    /** Replaces the inputs given at node_start (e.g. an http node's resolved request). */
+    inputs: z.record(z.string(), z.unknown()).optional(),
+    branch: z.string().optional(),
+    error: z.string().optional(),
+    loop: LoopIteration.optional(),
+  }),
   progress: z.object({ message: z.string().optional(), fraction: z.number().min(0).max(1).optional() }),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
   error: TaskError,

@@ -1,0 +1,198 @@
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { HubContext } from '../context.js';
+import { HubError } from '../errors.js';
+import {
+  FlowReport,
+  FlowRunBody,
+  FlowServerInfo,
+  FlowTaskCancelInput,
+  FlowTaskCancelOutput,
+  FlowTaskQuery,
+  FlowTaskRunInput,
+  FlowTaskRunOutput,
+  FlowValidateOutput,
+} from '../protocol/flowgram.js';
+import { HttpError, TaskIdParams } from '../protocol/http.js';
+import { HUB_VERSION } from '../protocol/index.js';
+import { isTerminal, Task } from '../protocol/tasks.js';
+import { buildReport } from '../workflows/flowgram/report.js';
+import { requireRole } from './auth-hook.js';
+
+const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
+const tags = ['flowgram'];
+
+/**
+ * The FlowGram runtime's API (same paths and shapes: `/api/task/*`, `/api/info`, Swagger UI at `/api/docs`)
+ * and the native `/api/v1/flowgram/*` routes. Auth as everywhere: a bearer token whose role may do the thing.
+ */
+export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { tasks, flowgram } = ctx;
+
+  const flowTask = (id: string) => {
+    const task = tasks.get(id);
+    if (task?.kind !== 'flowgram')
+      throw new HubError('not_found', `taskID: no FlowGram task ${id}`, { field: 'taskID' });
+    return task;
+  };
+  const report = (id: string) => {
+    const task = flowTask(id);
+    return buildReport(task, tasks.replay(id, 0));
+  };
+  const validate = (schema: unknown, inputs: unknown) => {
+    try {
+      return flowgram.validate(schema, inputs);
+    } catch (err) {
+      // A schema that is not even JSON is invalid, not a bad request: FlowGram's editor shows the reason.
+      if (err instanceof HubError && err.field === 'schema') return { valid: false, errors: [err.message] };
+      throw err;
+    }
+  };
+
+  r.post(
+    '/api/task/run',
+    {
+      onRequest: requireRole(ctx, 'submit'),
+      schema: {
+        tags,
+        summary: 'Run a FlowGram workflow schema (TaskRun)',
+        body: FlowTaskRunInput,
+        response: { 200: FlowTaskRunOutput, ...errors },
+      },
+    },
+    async (req) => ({ taskID: flowgram.start(req.body.schema, req.body.inputs).id }),
+  );
+
+  r.get(
+    '/api/task/report',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags,
+        summary:
+          'The report of a FlowGram task: status, per-node status and snapshots, messages (TaskReport)',
+        querystring: FlowTaskQuery,
+        response: { 200: FlowReport, ...errors },
+      },
+    },
+    async (req) => report(req.query.taskID),
+  );
+
+  r.get(
+    '/api/task/result',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags,
+        summary: "A FlowGram task's outputs once it has ended; null while it runs (TaskResult)",
+        querystring: FlowTaskQuery,
+        response: { 200: FlowReport.shape.outputs.nullable(), ...errors },
+      },
+    },
+    async (req) => {
+      const task = flowTask(req.query.taskID);
+      if (!isTerminal(task.status)) return null;
+      return (task.result as Record<string, unknown> | null) ?? {};
+    },
+  );
+
+  r.put(
+    '/api/task/cancel',
+    {
+      onRequest: requireRole(ctx, 'cancel'),
+      schema: {
+        tags,
+        summary: 'Cancel a FlowGram task: in-flight llm, http and code nodes are aborted (TaskCancel)',
+        description:
+          'success is true for a known FlowGram task (as in FlowGram, also when it had already ended).',
+        body: FlowTaskCancelInput,
+        response: { 200: FlowTaskCancelOutput, ...errors },
+      },
+    },
+    async (req) => {
+      const task = tasks.get(req.body.taskID);
+      if (task?.kind !== 'flowgram') return { success: false };
+      if (!isTerminal(task.status)) flowgram.cancel(task.id);
+      return { success: true };
+    },
+  );
+
+  r.post(
+    '/api/task/validate',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags,
+        summary: 'Validate a schema and its inputs without running them (TaskValidate)',
+        body: FlowTaskRunInput,
+        response: { 200: FlowValidateOutput, ...errors },
+      },
+    },
+    async (req) => validate(req.body.schema, req.body.inputs),
+  );
+
+  r.get(
+    '/api/info',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: { tags, summary: 'Server info (ServerInfo)', response: { 200: FlowServerInfo, ...errors } },
+    },
+    async () => ({
+      name: 'Switchboard',
+      runtime: 'nodejs',
+      version: HUB_VERSION,
+      time: new Date().toISOString(),
+    }),
+  );
+
+  r.post(
+    '/api/v1/flowgram/runs',
+    {
+      onRequest: requireRole(ctx, 'submit'),
+      schema: {
+        tags,
+        summary:
+          'Start a FlowGram task; follow it at /api/v1/tasks/{id}/events, cancel with /api/v1/tasks/{id}/cancel',
+        body: FlowRunBody,
+        response: { 201: Task, ...errors },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(flowgram.start(req.body.schema, req.body.inputs, req.body.traceId)),
+  );
+
+  r.post(
+    '/api/v1/flowgram/validate',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags,
+        summary: 'Validate a FlowGram schema and inputs',
+        body: FlowTaskRunInput,
+        response: { 200: FlowValidateOutput, ...errors },
+      },
+    },
+    async (req) => validate(req.body.schema, req.body.inputs),
+  );
+
+  r.get(
+    '/api/v1/flowgram/runs/:id/report',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags,
+        summary: 'The FlowGram report of a task',
+        params: TaskIdParams,
+        response: { 200: FlowReport, ...errors },
+      },
+    },
+    async (req) => report(req.params.id),
+  );
+
+  // FlowGram serves its docs at /api/docs; the hub's own /docs stays. Same OpenAPI document.
+  await app.register(async (child) => {
+    await child.register(swaggerUi, { routePrefix: '/api/docs' });
+  });
+}
