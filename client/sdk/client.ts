@@ -1,3 +1,4 @@
+import { FlowReport, FlowValidateOutput } from '../../server/protocol/flowgram.js';
 import {
   type ExtensionInfo,
   isTerminal,
@@ -10,7 +11,7 @@ import {
 } from '../../server/protocol/index.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { SwitchboardError } from './errors.js';
-import { FlowgramApi, type FlowInputs, FlowReport, type FlowSchema, FlowValidation } from './flowgram.js';
+import { FlowgramApi, type FlowInputs, type FlowSchema, type FlowValidation } from './flowgram.js';
 import { type FollowOptions, TaskStream } from './follow.js';
 import { type FlowUpdate, followFlow } from './follow-flow.js';
 import { HttpApi } from './http.js';
@@ -133,7 +134,7 @@ export class SwitchboardClient {
 
   /** Checks a FlowGram schema (and inputs against its start node) without running it: `{valid, errors}`. */
   validateFlow(schema: FlowSchema, inputs: FlowInputs = {}): Promise<FlowValidation> {
-    return this.http.request('POST', '/api/v1/flowgram/validate', FlowValidation, { schema, inputs });
+    return this.http.request('POST', '/api/v1/flowgram/validate', FlowValidateOutput, { schema, inputs });
   }
 
   /** The FlowGram report of a flowgram task: inputs, outputs, workflowStatus, per-node reports and snapshots. */

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  FlowReport,
+  FlowTaskCancelOutput,
+  FlowTaskRunOutput,
+  FlowValidateOutput,
+} from '../../server/protocol/flowgram.js';
 import type { HttpApi } from './http.js';
 
 /**
@@ -9,26 +15,9 @@ import type { HttpApi } from './http.js';
 export type FlowSchema = string | Record<string, unknown>;
 export type FlowInputs = Record<string, unknown>;
 
-export const FlowRunAnswer = z.object({ taskID: z.string() });
-export type FlowRunAnswer = z.infer<typeof FlowRunAnswer>;
-
-export const FlowValidation = z.object({ valid: z.boolean(), errors: z.array(z.string()).optional() });
-export type FlowValidation = z.infer<typeof FlowValidation>;
-
-export const FlowCancelAnswer = z.object({ success: z.boolean() });
-
-/** FlowGram's report: kept loose past the fields a client reads, the hub's contract owns the rest. */
-export const FlowReport = z
-  .object({
-    id: z.string(),
-    inputs: z.unknown(),
-    outputs: z.unknown(),
-    workflowStatus: z.object({ status: z.string() }).passthrough(),
-    reports: z.record(z.string(), z.unknown()),
-    messages: z.unknown().optional(),
-  })
-  .passthrough();
-export type FlowReport = z.infer<typeof FlowReport>;
+export type FlowRunAnswer = z.infer<typeof FlowTaskRunOutput>;
+export type FlowValidation = z.infer<typeof FlowValidateOutput>;
+export type { FlowReport };
 
 const AnyJson = z.unknown();
 
@@ -40,11 +29,14 @@ export class FlowgramApi {
   }
 
   run(schema: FlowSchema, inputs: FlowInputs = {}): Promise<FlowRunAnswer> {
-    return this.#http.request('POST', '/api/task/run', FlowRunAnswer, { schema: schemaText(schema), inputs });
+    return this.#http.request('POST', '/api/task/run', FlowTaskRunOutput, {
+      schema: schemaText(schema),
+      inputs,
+    });
   }
 
   validate(schema: FlowSchema, inputs: FlowInputs = {}): Promise<FlowValidation> {
-    return this.#http.request('POST', '/api/task/validate', FlowValidation, {
+    return this.#http.request('POST', '/api/task/validate', FlowValidateOutput, {
       schema: schemaText(schema),
       inputs,
     });
@@ -59,7 +51,7 @@ export class FlowgramApi {
   }
 
   async cancel(taskID: string): Promise<boolean> {
-    return (await this.#http.request('PUT', '/api/task/cancel', FlowCancelAnswer, { taskID })).success;
+    return (await this.#http.request('PUT', '/api/task/cancel', FlowTaskCancelOutput, { taskID })).success;
   }
 }
 

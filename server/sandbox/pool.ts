@@ -9,6 +9,8 @@ import ivm from 'isolated-vm';
 const MAX_IDLE_PER_LIMIT = 4;
 /** Past this share of its limit a returned isolate is dropped rather than kept (its heap is not worth GC'ing). */
 const MAX_HEAP_SHARE = 0.5;
+/** Heap statistics are a call into the isolate: look every few runs, not after each one. */
+const HEAP_CHECK_EVERY = 16;
 /** Bound any slow growth of an isolate's internals over a long-lived hub. */
 const MAX_RUNS_PER_ISOLATE = 5_000;
 
@@ -56,8 +58,11 @@ export function releaseIsolate(isolate: ivm.Isolate, memoryMb: number, reusable:
     disposeQuietly(isolate);
     return;
   }
-  const heap = isolate.getHeapStatisticsSync();
-  if (heap.used_heap_size + heap.externally_allocated_size > memoryMb * 1024 * 1024 * MAX_HEAP_SHARE) {
+  const heap = pooled.runs % HEAP_CHECK_EVERY === 0 ? isolate.getHeapStatisticsSync() : undefined;
+  if (
+    heap &&
+    heap.used_heap_size + heap.externally_allocated_size > memoryMb * 1024 * 1024 * MAX_HEAP_SHARE
+  ) {
     disposeQuietly(isolate);
     return;
   }

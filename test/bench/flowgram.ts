@@ -7,7 +7,7 @@
  */
 import { SwitchboardClient } from '../../client/sdk/index.js';
 import { startTestHub } from '../helpers/hub.js';
-import { expectedResults, loopInputs, loopSchema } from './flowgram-schema.js';
+import { expectedResults, loopInputs, loopSchema } from '../helpers/flowgram-loop.js';
 import { profileTop } from './profile.js';
 
 const ITERATIONS = Number(process.env['BENCH_FLOW_ITERATIONS'] ?? 1000);

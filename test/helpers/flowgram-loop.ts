@@ -1,6 +1,7 @@
 /**
- * The benchmark's FlowGram schema: a loop over N items whose body is one code node, so a run is N code
- * node executions plus the loop's own bookkeeping (block-start, block-end) per iteration.
+ * A FlowGram schema for the benchmark and the CLI/SDK/monitor tests: a loop over N items whose body is one
+ * code node, so a run is N code node executions plus the loop's own bookkeeping (block-start, block-end)
+ * per iteration. `loopSchema(code)` swaps in another code node body (a failing or runaway one).
  */
 export const LOOP_CODE = `async function main({ params }) {
   return { doubled: params.item * 2, index: params.index };
@@ -8,7 +9,7 @@ export const LOOP_CODE = `async function main({ params }) {
 
 const ref = (...content: string[]) => ({ type: 'ref', content });
 
-export function loopSchema(): Record<string, unknown> {
+export function loopSchema(code = LOOP_CODE): Record<string, unknown> {
   return {
     nodes: [
       {
@@ -46,7 +47,7 @@ export function loopSchema(): Record<string, unknown> {
                 type: 'object',
                 properties: { item: { type: 'number' }, index: { type: 'number' } },
               },
-              script: { language: 'javascript', content: LOOP_CODE },
+              script: { language: 'javascript', content: code },
               outputs: {
                 type: 'object',
                 properties: { doubled: { type: 'number' }, index: { type: 'number' } },
