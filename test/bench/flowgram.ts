@@ -6,8 +6,8 @@
  * CPU-second for each, and the ratio. BENCH_FLOW_ITERATIONS, BENCH_FLOW_TASKS, BENCH_FLOW_PROFILE=1.
  */
 import { SwitchboardClient } from '../../client/sdk/index.js';
-import { startTestHub } from '../helpers/hub.js';
 import { expectedResults, loopInputs, loopSchema } from '../helpers/flowgram-loop.js';
+import { startTestHub } from '../helpers/hub.js';
 import { profileTop } from './profile.js';
 
 const ITERATIONS = Number(process.env['BENCH_FLOW_ITERATIONS'] ?? 1000);
