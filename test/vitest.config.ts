@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', 'node_modules/**'],
     pool: 'forks',
+    // isolated-vm (the code-node sandbox) needs V8's startup snapshot off on Node 20+, or isolates can crash.
+    poolOptions: { forks: { execArgv: ['--no-node-snapshot'] } },
     // Two cores: two files at a time keeps real hubs, Python hosts and Chromium from starving each other.
     maxWorkers: 2,
     minWorkers: 1,

@@ -64,6 +64,13 @@ export class Output {
     if (!this.json) this.#err.line(this.paint('dim', text));
   }
 
+  /** A progress line on stderr, already coloured by the caller (flow nodes); silent in JSON mode. */
+  step(text: string): void {
+    if (this.json) return;
+    this.#spinner.clear();
+    this.#err.line(text);
+  }
+
   paint(colour: Colour, text: string): string {
     return this.#colour ? `\x1b[${SGR[colour]}m${text}\x1b[0m` : text;
   }

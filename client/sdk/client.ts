@@ -1,16 +1,19 @@
+import { FlowReport, FlowValidateOutput } from '../../server/protocol/flowgram.js';
 import {
   type ExtensionInfo,
   isTerminal,
   type StartWorkflow,
   type SubmitCode,
-  type Task,
+  Task,
   type TaskListQuery,
   type TaskPage,
   type WorkflowInfo,
 } from '../../server/protocol/index.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { SwitchboardError } from './errors.js';
+import { FlowgramApi, type FlowInputs, type FlowSchema, type FlowValidation } from './flowgram.js';
 import { type FollowOptions, TaskStream } from './follow.js';
+import { type FlowUpdate, followFlow } from './follow-flow.js';
 import { HttpApi } from './http.js';
 
 export interface SwitchboardClientOptions {
@@ -35,6 +38,8 @@ export class SwitchboardClient {
   readonly url: string;
   /** The HTTP API on its own, for callers that want it whatever the socket's state. */
   readonly http: HttpApi;
+  /** The FlowGram runtime API (`/api/task/*`): run, validate, report, result, cancel by FlowGram task id. */
+  readonly flowgram: FlowgramApi;
   readonly #token: string;
   readonly #timeoutMs: number;
   readonly #tuning: SocketTuning | undefined;
@@ -47,6 +52,7 @@ export class SwitchboardClient {
     this.#timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.#tuning = opts.socket;
     this.http = new HttpApi({ url: this.url, token: this.#token, timeoutMs: this.#timeoutMs });
+    this.flowgram = new FlowgramApi(this.http);
   }
 
   /** True while the socket is up; requests then use it instead of HTTP. */
@@ -119,6 +125,30 @@ export class SwitchboardClient {
     const conn = this.#connection();
     await conn.ready;
     return conn.call('workflow:start', (s) => s.emitWithAck('workflow:start', request));
+  }
+
+  /** Starts a FlowGram schema (object or JSON text) as a `flowgram` task; follow it with `followFlow`. */
+  runFlow(schema: FlowSchema, inputs: FlowInputs = {}): Promise<Task> {
+    return this.http.request('POST', '/api/v1/flowgram/runs', Task, { schema, inputs });
+  }
+
+  /** Checks a FlowGram schema (and inputs against its start node) without running it: `{valid, errors}`. */
+  validateFlow(schema: FlowSchema, inputs: FlowInputs = {}): Promise<FlowValidation> {
+    return this.http.request('POST', '/api/v1/flowgram/validate', FlowValidateOutput, { schema, inputs });
+  }
+
+  /** The FlowGram report of a flowgram task: inputs, outputs, workflowStatus, per-node reports and snapshots. */
+  flowReport(taskId: string): Promise<FlowReport> {
+    return this.http.request('GET', `/api/v1/flowgram/runs/${encodeURIComponent(taskId)}/report`, FlowReport);
+  }
+
+  /**
+   * Follows a flowgram task like `follow`, folding node events into a progress list (waiting, running,
+   * succeeded, failed; runs per node, i.e. loop iterations; durations) that each update carries.
+   */
+  async *followFlow(taskId: string, opts: FollowOptions = {}): AsyncGenerator<FlowUpdate> {
+    const task = await this.get(taskId);
+    yield* followFlow(task, (o) => this.follow(taskId, o), opts);
   }
 
   /**

@@ -55,6 +55,11 @@ export class HttpApi {
     return this.#request('GET', '/api/v1/extensions', ExtensionList);
   }
 
+  /** Any other route of the hub (the compatibility APIs), with the same token, deadline and checks. */
+  request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    return this.#request(method, path, schema, body);
+  }
+
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     const what = `${method} ${this.#base}${path}`;
     const headers: Record<string, string> = {

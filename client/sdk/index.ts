@@ -13,5 +13,22 @@ export { isTerminal } from '../../server/protocol/index.js';
 export { SwitchboardClient, type SwitchboardClientOptions, type WaitForOptions } from './client.js';
 export type { AckData, MonitorSocket, SocketTuning } from './connection.js';
 export { type ClientErrorCode, SwitchboardError, type SwitchboardErrorCode } from './errors.js';
+export {
+  type FlowNodeInfo,
+  type FlowNodeProgress,
+  type FlowNodeState,
+  FlowProgress,
+  type FlowStep,
+  flowNodesOf,
+} from './flow-progress.js';
+export {
+  FlowgramApi,
+  type FlowInputs,
+  type FlowReport,
+  type FlowRunAnswer,
+  type FlowSchema,
+  type FlowValidation,
+} from './flowgram.js';
 export { type FollowOptions, TaskStream } from './follow.js';
+export { type FlowUpdate, flowNodesOfTask } from './follow-flow.js';
 export { HttpApi, type HttpApiOptions } from './http.js';

@@ -1,45 +1,63 @@
-/**
- * PLACEHOLDER, to be replaced by the isolated-vm runner (issue 8, the tools branch). Same signature and error
- * messages; node:vm is NOT a security boundary and cannot enforce the memory limit, so this file exists only
- * so the FlowGram engine and its conformance suite can run before the real sandbox is merged.
- */
-import vm from 'node:vm';
+import { cancelled, SandboxError } from './errors.js';
+import { acquireIsolate, releaseIsolate } from './pool.js';
+import { SandboxRun } from './run.js';
+
+export type { SandboxFailure } from './errors.js';
+export { SandboxError } from './errors.js';
+export { drainSandboxPool } from './pool.js';
 
 export interface SandboxOptions {
+  /** Wall-clock limit for the whole run, awaited promises and timers included. */
   timeoutMs: number;
+  /** Heap limit of the isolate the code runs in (isolated-vm's minimum is 8). */
   memoryMb: number;
+  /** Aborting it ends the run with a `cancelled` error and disposes its isolate. */
   signal?: AbortSignal;
 }
 
-/** Runs FlowGram's `async function main({ params })` and resolves with its (JSON-copied) return value. */
+const MIN_MEMORY_MB = 8;
+const NO_SNAPSHOT = '--no-node-snapshot';
+let warned = false;
+
+/** isolated-vm's README: on Node 20+ isolates can crash the process unless Node runs without its snapshot. */
+function warnWithoutNoSnapshot(): void {
+  if (warned) return;
+  warned = true;
+  if (process.execArgv.includes(NO_SNAPSHOT) || (process.env['NODE_OPTIONS'] ?? '').includes(NO_SNAPSHOT))
+    return;
+  process.emitWarning(`Code node sandbox: start Node with ${NO_SNAPSHOT} (isolated-vm needs it on Node 20+)`);
+}
+
+/**
+ * Runs a FlowGram code node's source (`async function main({ params }) { ... }`) in a fresh context of an
+ * isolated V8 isolate and resolves with main's return value copied out as JSON. The code sees plain
+ * JavaScript plus timers bound to this run: no process, require, import(), file system or network.
+ * Rejects with a SandboxError: the script's own name and message, or `Code node timed out after Nms`,
+ * `Code node exceeded its memory limit of N MB`, `cancelled`.
+ */
 export async function runSandboxed(source: string, params: unknown, opts: SandboxOptions): Promise<unknown> {
-  if (opts.signal?.aborted) throw new Error('cancelled');
-  const context = vm.createContext({ __params__: JSON.parse(JSON.stringify(params ?? {})) });
-  const wrapped = `'use strict';\n${source}\n;if (typeof main !== 'function') { throw new Error('main function is required in the script'); }\nPromise.resolve(main({ params: __params__ })).then((v) => JSON.stringify(v === undefined ? null : v));`;
-  const pending = vm.runInContext(wrapped, context, { timeout: opts.timeoutMs }) as Promise<string>;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  checkOptions(source, opts);
+  if (opts.signal?.aborted) throw cancelled();
+  warnWithoutNoSnapshot();
+  const { isolate, spare } = acquireIsolate(opts.memoryMb);
+  const run = new SandboxRun(isolate, opts, spare);
   try {
-    const json = await Promise.race([
-      pending,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Code node timed out after ${opts.timeoutMs}ms`)),
-          opts.timeoutMs,
-        );
-        onAbort = () => reject(new Error('cancelled'));
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-    return JSON.parse(json) as unknown;
-  } catch (err) {
-    if (err instanceof Error && /Script execution timed out/.test(err.message))
-      throw new Error(`Code node timed out after ${opts.timeoutMs}ms`);
-    // Errors thrown inside the context come from another realm: normalise to a host Error.
-    const message = err && typeof err === 'object' && 'message' in err ? String(err.message) : String(err);
-    throw new Error(message);
+    return await run.execute(source, params);
   } finally {
-    clearTimeout(timer);
-    if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+    run.finish();
+    releaseIsolate(isolate, opts.memoryMb, run.reusable);
+  }
+}
+
+function checkOptions(source: string, opts: SandboxOptions): void {
+  if (typeof source !== 'string') throw new SandboxError('invalid', 'Code node script must be a string');
+  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
+    throw new SandboxError('invalid', `timeoutMs must be a positive number, got ${opts.timeoutMs}`);
+  }
+  if (!Number.isInteger(opts.memoryMb) || opts.memoryMb < MIN_MEMORY_MB) {
+    throw new SandboxError(
+      'invalid',
+      `memoryMb must be an integer of at least ${MIN_MEMORY_MB}, got ${opts.memoryMb}`,
+    );
   }
 }

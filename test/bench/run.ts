@@ -10,6 +10,7 @@ import type { Task } from '../../server/protocol/index.js';
 import { call, http, monitorClient } from '../helpers/clients.js';
 import { startTestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
+import { benchFlowgram } from './flowgram.js';
 
 const CHUNKS = Number(process.env['BENCH_CHUNKS'] ?? 3000);
 const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 4);
@@ -123,4 +124,5 @@ console.log(
   `  hub (validate, seq, SQLite, rooms): ${h.toFixed(0)} ms (${((CHUNKS / h) * 1000).toFixed(0)} chunks/s)`,
 );
 console.log(`  ratio hub/baseline: ${(h / b).toFixed(2)}x`);
+await benchFlowgram();
 process.exit(0);

@@ -4,6 +4,7 @@ import './styles/panels.css';
 import './styles/tasks.css';
 import './styles/task-view.css';
 import './styles/stream.css';
+import './styles/flow.css';
 import { monitorApp } from './app.js';
 import { Connection } from './net/connection.js';
 import { forgetToken, storedToken, storeToken, takeTokenFromAddress } from './net/token.js';

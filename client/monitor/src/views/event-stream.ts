@@ -1,6 +1,8 @@
+import type { FlowNodeInfo } from '../../../sdk/flow-progress.js';
 import { isTerminal, type TaskEvent } from '../protocol.js';
 import { frameScheduler, h, text } from '../ui/dom.js';
 import { doneRow, errorRow, logRow, statusRow, ToolCallRow } from './event-rows.js';
+import { FlowPanel } from './flow-panel.js';
 import { ProgressPanel } from './progress-panel.js';
 import { ConsoleBlock, FlowBlock, type TextBlock } from './text-blocks.js';
 
@@ -16,6 +18,8 @@ export class EventStream {
   readonly element: HTMLElement;
   private readonly body: HTMLElement;
   private readonly progress = new ProgressPanel();
+  /** Set for flowgram tasks: their nodes go to this list instead of the generic step chips. */
+  private flowPanel: FlowPanel | null = null;
   private readonly counter: HTMLElement;
   private readonly followButton: HTMLButtonElement;
   private queue: TaskEvent[] = [];
@@ -61,6 +65,13 @@ export class EventStream {
     );
   }
 
+  /** Shows the task's nodes as a FlowGram progress list (every schema node, waiting until it runs). */
+  useFlow(nodes: readonly FlowNodeInfo[]): void {
+    if (this.flowPanel) return;
+    this.flowPanel = new FlowPanel(nodes);
+    this.progress.element.before(this.flowPanel.element);
+  }
+
   push(event: TaskEvent): void {
     this.queue.push(event);
     this.schedule();
@@ -74,6 +85,7 @@ export class EventStream {
       if ((this.head & 127) === 0 && performance.now() - started > FRAME_BUDGET_MS) break;
     }
     this.current?.commit();
+    this.flowPanel?.commit();
     if (this.head >= this.queue.length) {
       this.queue = [];
       this.head = 0;
@@ -109,16 +121,22 @@ export class EventStream {
         break;
       }
       case 'node_start':
-        this.progress.nodeStart(e);
+        if (this.flowPanel) this.flowPanel.apply(e);
+        else this.progress.nodeStart(e);
         break;
       case 'node_end':
-        this.progress.nodeEnd(e);
+        if (this.flowPanel) this.flowPanel.apply(e);
+        else this.progress.nodeEnd(e);
         break;
       case 'progress':
         this.progress.progress(e);
         break;
       case 'status':
-        if (isTerminal(e.data.status)) this.progress.end();
+        if (isTerminal(e.data.status)) {
+          this.progress.end();
+          this.flowPanel?.commit();
+          this.flowPanel?.end();
+        }
         this.row(statusRow(e));
         break;
       case 'log':

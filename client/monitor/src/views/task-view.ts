@@ -1,3 +1,4 @@
+import { flowNodesOf } from '../../../sdk/flow-progress.js';
 import type { Connection } from '../net/connection.js';
 import { TaskFollower } from '../state/task-follower.js';
 import type { TaskStore } from '../state/task-store.js';
@@ -41,7 +42,10 @@ export class TaskView {
     const header = new TaskHeader(this.conn, this.tasks, id);
     const stream = new EventStream();
     const follower = new TaskFollower(this.conn, id, {
-      onTask: (task) => header.setTask(task),
+      onTask: (task) => {
+        header.setTask(task);
+        if (task.kind === 'flowgram') stream.useFlow(flowNodesOf(task.input['schema']));
+      },
       onEvent: (event) => {
         stream.push(event);
         header.applyEvent(event);
