@@ -15,10 +15,12 @@ import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
+import { pluginRoutes } from './http/plugins.js';
 import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
+import { PluginService } from './plugins/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -67,8 +69,9 @@ export async function buildHub(
     policy,
     startedAt: Date.now(),
   };
-  const workflows = new WorkflowService(core);
-  const withWorkflows = { ...core, workflows };
+  const plugins = new PluginService(core);
+  const workflows = new WorkflowService({ ...core, plugins });
+  const withWorkflows = { ...core, workflows, plugins };
   const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
@@ -106,6 +109,7 @@ export async function buildHub(
   pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
+  pluginRoutes(app, ctx);
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -116,6 +120,7 @@ export async function buildHub(
 
   realtime = createIo(app.server, ctx);
   dispatcher.recover();
+  await plugins.init();
 
   let closed = false;
   return {
@@ -134,6 +139,7 @@ export async function buildHub(
       if (closed) return;
       closed = true;
       workflows.close();
+      await plugins.close();
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();

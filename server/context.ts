@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { PollingHosts } from './dispatch/polling-hosts.js';
 import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
+import type { PluginService } from './plugins/index.js';
 import type { CodePolicy } from './safety/index.js';
 import type { TaskService } from './tasks/service.js';
 import type { WorkflowService } from './workflows/service.js';
@@ -21,5 +22,6 @@ export interface HubContext {
   policy: CodePolicy;
   polling: PollingHosts;
   workflows: WorkflowService;
+  plugins: PluginService;
   startedAt: number;
 }

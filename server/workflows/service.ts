@@ -5,6 +5,7 @@ import type { ExtensionRegistry } from '../dispatch/registry.js';
 import { HubError } from '../errors.js';
 import { addUsage, type ChatModel, resolveModel, type Usage } from '../llm/index.js';
 import type { Logger } from '../log.js';
+import type { PluginService } from '../plugins/index.js';
 import type { Task } from '../protocol/tasks.js';
 import type { WorkflowPayload, WorkflowRequest } from '../protocol/workflows.js';
 import type { TaskService } from '../tasks/service.js';
@@ -25,6 +26,8 @@ export interface WorkflowDeps {
   codeTasks: CodeTasks;
   dispatcher: Dispatcher;
   registry: ExtensionRegistry;
+  /** Plugin tools a run may call (absent in hubs built without plugins). */
+  plugins?: PluginService;
 }
 
 interface ActiveRun {
