@@ -198,7 +198,13 @@ export class PluginSession {
       throw new PluginDown(message, 'start_failed');
     }
     clearTimeout(timer);
-    transport.onclose = () => this.onUnexpectedClose(transport);
+    // Chained after the SDK's own handler, which rejects the calls in flight first.
+    const sdkOnClose = transport.onclose;
+    transport.onclose = () => {
+      sdkOnClose?.();
+      this.onUnexpectedClose(transport);
+    };
+    if (this.startedAt !== null) this.restarts += 1;
     this.state = 'ready';
     this.lastError = null;
     this.startedAt = Date.now();
@@ -264,7 +270,6 @@ export class PluginSession {
     clearTimeout(this.restartTimer);
     const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] ?? 30_000;
     this.restartTimer = setTimeout(() => {
-      this.restarts += 1;
       this.ensure().catch(() => {});
     }, delay);
     this.restartTimer.unref();

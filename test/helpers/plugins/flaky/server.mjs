@@ -6,6 +6,7 @@ import { z } from 'zod';
 const server = new McpServer({ name: 'flaky', version: '1.0.0' }, { capabilities: { logging: {} } });
 const startedAt = Date.now();
 let calls = 0;
+let cancelled = 0;
 
 const progress = (extra, progress, total, message) =>
   extra._meta?.progressToken === undefined
@@ -24,7 +25,9 @@ server.registerTool(
   async ({ text }) => {
     calls += 1;
     return {
-      content: [{ type: 'text', text: JSON.stringify({ pid: process.pid, calls, text, startedAt }) }],
+      content: [
+        { type: 'text', text: JSON.stringify({ pid: process.pid, calls, cancelled, text, startedAt }) },
+      ],
     };
   },
 );
@@ -46,9 +49,10 @@ server.registerTool(
   async (_args, extra) => {
     await progress(extra, 1, 10, 'started hanging');
     return new Promise(() => {
-      extra.signal.addEventListener('abort', () =>
-        process.stderr.write(`hang cancelled: ${extra.requestId}\n`),
-      );
+      extra.signal.addEventListener('abort', () => {
+        cancelled += 1;
+        process.stderr.write(`hang cancelled: ${extra.requestId}\n`);
+      });
     });
   },
 );
