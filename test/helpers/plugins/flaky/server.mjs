@@ -1,4 +1,6 @@
 // A real MCP server (stdio) whose tools misbehave on purpose, for the plugin host's tests.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -76,6 +78,21 @@ server.registerTool(
     );
     await progress(extra, 1, 1, 'shouted');
     return { content: [{ type: 'text', text: text.toUpperCase() }] };
+  },
+);
+
+server.registerTool(
+  'inspect',
+  {
+    description: 'Reads the resources it is handed and reports them',
+    inputSchema: { resources: z.array(z.any()).default([]) },
+  },
+  async ({ resources }) => {
+    const seen = resources.map((r) => {
+      const bytes = readFileSync(r.path);
+      return { ...r, read: bytes.length, digest: createHash('sha256').update(bytes).digest('hex') };
+    });
+    return { content: [{ type: 'text', text: JSON.stringify(seen) }] };
   },
 );
 
