@@ -4,9 +4,11 @@ import type { CliEnv, Command } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
+import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
+import { toolsCommand } from './commands/tools.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, exitForError } from './exit-codes.js';
 import { Output } from './output.js';
@@ -19,6 +21,8 @@ const COMMANDS: readonly Command[] = [
   tasksCommand,
   cancelCommand,
   extensionsCommand,
+  toolsCommand,
+  pluginCommand,
 ];
 
 function generalHelp(): string {
