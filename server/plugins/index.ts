@@ -58,6 +58,25 @@ export class PluginService {
     return this.host.knownTools();
   }
 
+  /**
+   * Starts the plugins behind these tool references (`tool` or `plugin__tool`), so their schemas are known;
+   * failures are left for the call to report.
+   */
+  async prepare(refs: readonly string[]): Promise<void> {
+    const names = new Set<string>();
+    for (const ref of refs) {
+      const cut = ref.indexOf('__');
+      if (cut > 0) names.add(ref.slice(0, cut));
+      else for (const t of this.host.knownTools()) if (t.name === ref) names.add(t.plugin);
+    }
+    await Promise.allSettled(
+      [...names]
+        .map((n) => this.host.sessions.get(n))
+        .filter((s) => s !== undefined)
+        .map((s) => s.ensure()),
+    );
+  }
+
   plugins(): PluginInfo[] {
     return this.host.info();
   }
