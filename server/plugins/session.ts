@@ -281,7 +281,9 @@ export class PluginSession {
     this.healthTimer = setInterval(() => {
       const client = this.client;
       if (this.state !== 'ready' || !client) return;
-      client.ping({ timeout: PING_TIMEOUT_MS }).catch(async (err: unknown) => {
+      // A ping must answer within the check period (at most 10 s), or the process counts as wedged.
+      const timeout = Math.min(PING_TIMEOUT_MS, Math.max(1000, this.spec.health_interval * 1000));
+      client.ping({ timeout }).catch(async (err: unknown) => {
         if (client !== this.client) return;
         this.logger.warn(
           { plugin: this.spec.name, err: (err as Error).message },

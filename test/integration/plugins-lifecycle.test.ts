@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskEvent } from '../../server/protocol/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
@@ -121,5 +124,55 @@ describe('plugin processes', () => {
     expect(() => process.kill(pid, 0)).not.toThrow();
     await own.close();
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('a wedged process fails its MCP ping and is replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-wedge-'));
+    mkdirSync(join(dir, 'wedge'));
+    writeFileSync(
+      join(dir, 'wedge', 'plugin.yaml'),
+      `name: wedge\ncommand: node\nargs: [${JSON.stringify(join(TEST_PLUGINS_DIR, 'flaky', 'server.mjs'))}]\ntools: [ok]\nstart: eager\nhealth_interval: 1\n`,
+    );
+    const own = await startTestHub({ pluginsDirs: [dir] });
+    let first = 0;
+    try {
+      const c = pluginClient(own.url, own.tokens.operator);
+      const wedge = async () =>
+        (await c.plugins()).find((p) => p['name'] === 'wedge') as Record<string, unknown>;
+      first = (await wedge())['pid'] as number;
+      expect(first).toBeGreaterThan(0);
+      // Stopped, not dead: its pipes stay open and only the ping notices.
+      process.kill(first, 'SIGSTOP');
+      await expect
+        .poll(
+          async () => {
+            const p = await wedge();
+            return p['state'] === 'ready' && p['pid'] !== first;
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(true);
+      const run = await c.execute({ tool_name: 'ok', plugin_name: 'wedge', parameters: {} });
+      expect(JSON.parse(resultText(run.result)).pid).not.toBe(first);
+      await expect
+        .poll(
+          () => {
+            try {
+              process.kill(first, 0);
+              return 'alive';
+            } catch {
+              return 'gone';
+            }
+          },
+          { timeout: 15_000 },
+        )
+        .toBe('gone');
+    } finally {
+      try {
+        if (first) process.kill(first, 'SIGKILL');
+      } catch {}
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
