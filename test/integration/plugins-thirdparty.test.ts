@@ -173,6 +173,7 @@ describe('manifests with errors', () => {
         'name: badfield\ncommand: node\nconcurrency: lots\ncolour: red\n',
       );
       const dup = manifest(dir, 'd-dup', 'name: flaky\ncommand: node\n');
+      manifest(dir, 'f-broken', 'name: broken\ncommand: /nonexistent/plugin-binary\ntools: [draw]\n');
       manifest(
         dir,
         'e-good',
@@ -210,7 +211,7 @@ describe('manifests with errors', () => {
         )
           .map((p) => p.name)
           .sort();
-        expect(names).toEqual(['everything', 'flaky', 'good', 'text2image_demo']);
+        expect(names).toEqual(['broken', 'everything', 'flaky', 'good', 'text2image_demo']);
         const c = pluginClient(own.url, own.tokens.operator);
         const run = await c.execute({
           tool_name: 'echo',
@@ -218,6 +219,14 @@ describe('manifests with errors', () => {
           parameters: { message: 'loaded' },
         });
         expect(resultText(run.result)).toBe('Echo: loaded');
+        // A plugin whose program cannot start: the call fails with why, the plugin shows the error.
+        const broken = await c.execute({ tool_name: 'draw', plugin_name: 'broken', parameters: {} });
+        expect(broken.result).toMatchObject({ status: 'error' });
+        expect(broken.result['error_message']).toMatch(/plugin broken failed to start: .*ENOENT/);
+        expect((await c.task(broken.taskId)).error?.code).toBe('plugin_unavailable');
+        const info = (await c.plugins()).find((p) => p['name'] === 'broken');
+        expect(info?.['last_error']).toMatch(/ENOENT/);
+        expect(['backoff', 'starting', 'failed']).toContain(info?.['state']);
       } finally {
         await own.close();
       }
