@@ -16,10 +16,12 @@ import { execCompatRoutes } from './http/exec-compat.js';
 import { flowgramRoutes } from './http/flowgram.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
+import { pluginRoutes } from './http/plugins.js';
 import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
+import { PluginService } from './plugins/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -70,9 +72,10 @@ export async function buildHub(
     policy,
     startedAt: Date.now(),
   };
-  const workflows = new WorkflowService(core);
+  const plugins = new PluginService(core);
+  const workflows = new WorkflowService({ ...core, plugins });
   const flowgram = new FlowgramService(core);
-  const withWorkflows = { ...core, workflows, flowgram };
+  const withWorkflows = { ...core, workflows, flowgram, plugins };
   const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
@@ -111,6 +114,7 @@ export async function buildHub(
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
   await flowgramRoutes(app, ctx);
+  pluginRoutes(app, ctx);
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -121,6 +125,7 @@ export async function buildHub(
 
   realtime = createIo(app.server, ctx);
   dispatcher.recover();
+  await plugins.init();
 
   let closed = false;
   return {
@@ -140,6 +145,7 @@ export async function buildHub(
       closed = true;
       workflows.close();
       flowgram.close();
+      await plugins.close();
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();

@@ -174,6 +174,53 @@ export const CONFIG_ENV = {
     z.coerce.number().int().min(8).max(4096).default(64),
     'Memory limit of one FlowGram code node (MB)',
   ],
+  pluginsDirs: [
+    'SWITCHBOARD_PLUGINS_DIR',
+    csv.default([]),
+    'Extra folders of plugins (<dir>/<name>/plugin.yaml), comma separated; the built-in ones always load',
+  ],
+  pluginHeartbeatS: [
+    'SWITCHBOARD_PLUGIN_HEARTBEAT_S',
+    z.coerce.number().positive().default(5),
+    'Seconds between heartbeat events on plugin-service SSE streams',
+  ],
+  resourceRoots: [
+    'SWITCHBOARD_RESOURCE_ROOTS',
+    csv.default([]),
+    'Folders a local_path resource may read from (plus plugin outputs); empty = none',
+  ],
+  resourceUrlTimeoutS: [
+    'SWITCHBOARD_RESOURCE_URL_TIMEOUT_S',
+    z.coerce.number().positive().default(60),
+    'Seconds a remote_url resource download may take',
+  ],
+  resourceMaxImageBytes: [
+    'SWITCHBOARD_RESOURCE_MAX_IMAGE_BYTES',
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(50 * 1024 * 1024),
+    'Largest image resource (also any type that is not video or audio)',
+  ],
+  resourceMaxVideoBytes: [
+    'SWITCHBOARD_RESOURCE_MAX_VIDEO_BYTES',
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(500 * 1024 * 1024),
+    'Largest video resource',
+  ],
+  resourceMaxAudioBytes: [
+    'SWITCHBOARD_RESOURCE_MAX_AUDIO_BYTES',
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024),
+    'Largest audio resource',
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;

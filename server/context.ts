@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { PollingHosts } from './dispatch/polling-hosts.js';
 import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
+import type { PluginService } from './plugins/index.js';
 import type { CodePolicy } from './safety/index.js';
 import type { TaskService } from './tasks/service.js';
 import type { FlowgramService } from './workflows/flowgram/service.js';
@@ -23,5 +24,6 @@ export interface HubContext {
   polling: PollingHosts;
   workflows: WorkflowService;
   flowgram: FlowgramService;
+  plugins: PluginService;
   startedAt: number;
 }

@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE: Record<ErrorCode, CatalogueEntry> = {
   cancelled: { status: 409, message: 'The task was cancelled.' },
   execution_failed: { status: 500, message: 'The code raised an error.' },
   internal: { status: 500, message: 'Internal hub error.' },
+  plugin_failed: { status: 502, message: 'The plugin failed while running the tool.' },
+  plugin_unavailable: { status: 503, message: 'The plugin could not be started.' },
 };
 
 export class HubError extends Error {

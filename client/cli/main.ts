@@ -5,9 +5,11 @@ import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
 import { flowCommand } from './commands/flow.js';
+import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
+import { toolsCommand } from './commands/tools.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, exitForError } from './exit-codes.js';
 import { Output } from './output.js';
@@ -21,6 +23,8 @@ const COMMANDS: readonly Command[] = [
   cancelCommand,
   extensionsCommand,
   flowCommand,
+  toolsCommand,
+  pluginCommand,
 ];
 
 function generalHelp(): string {

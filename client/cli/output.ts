@@ -148,8 +148,11 @@ function noteFor(event: TaskEvent): string | undefined {
     case 'log':
       return `[${event.data.level}] ${event.data.message}`;
     case 'progress': {
-      const { fraction, message } = event.data;
-      const pct = fraction === undefined ? '' : `${Math.round(fraction * 100)}% `;
+      const { fraction, percent, message } = event.data;
+      const p = percent ?? (fraction === undefined ? undefined : fraction * 100);
+      // A bar for plugin tasks (they report percent); a plain percentage otherwise.
+      const bar = percent === undefined ? '' : `${progressBar(percent)} `;
+      const pct = p === undefined ? '' : `${bar}${Math.round(p)}% `;
       return `[progress] ${pct}${message ?? ''}`.trimEnd();
     }
     case 'tool_thinking':
@@ -165,6 +168,12 @@ function noteFor(event: TaskEvent): string | undefined {
     default:
       return undefined; // output and token are raw; done's result is printed from the final task
   }
+}
+
+/** `[#####-----]`: twenty cells, one per 5%. */
+function progressBar(percent: number): string {
+  const full = Math.max(0, Math.min(20, Math.round(percent / 5)));
+  return `[${'#'.repeat(full)}${'-'.repeat(20 - full)}]`;
 }
 
 function hintFor(err: Error, command: string | undefined): string | undefined {

@@ -9,6 +9,7 @@ import {
   type TaskPage,
   type WorkflowInfo,
 } from '../../server/protocol/index.js';
+import type { PluginInfo, ResourceInput } from '../../server/protocol/plugins.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { SwitchboardError } from './errors.js';
 import { FlowgramApi, type FlowInputs, type FlowSchema, type FlowValidation } from './flowgram.js';
@@ -28,6 +29,16 @@ export interface SwitchboardClientOptions {
 }
 
 export type WaitForOptions = Omit<FollowOptions, 'afterSeq'>;
+
+/** One plugin tool call: the tool type (`text2image`), optionally the plugin, its parameters and resources. */
+export interface RunTool {
+  tool: string;
+  plugin?: string;
+  parameters?: Record<string, unknown>;
+  resources?: ResourceInput[];
+  /** Seconds; default the plugin's task timeout. */
+  timeout?: number;
+}
 
 /**
  * Typed client of a Switchboard hub. Requests travel over the `/monitor` socket while it is connected and
@@ -111,6 +122,32 @@ export class SwitchboardClient {
       (c) => c.call('extensions:list', (s) => s.emitWithAck('extensions:list', {})),
       () => this.http.extensions(),
     );
+  }
+
+  /** Plugin tool types and the plugins serving each. */
+  tools(): ReturnType<HttpApi['tools']> {
+    return this.http.tools();
+  }
+
+  plugins(): Promise<PluginInfo[]> {
+    return this.http.plugins();
+  }
+
+  /** Starts a plugin tool call as a task (kind `plugin`); follow it with `follow(task.id)`. */
+  async runTool(req: RunTool): Promise<Task> {
+    const created = await this.http.createPluginTask({
+      tool_name: req.tool,
+      ...(req.plugin ? { plugin_name: req.plugin } : {}),
+      parameters: req.parameters ?? {},
+      ...(req.resources ? { resources: req.resources } : {}),
+      ...(req.timeout ? { timeout: req.timeout } : {}),
+    });
+    return this.get(created.task_id);
+  }
+
+  /** The bytes of a plugin task's output file (`result.output_resources[].url`). */
+  download(url: string): Promise<Uint8Array> {
+    return this.http.download(url);
   }
 
   /** Workflows the hub can run, with their input schemas. */

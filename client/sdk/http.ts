@@ -6,6 +6,7 @@ import {
   type TaskListQuery,
   TaskPage,
 } from '../../server/protocol/index.js';
+import { PluginInfo, type PluginTaskRequest, TaskCreated, ToolInfo } from '../../server/protocol/plugins.js';
 import { errorFromHttp, SwitchboardError, toSwitchboardError } from './errors.js';
 
 export interface HttpApiOptions {
@@ -17,6 +18,8 @@ export interface HttpApiOptions {
 }
 
 const ExtensionList = z.array(ExtensionInfo);
+const ToolList = z.array(ToolInfo);
+const PluginList = z.array(PluginInfo);
 
 /** The hub's native HTTP API (`/api/v1`) with the bearer token; every answer is checked against the contract. */
 export class HttpApi {
@@ -58,6 +61,36 @@ export class HttpApi {
   /** Any other route of the hub (the compatibility APIs), with the same token, deadline and checks. */
   request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     return this.#request(method, path, schema, body);
+  }
+
+  /** Plugin tool types and the plugins serving each (`GET /api/v1/tools`). */
+  tools(): Promise<z.infer<typeof ToolInfo>[]> {
+    return this.#request('GET', '/api/v1/tools', ToolList);
+  }
+
+  plugins(): Promise<PluginInfo[]> {
+    return this.#request('GET', '/api/v1/plugins', PluginList);
+  }
+
+  /** Creates and starts a plugin task with a plugin-service body; its id is `task_id`. */
+  createPluginTask(body: PluginTaskRequest): Promise<z.infer<typeof TaskCreated>> {
+    return this.#request('POST', '/api/v1/tasks', TaskCreated, body);
+  }
+
+  /** The bytes of a plugin output (`output_resources[].url`, a path on the hub or a full URL). */
+  async download(url: string): Promise<Uint8Array> {
+    const full = /^https?:/.test(url) ? url : this.#base + url;
+    let res: Response;
+    try {
+      res = await fetch(full, {
+        headers: { authorization: `Bearer ${this.#token}` },
+        signal: AbortSignal.timeout(this.#timeoutMs * 6),
+      });
+      if (!res.ok) throw errorFromHttp(res.status, await readJson(res));
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      throw toSwitchboardError(err, `GET ${full}`);
+    }
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {

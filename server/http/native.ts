@@ -4,9 +4,11 @@ import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { ExtensionInfo } from '../protocol/extension.js';
 import { HttpError, TaskIdParams } from '../protocol/http.js';
+import { isPluginTaskBody, PluginStatusFields, TaskCreated } from '../protocol/plugins.js';
 import { Task, TaskListQuery, TaskPage } from '../protocol/tasks.js';
 import { requireRole } from './auth-hook.js';
 import { startFlowgram } from './flowgram.js';
+import { startSeedTask, withSeedFields } from './plugins-seed.js';
 import { resumeSeq, streamTaskEvents } from './sse.js';
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
@@ -22,15 +24,29 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
       onRequest: requireRole(ctx, 'submit'),
       schema: {
         tags: ['tasks'],
-        summary: 'Submit Python code to run on an extension',
+        summary: 'Submit Python code to run on an extension, or create a plugin-service task',
         // Validated by CodeTasks (same path for sockets); documented here for OpenAPI.
-        body: z.record(z.string(), z.unknown()).describe('SubmitCode: {code, target?, timeoutMs?, retries?}'),
-        response: { 201: Task, 413: HttpError, 422: HttpError, ...errors },
+        body: z
+          .record(z.string(), z.unknown())
+          .describe(
+            'SubmitCode {code, target?, timeoutMs?, retries?} -> 201 Task; or a plugin-service body ' +
+              '{tool_name, plugin_name?, parameters, resources?, timeout?} -> 200 {task_id, status: created, message}',
+          ),
+        response: { 200: TaskCreated, 201: Task, 413: HttpError, 422: HttpError, 503: HttpError, ...errors },
       },
     },
     async (req, reply) => {
       // Create by kind: `{kind: "flowgram", schema, inputs?}` starts a FlowGram task (as /api/v1/flowgram/runs).
       if (req.body['kind'] === 'flowgram') return reply.code(201).send(startFlowgram(ctx, req.body));
+      // One path, two APIs: a plugin-service body names a tool; a native one carries code.
+      if (isPluginTaskBody(req.body)) {
+        const task = await startSeedTask(ctx, req.body);
+        return reply.code(200).send({
+          task_id: task.id,
+          status: 'created' as const,
+          message: `Task created and started. Poll GET /api/v1/tasks/${task.id} or follow /api/v1/tasks/${task.id}/events.`,
+        });
+      }
       return reply.code(201).send(codeTasks.submit(req.body));
     },
   );
@@ -55,12 +71,13 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
       onRequest: requireRole(ctx, 'read'),
       schema: {
         tags: ['tasks'],
-        summary: 'One task',
+        summary:
+          'One task (plugin tasks also carry the plugin service fields task_id, tool_name, percent, ...)',
         params: TaskIdParams,
-        response: { 200: Task, ...errors },
+        response: { 200: Task.extend(PluginStatusFields.shape), ...errors },
       },
     },
-    async (req) => tasks.require(req.params.id),
+    async (req) => withSeedFields(ctx, tasks.require(req.params.id)),
   );
 
   r.post(

@@ -27,6 +27,8 @@ export const ErrorCode = z.enum([
   'cancelled',
   'execution_failed',
   'internal',
+  'plugin_failed',
+  'plugin_unavailable',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

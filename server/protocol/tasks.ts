@@ -141,7 +141,12 @@ export const EventData = {
     error: z.string().optional(),
     loop: LoopIteration.optional(),
   }),
-  progress: z.object({ message: z.string().optional(), fraction: z.number().min(0).max(1).optional() }),
+  progress: z.object({
+    message: z.string().optional(),
+    fraction: z.number().min(0).max(1).optional(),
+    /** 0-100, what plugin-service clients show; plugin tasks send both. */
+    percent: z.number().min(0).max(100).optional(),
+  }),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
   error: TaskError,
   done: z.object({

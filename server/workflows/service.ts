@@ -5,6 +5,7 @@ import type { ExtensionRegistry } from '../dispatch/registry.js';
 import { HubError } from '../errors.js';
 import { addUsage, type ChatModel, resolveModel, type Usage } from '../llm/index.js';
 import type { Logger } from '../log.js';
+import type { PluginService } from '../plugins/index.js';
 import type { Task } from '../protocol/tasks.js';
 import type { WorkflowPayload, WorkflowRequest } from '../protocol/workflows.js';
 import type { TaskService } from '../tasks/service.js';
@@ -25,6 +26,8 @@ export interface WorkflowDeps {
   codeTasks: CodeTasks;
   dispatcher: Dispatcher;
   registry: ExtensionRegistry;
+  /** Plugin tools a run may call (absent in hubs built without plugins). */
+  plugins?: PluginService;
 }
 
 interface ActiveRun {
@@ -53,7 +56,7 @@ export class WorkflowService {
     const definition = this.registry.require(name);
     const payload = parsePayload(definition.inputSchema, payloadOf(request));
     const rc = payload.runtime_config;
-    checkToolRefs(rc.tools);
+    checkToolRefs(rc.tools, undefined, this.deps.plugins);
     const model = resolveModel(rc.model, this.deps.config);
     const timeoutMs = rc.timeout_ms ?? this.deps.config.workflowTimeoutMs;
     if (timeoutMs > this.deps.config.maxTimeoutMs) {
@@ -130,6 +133,14 @@ export class WorkflowService {
             timeoutMs: rc.kit.timeout_ms,
             output: (stream, text) => events.emit('output', { stream, text }),
           },
+          plugins: this.deps.plugins && {
+            plugins: this.deps.plugins,
+            tasks,
+            dispatcher: this.deps.dispatcher,
+            parentId: task.id,
+            traceId: task.traceId,
+            progress: (data) => events.emit('progress', data),
+          },
         });
       },
       scrub: (value) => scrubber.scrub(value),
@@ -139,27 +150,32 @@ export class WorkflowService {
     };
     log.info({ model: model.name }, 'workflow started');
     // Next tick: the caller subscribes to the task's events (SSE, ack then subscribe) before the first token.
+    // Plugins behind the run's tools start first, so the model is shown their real argument schemas.
+    const toolRefs = rc.tools.filter((t): t is string => typeof t === 'string');
+    const pluginsReady = this.deps.plugins?.prepare(toolRefs) ?? Promise.resolve();
     setImmediate(() => {
-      definition.run(payload, run).then(
-        (outcome) => {
-          if (!this.end(task.id)) return;
-          events.close();
-          const result = scrubber.scrub(outcome.result);
-          tasks.append(task.id, 'done', {
-            result,
-            ...(usage ? { usage } : {}),
-            ...(outcome.finishReason ? { finishReason: outcome.finishReason } : {}),
-          });
-          tasks.transition(task.id, 'succeeded', 'completed', { result });
-        },
-        (err: unknown) => {
-          if (!this.end(task.id)) return;
-          events.close();
-          const error = scrubber.scrub(runFailure(err, definition.name));
-          if (error.code === 'internal') log.error({ err }, 'workflow failed');
-          tasks.finish(task.id, 'failed', { reason: 'error', error });
-        },
-      );
+      pluginsReady
+        .then(() => definition.run(payload, run))
+        .then(
+          (outcome) => {
+            if (!this.end(task.id)) return;
+            events.close();
+            const result = scrubber.scrub(outcome.result);
+            tasks.append(task.id, 'done', {
+              result,
+              ...(usage ? { usage } : {}),
+              ...(outcome.finishReason ? { finishReason: outcome.finishReason } : {}),
+            });
+            tasks.transition(task.id, 'succeeded', 'completed', { result });
+          },
+          (err: unknown) => {
+            if (!this.end(task.id)) return;
+            events.close();
+            const error = scrubber.scrub(runFailure(err, definition.name));
+            if (error.code === 'internal') log.error({ err }, 'workflow failed');
+            tasks.finish(task.id, 'failed', { reason: 'error', error });
+          },
+        );
     });
   }
 

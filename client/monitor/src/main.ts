@@ -10,6 +10,7 @@ import { Connection } from './net/connection.js';
 import { forgetToken, storedToken, storeToken, takeTokenFromAddress } from './net/token.js';
 import { replace } from './ui/dom.js';
 import { signInView } from './ui/sign-in.js';
+import { setOutputToken } from './views/plugin-outputs.js';
 
 declare global {
   interface Window {
@@ -36,6 +37,7 @@ function signIn(message = ''): void {
 
 function start(token: string): void {
   const c = new Connection(token);
+  setOutputToken(token);
   conn = c;
   window.switchboard = { dropConnection: () => c.dropTransport() };
   c.refused.on((err) => {

@@ -1,6 +1,7 @@
 import type { TaskEvent } from '../protocol.js';
 import { h } from '../ui/dom.js';
 import { clockTime, pretty, STATUS_LABEL } from '../ui/format.js';
+import { outputsView } from './plugin-outputs.js';
 
 type EventOf<T extends TaskEvent['type']> = Extract<TaskEvent, { type: T }>;
 
@@ -96,6 +97,7 @@ export function doneRow(e: EventOf<'done'>): HTMLElement {
       h('strong', null, 'Result'),
       h('span', { class: 'muted' }, facts.join(' · ')),
     ),
+    outputsView(result),
     result === null || result === undefined
       ? h('span', { class: 'muted' }, 'None')
       : h('pre', { class: 'json' }, pretty(result)),

@@ -20,7 +20,7 @@ export class ProgressPanel {
 
   constructor() {
     this.steps = h('ol', { class: 'steps', 'data-testid': 'node-progress', 'aria-label': 'Workflow steps' });
-    this.bar = h('progress', { max: 1, 'aria-label': 'Progress' });
+    this.bar = h('progress', { max: 1, 'aria-label': 'Progress', 'data-testid': 'progress-bar' });
     this.message = h('span', { class: 'muted' });
     const barRow = h('div', { class: 'progress-row', hidden: true }, this.bar, this.message);
     this.element = h('div', { class: 'progress-panel', hidden: true }, this.steps, barRow);
@@ -54,11 +54,13 @@ export class ProgressPanel {
     this.element.hidden = false;
     const row = this.bar.parentElement as HTMLElement;
     row.hidden = false;
-    if (e.data.fraction === undefined) this.bar.removeAttribute('value');
-    else this.bar.value = e.data.fraction;
+    // Plugin tasks report percent (0-100) beside the fraction; either fills the bar.
+    const fraction = e.data.fraction ?? (e.data.percent === undefined ? undefined : e.data.percent / 100);
+    if (fraction === undefined) this.bar.removeAttribute('value');
+    else this.bar.value = fraction;
     text(
       this.message,
-      [e.data.fraction === undefined ? '' : `${Math.round(e.data.fraction * 100)}%`, e.data.message ?? '']
+      [fraction === undefined ? '' : `${Math.round(fraction * 100)}%`, e.data.message ?? '']
         .filter(Boolean)
         .join(' · '),
     );
