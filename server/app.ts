@@ -19,6 +19,7 @@ import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
+import { type McpToolSource, mcpRoutes } from './mcp/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -39,7 +40,10 @@ export interface Hub {
 /** Builds a whole hub from config without listening: tests and main.ts both start here. */
 export async function buildHub(
   input: HubConfigInput | HubConfig = {},
-  opts: { logger?: Logger } = {},
+  opts: {
+    logger?: Logger /** Extra MCP tools (plugin tools; tests). */;
+    mcpTools?: readonly McpToolSource[];
+  } = {},
 ): Promise<Hub> {
   const config = resolveConfig(input);
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -106,6 +110,7 @@ export async function buildHub(
   pollingRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
+  const mcp = mcpRoutes(app, ctx, { tools: opts.mcpTools ?? [] });
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -133,6 +138,7 @@ export async function buildHub(
     async close() {
       if (closed) return;
       closed = true;
+      await mcp.close();
       workflows.close();
       dispatcher.close();
       ctx.polling.close();
