@@ -19,7 +19,7 @@ import { pollingRoutes } from './http/polling.js';
 import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
-import { type McpToolSource, mcpRoutes } from './mcp/index.js';
+import { type McpEndpoint, type McpToolSource, mcpRoutes } from './mcp/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -32,6 +32,8 @@ export interface Hub {
   io: Server;
   ctx: HubContext;
   config: HubConfig;
+  /** The MCP server at /mcp (its sessions). */
+  mcp: McpEndpoint;
   /** Starts listening; resolves with the base URL (the real port when config.port is 0). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -128,6 +130,7 @@ export async function buildHub(
     io: realtime.io,
     ctx,
     config,
+    mcp,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
       const port = (app.server.address() as { port: number }).port;
