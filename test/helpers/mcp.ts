@@ -84,6 +84,12 @@ export async function mcpError(p: Promise<unknown>): Promise<McpError> {
   throw new Error('expected an McpError, but the call succeeded');
 }
 
+/** The task id carried by the first output notification a client saw ('' when none came yet). */
+export function streamedTaskId(c: McpTestClient): string {
+  const first = c.seen.find((s) => s.kind === 'log' && (s.logger === 'stdout' || s.logger === 'stderr'));
+  return first?.kind === 'log' ? String(first.data['taskId']) : '';
+}
+
 /** Structured content of a tool result, typed loosely for assertions. */
 export function structured(result: CallToolResult): Record<string, unknown> {
   return (result.structuredContent ?? {}) as Record<string, unknown>;

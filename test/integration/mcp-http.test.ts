@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { type McpTestClient, mcpError, mcpHttpClient, structured } from '../helpers/mcp.js';
+import { type McpTestClient, mcpError, mcpHttpClient, streamedTaskId, structured } from '../helpers/mcp.js';
 import { startPythonBridge, stopAllBridges } from '../helpers/python-bridge.js';
 
 let hub: TestHub;
@@ -94,8 +94,7 @@ describe('MCP over streamable HTTP', () => {
     const pending = c.call('execute_python', { code: gated(gate, '6 * 7'), label: 'py' });
     // The first line arrives while the code is still blocked on the gate: streamed, not buffered.
     await until(() => c.streamed().includes('before'), 20_000, 'the first output line');
-    const log = c.seen.find((s) => s.kind === 'log' && s.logger === 'stdout');
-    const taskId = log?.kind === 'log' ? String(log.data['taskId']) : '';
+    const taskId = streamedTaskId(c);
     expect((await taskOf(taskId)).status).toBe('running');
     expect(c.seen.some((s) => s.kind === 'result')).toBe(false);
     writeFileSync(gate, '');
@@ -161,8 +160,7 @@ describe('MCP over streamable HTTP', () => {
       },
     );
     await until(() => c.streamed().includes('spinning'), 20_000, 'the loop to start');
-    const log = c.seen.find((s) => s.kind === 'log' && s.logger === 'stdout');
-    const taskId = log?.kind === 'log' ? String(log.data['taskId']) : '';
+    const taskId = streamedTaskId(c);
     abort.abort('the user changed their mind');
     await expect(pending).rejects.toThrow();
     const cancelled = await until(
