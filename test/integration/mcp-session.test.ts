@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +21,41 @@ async function connect(token: string, sessionId?: string): Promise<McpTestClient
   const c = await mcpHttpClient(hub.url, token, sessionId ? { sessionId } : {});
   clients.push(c);
   return c;
+}
+
+/** A TCP proxy to the hub whose open connections the test can cut, as a network drop would. */
+async function tcpProxy(target: string) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((down) => {
+    const up = createConnection(Number(port), hostname);
+    for (const [a, b] of [
+      [down, up],
+      [up, down],
+    ] as const) {
+      sockets.add(a);
+      a.on('error', () => undefined);
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+    down.pipe(up);
+    up.pipe(down);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut: () => {
+      for (const s of [...sockets]) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of [...sockets]) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function taskOf(id: string): Promise<Task> {
@@ -151,6 +187,27 @@ describe('MCP sessions', () => {
       '/api/v1/tasks?kind=code&limit=1000',
     );
     expect(tasks.body.tasks.filter((t) => t.id === taskId)).toHaveLength(1);
+  });
+
+  it('the SDK client resumes by itself when the network drops mid-call', async () => {
+    const proxy = await tcpProxy(hub.url);
+    try {
+      const c = await mcpHttpClient(proxy.url, hub.tokens.operator);
+      clients.push(c);
+      const gate = join(gates, 'network');
+      const pending = c.call('execute_python', { code: gated(gate) });
+      await until(() => c.streamed().includes('before'), 20_000, 'the first line');
+      const taskId = streamedTaskId(c);
+      proxy.cut();
+      writeFileSync(gate, '');
+      await until(async () => (await taskOf(taskId)).status === 'succeeded', 20_000, 'the task to finish');
+      // The transport reconnects with Last-Event-ID and gets the rest of the stream and the result.
+      const result = await pending;
+      expect(structured(result)).toMatchObject({ taskId, status: 'succeeded', result: 'resumed' });
+      expect(c.streamed()).toBe('before\nafter\n');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('ending a session (DELETE) cancels its calls in flight and forgets it', async () => {
