@@ -11,8 +11,10 @@ import {
   SetLevelRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
+import { fromZodError } from '../errors.js';
 import { HUB_VERSION } from '../protocol/index.js';
 import { rpcError, toMcpError } from './errors.js';
 import { createNotifier } from './notify.js';
@@ -26,6 +28,23 @@ const INSTRUCTIONS =
   'Switchboard is a control hub for NVIDIA Omniverse. list_extensions shows the Kit apps and Python hosts ' +
   'online; execute_python runs code on one of them (get_scene_info and get_prim read a Kit stage). Every ' +
   'call is a task in the hub, visible in its monitor; list_tasks, get_task and cancel_task manage them.';
+
+/**
+ * A request schema that accepts any params: the SDK parses params before the handler runs and answers a
+ * failure as InternalError with zod's raw text; parsing them here instead gives InvalidParams naming the field.
+ */
+function loose<M extends string>(method: M) {
+  return z.object({ method: z.literal(method), params: z.unknown().optional() });
+}
+
+function paramsOf<S extends z.ZodObject<{ params: z.ZodType }>>(
+  schema: S,
+  raw: { params?: unknown },
+): z.output<S['shape']['params']> {
+  const parsed = schema.shape.params.safeParse(raw.params ?? {});
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return parsed.data as z.output<S['shape']['params']>;
+}
 
 function describe(tool: McpTool): Tool {
   return {
@@ -78,8 +97,11 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     }),
   );
 
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+  // Loose for the Protocol's own parse (it would answer InternalError); the Server's tools/call wrapper then
+  // answers a malformed request with InvalidParams, and paramsOf types what passed.
+  server.setRequestHandler(loose('tools/call'), (raw, extra) =>
     guarded(async () => {
+      const req = { params: paramsOf(CallToolRequestSchema, raw) };
       const name = req.params.name;
       const tool = await catalog.find(name);
       if (!tool) {
@@ -114,10 +136,10 @@ export function createSessionServer(deps: SessionServerDeps): Server {
       return { resourceTemplates: RESOURCE_TEMPLATES };
     }),
   );
-  server.setRequestHandler(ReadResourceRequestSchema, (req) =>
+  server.setRequestHandler(loose('resources/read'), (raw) =>
     guarded(() => {
       hub.auth.require(principal, 'read');
-      return readResource(hub, req.params.uri);
+      return readResource(hub, paramsOf(ReadResourceRequestSchema, raw).uri);
     }),
   );
   return server;

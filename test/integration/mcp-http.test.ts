@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
@@ -311,6 +311,17 @@ describe('MCP bad arguments', () => {
       expect(err.code, `${tool} ${JSON.stringify(args)}`).toBe(ErrorCode.InvalidParams);
       expect(err.data, `${tool} ${JSON.stringify(args)}`).toMatchObject({ field });
       expect(err.message).toContain(`${field}:`);
+    }
+    // Malformed request params (not tool arguments) are InvalidParams naming the field too.
+    const raw = [
+      [{ method: 'tools/call', params: { name: 5 } }, 'name'],
+      [{ method: 'tools/call', params: { name: 'get_task', arguments: 'taskId=1' } }, 'arguments'],
+      [{ method: 'resources/read', params: {} }, 'uri'],
+    ] as const;
+    for (const [request, field] of raw) {
+      const err = await mcpError(c.client.request(request as never, CallToolResultSchema));
+      expect(err.code).toBe(ErrorCode.InvalidParams);
+      expect(err.message).toMatch(new RegExp(`\\b${field}\\b`));
     }
     // The session is still usable after all of that.
     expect(structured(await c.call('list_extensions', {}))['extensions']).toHaveLength(1);
