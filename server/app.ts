@@ -22,6 +22,7 @@ import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
 import { PluginService } from './plugins/index.js';
+import { type McpEndpoint, type McpToolSource, mcpRoutes, pluginToolSource } from './mcp/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
@@ -35,6 +36,8 @@ export interface Hub {
   io: Server;
   ctx: HubContext;
   config: HubConfig;
+  /** The MCP server at /mcp (its sessions). */
+  mcp: McpEndpoint;
   /** Starts listening; resolves with the base URL (the real port when config.port is 0). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -43,7 +46,10 @@ export interface Hub {
 /** Builds a whole hub from config without listening: tests and main.ts both start here. */
 export async function buildHub(
   input: HubConfigInput | HubConfig = {},
-  opts: { logger?: Logger } = {},
+  opts: {
+    logger?: Logger /** Extra MCP tools (plugin tools; tests). */;
+    mcpTools?: readonly McpToolSource[];
+  } = {},
 ): Promise<Hub> {
   const config = resolveConfig(input);
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -115,6 +121,8 @@ export async function buildHub(
   workflowRoutes(app, ctx);
   await flowgramRoutes(app, ctx);
   pluginRoutes(app, ctx);
+  // Every plugin tool is an MCP tool too (issue 13): the plugin service is the facade the MCP seam expects.
+  const mcp = mcpRoutes(app, ctx, { tools: [pluginToolSource(plugins), ...(opts.mcpTools ?? [])] });
   let realtime: ReturnType<typeof createIo> | undefined;
   metricsRoutes(app, ctx, () =>
     realtime
@@ -133,6 +141,7 @@ export async function buildHub(
     io: realtime.io,
     ctx,
     config,
+    mcp,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
       const port = (app.server.address() as { port: number }).port;
@@ -143,6 +152,7 @@ export async function buildHub(
     async close() {
       if (closed) return;
       closed = true;
+      await mcp.close();
       workflows.close();
       flowgram.close();
       await plugins.close();

@@ -221,6 +221,16 @@ export const CONFIG_ENV = {
       .default(100 * 1024 * 1024),
     'Largest audio resource',
   ],
+  mcpSessionIdleS: [
+    'SWITCHBOARD_MCP_SESSION_IDLE_S',
+    z.coerce.number().int().min(0).default(1800),
+    'Seconds an MCP session with no request open lives on (0 = until DELETE)',
+  ],
+  mcpMaxSessions: [
+    'SWITCHBOARD_MCP_MAX_SESSIONS',
+    z.coerce.number().int().positive().default(100),
+    'MCP sessions open at once; an initialize beyond it is refused',
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;

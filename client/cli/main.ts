@@ -6,6 +6,7 @@ import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
 import { flowCommand } from './commands/flow.js';
 import { pluginCommand } from './commands/plugin.js';
+import { mcpCommand } from './commands/mcp.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   flowCommand,
   toolsCommand,
   pluginCommand,
+  mcpCommand,
 ];
 
 function generalHelp(): string {

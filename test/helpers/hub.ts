@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildHub, type Hub } from '../../server/app.js';
 import type { TokenSet } from '../../server/auth/tokens.js';
 import type { HubConfig } from '../../server/config.js';
+import type { McpToolSource } from '../../server/mcp/index.js';
 
 export interface TestHub {
   url: string;
@@ -17,15 +18,21 @@ export interface TestHub {
 }
 
 /** A real hub on port 0 with a fresh data dir (or the given one), silent logs unless SB_TEST_LOG is set. */
-export async function startTestHub(config: Partial<HubConfig> = {}): Promise<TestHub> {
+export async function startTestHub(
+  config: Partial<HubConfig> = {},
+  opts: { mcpTools?: readonly McpToolSource[] } = {},
+): Promise<TestHub> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'sb-test-'));
-  const hub = await buildHub({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: (process.env['SB_TEST_LOG'] as HubConfig['logLevel'] | undefined) ?? 'silent',
-    ...config,
-    dataDir,
-  });
+  const hub = await buildHub(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: (process.env['SB_TEST_LOG'] as HubConfig['logLevel'] | undefined) ?? 'silent',
+      ...config,
+      dataDir,
+    },
+    opts,
+  );
   const url = await hub.listen();
   let stopped = false;
   const stop = async () => {
