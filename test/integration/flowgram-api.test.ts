@@ -281,7 +281,10 @@ describe('FlowGram API', () => {
   });
 
   it('starts a task for a schema FlowGram refuses and fails it at once with the reasons in its report', async () => {
-    const schema = fg.schemaOf([fg.start({ age: { type: 'number' } }, ['age'])], []);
+    const schema = fg.schemaOf(
+      [fg.start({ age: { type: 'number' } }, ['age']), fg.llm('llm_0', model.url, 'hi')],
+      [fg.edge('start_0', 'llm_0')],
+    );
     const run = await api<{ taskID: string }>('POST', '/api/task/run', {
       schema: JSON.stringify(schema),
       inputs: {},
@@ -290,6 +293,7 @@ describe('FlowGram API', () => {
     const r = await report(run.body.taskID);
     expect(r.workflowStatus).toMatchObject({ status: 'failed', terminated: true, timeCost: 0 });
     expect(r.messages['error']?.map((m) => m.message)).toEqual(['Workflow schema must have an end node']);
+    expect(JSON.stringify(hub.hub.ctx.tasks.require(run.body.taskID))).not.toContain('sk-test-secret-key-123456');
   });
 
   it('asks for a token like every route, and serves info and docs', async () => {
