@@ -123,12 +123,19 @@ describe('FlowGram API', () => {
   });
 
   it('starts a run through the generic create-by-kind route too', async () => {
-    const res = await api<Task>('POST', '/api/v1/tasks', { kind: 'flowgram', schema: echo, inputs: { text: 'k' } });
+    const res = await api<Task>('POST', '/api/v1/tasks', {
+      kind: 'flowgram',
+      schema: echo,
+      inputs: { text: 'k' },
+    });
     expect(res.status).toBe(201);
     expect(res.body.kind).toBe('flowgram');
     const r = await report(res.body.id);
     expect(r.outputs).toEqual({ out: 'k!' });
-    const bad = await api<{ error: { field: string } }>('POST', '/api/v1/tasks', { kind: 'flowgram', inputs: {} });
+    const bad = await api<{ error: { field: string } }>('POST', '/api/v1/tasks', {
+      kind: 'flowgram',
+      inputs: {},
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('schema');
   });
@@ -293,7 +300,9 @@ describe('FlowGram API', () => {
     const r = await report(run.body.taskID);
     expect(r.workflowStatus).toMatchObject({ status: 'failed', terminated: true, timeCost: 0 });
     expect(r.messages['error']?.map((m) => m.message)).toEqual(['Workflow schema must have an end node']);
-    expect(JSON.stringify(hub.hub.ctx.tasks.require(run.body.taskID))).not.toContain('sk-test-secret-key-123456');
+    expect(JSON.stringify(hub.hub.ctx.tasks.require(run.body.taskID))).not.toContain(
+      'sk-test-secret-key-123456',
+    );
   });
 
   it('asks for a token like every route, and serves info and docs', async () => {
@@ -319,6 +328,10 @@ describe('FlowGram API', () => {
     ])
       expect(doc.paths[p], p).toBeDefined();
     expect((await fetch(`${hub.url}/docs`)).status).toBe(200);
+    const alias = (await (await fetch(`${hub.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(alias.paths)).toEqual(Object.keys(doc.paths));
   });
 
   it('lets the FlowGram editor call from its own origin (CORS), still with a token', async () => {
