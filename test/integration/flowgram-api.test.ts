@@ -183,6 +183,59 @@ describe('FlowGram API', () => {
     }
   });
 
+  it('runs a loop inside a loop, each seeing the locals of the loops around it', async () => {
+    const pos = { position: { x: 0, y: 0 } };
+    const block = (id: string, type: string) => ({ id, type, meta: pos, data: {} });
+    const inner = {
+      id: 'loop_in',
+      type: 'loop',
+      meta: pos,
+      data: {
+        title: 'Inner',
+        loopFor: { type: 'ref', content: ['loop_out_locals', 'item'] },
+        loopOutputs: { cells: { type: 'ref', content: ['code_0', 'result'] } },
+      },
+      blocks: [
+        block('bs_in', 'block-start'),
+        fg.code(
+          'code_0',
+          'async function main({ params }) { return { result: params.row + ":" + params.cell }; }',
+          { row: ['loop_out_locals', 'index', 'number'], cell: ['loop_in_locals', 'item', 'string'] },
+        ),
+        block('be_in', 'block-end'),
+      ],
+      edges: [fg.edge('bs_in', 'code_0'), fg.edge('code_0', 'be_in')],
+    };
+    const schema = fg.schemaOf(
+      [
+        fg.start({ grid: { type: 'array', items: { type: 'array', items: { type: 'string' } } } }),
+        {
+          id: 'loop_out',
+          type: 'loop',
+          meta: pos,
+          data: {
+            title: 'Outer',
+            loopFor: { type: 'ref', content: ['start_0', 'grid'] },
+            loopOutputs: { rows: { type: 'ref', content: ['loop_in', 'cells'] } },
+          },
+          blocks: [block('bs_out', 'block-start'), inner, block('be_out', 'block-end')],
+          edges: [fg.edge('bs_out', 'loop_in'), fg.edge('loop_in', 'be_out')],
+        },
+        fg.end({ rows: ['loop_out', 'rows', 'array'] }),
+      ],
+      [fg.edge('start_0', 'loop_out'), fg.edge('loop_out', 'end_0')],
+    );
+    const run = await api<{ taskID: string }>('POST', '/api/task/run', {
+      schema: JSON.stringify(schema),
+      inputs: { grid: [['a', 'b'], ['c']] },
+    });
+    const r = await report(run.body.taskID);
+    expect(r.workflowStatus.status).toBe('succeeded');
+    expect(r.outputs).toEqual({ rows: [['0:a', '0:b'], ['1:c']] });
+    expect(r.reports['code_0']?.snapshots).toHaveLength(3);
+    expect(r.reports['loop_in']?.snapshots).toHaveLength(2);
+  });
+
   it('runs parallel branches at the same time and joins them at the end node', async () => {
     const schema = fg.schemaOf(
       [
