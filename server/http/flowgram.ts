@@ -220,8 +220,10 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
   app.options('/api/task/*', { schema: { hide: true } }, corsPreflight);
   app.options('/api/info', { schema: { hide: true } }, corsPreflight);
 
-  // FlowGram serves its docs at /api/docs; the hub's own /docs stays. Same OpenAPI document.
+  // FlowGram serves its docs at /api/docs (and the JSON at /api/openapi.json); the hub's /docs stays. One
+  // OpenAPI document for all of them.
   await app.register(async (child) => {
     await child.register(swaggerUi, { routePrefix: '/api/docs' });
   });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
