@@ -133,9 +133,8 @@ describe('MCP resources', () => {
     expect(read.contents[0]).toMatchObject({ uri, mimeType: 'application/json' });
     const body = JSON.parse(String((read.contents[0] as { text: string }).text));
     expect(body.task).toMatchObject({ id: run['taskId'], status: 'succeeded', result: 'kept' });
-    expect(body.events.filter((e: { type: string }) => e.type === 'output')).toEqual([
-      expect.objectContaining({ data: { stream: 'stdout', text: 'for the record\n' } }),
-    ]);
+    const outputs = body.events.filter((e: { type: string }) => e.type === 'output');
+    expect(outputs.map((e: { data: { text: string } }) => e.data.text).join('')).toBe('for the record\n');
     const missing = await mcpError(c.client.readResource({ uri: 'switchboard://tasks/nope' }));
     expect(missing.code).toBe(-32002);
     expect(missing.data).toMatchObject({ code: 'not_found', field: 'uri' });
@@ -242,6 +241,38 @@ describe('MCP sessions', () => {
     // The host is free again.
     const again = await connect(hub.tokens.operator);
     expect(structured(await again.call('execute_python', { code: '3' }))).toMatchObject({ result: 3 });
+  });
+});
+
+describe('MCP session limits and log levels', () => {
+  it('logging/setLevel filters the output messages; progress still flows', async () => {
+    const c = await connect(hub.tokens.operator);
+    await c.client.setLoggingLevel('error');
+    const result = await c.call('execute_python', { code: "print('quiet please')\n'ok'" });
+    expect(structured(result)).toMatchObject({ result: 'ok', output: 'quiet please\n' });
+    expect(c.seen.filter((s) => s.kind === 'log')).toEqual([]);
+    const progress = c.seen.flatMap((s) => (s.kind === 'progress' ? [s.message ?? ''] : []));
+    expect(progress.join('')).toBe('quiet please\n');
+  });
+
+  it('refuses an initialize past SWITCHBOARD_MCP_MAX_SESSIONS until a session ends', async () => {
+    const small = await startTestHub({ mcpMaxSessions: 1 });
+    try {
+      const first = await mcpHttpClient(small.url, small.tokens.viewer);
+      const refused = await mcpHttpClient(small.url, small.tokens.viewer).then(
+        () => null,
+        (e: unknown) => e as { code?: number; message: string },
+      );
+      expect(refused?.code).toBe(429);
+      expect(refused?.message).toContain('too many MCP sessions open');
+      await first.transport.terminateSession();
+      await first.close();
+      const again = await mcpHttpClient(small.url, small.tokens.viewer);
+      expect((await again.client.listTools()).tools.length).toBeGreaterThan(0);
+      await again.close();
+    } finally {
+      await small.close();
+    }
   });
 });
 

@@ -82,7 +82,8 @@ afterAll(async () => {
   rmSync(gates, { recursive: true, force: true });
 });
 
-describe('switchboard mcp (stdio bridge to a running hub)', () => {
+// Each test launches the CLI (tsx) as MCP clients do: give a loaded CI machine room.
+describe('switchboard mcp (stdio bridge to a running hub)', { timeout: 90_000 }, () => {
   it('lists tools and streams output before the result', async () => {
     const c = await stdioClient(hub.tokens.operator);
     const names = (await c.client.listTools()).tools.map((t) => t.name);
