@@ -3,6 +3,7 @@ import { HubError } from '../../errors.js';
 import type { Task } from '../../protocol/tasks.js';
 import { followTask } from '../follow.js';
 import type { McpTool, McpToolSource } from '../types.js';
+import { mcpContentOf } from './plugin-content.js';
 
 /**
  * What the MCP server needs of the plugin subsystem (issue 10's `PluginService` has this shape): the tools
@@ -59,11 +60,9 @@ export function pluginToolSource(facade: PluginToolFacade | undefined): McpToolS
             result: ended.result ?? null,
             error: ended.error,
           };
-          const content = (ended.result as { content?: unknown } | null)?.content;
+          const content = await mcpContentOf(ended.result);
           return {
-            content: Array.isArray(content)
-              ? (content as CallToolResult['content'])
-              : [{ type: 'text', text: JSON.stringify(summary) }],
+            content: content ?? [{ type: 'text', text: JSON.stringify(summary) }],
             structuredContent: summary,
             ...(ended.status === 'succeeded' ? {} : { isError: true }),
           };
