@@ -5,6 +5,7 @@ import type { CallToolResult, Tool as McpTool, Progress } from '@modelcontextpro
 import type { Logger } from '../log.js';
 import { HUB_VERSION } from '../protocol/index.js';
 import type { PluginSpec } from './manifest.js';
+import { tapProgress } from './progress-tap.js';
 import { loadSdk, type McpSdk } from './sdk.js';
 import type { ExitInfo, PluginStdioTransport } from './stdio-transport.js';
 
@@ -116,29 +117,6 @@ export class PluginSession {
     }
   }
 
-  /**
-   * Progress is taken off the wire before the SDK sees it: the SDK handles notifications a microtask late, so
-   * a last progress sent just before the answer would otherwise be dropped with the request's handler.
-   */
-  private interceptProgress(transport: Transport): void {
-    const inner = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      if ('method' in message && message.method === 'notifications/progress' && !('id' in message)) {
-        const params = message.params as (Progress & { progressToken?: string | number }) | undefined;
-        const handler = params ? this.progressHandlers.get(String(params.progressToken)) : undefined;
-        if (params && handler) {
-          handler({
-            progress: params.progress,
-            ...(params.total !== undefined ? { total: params.total } : {}),
-            ...(params.message !== undefined ? { message: params.message } : {}),
-          });
-          return;
-        }
-      }
-      inner?.(message, extra);
-    };
-  }
-
   async ping(): Promise<void> {
     const client = await this.ensure();
     await client.ping({ timeout: PING_TIMEOUT_MS });
@@ -182,7 +160,7 @@ export class PluginSession {
       await Promise.race([
         (async () => {
           await client.connect(transport, { timeout: timeoutMs });
-          this.interceptProgress(transport);
+          tapProgress(transport, this.progressHandlers);
           const listed = await client.listTools(undefined, { timeout: timeoutMs });
           this.tools = listed.tools;
         })(),
