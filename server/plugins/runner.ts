@@ -1,5 +1,4 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { HubConfig } from '../config.js';
 import { fromZodError, HubError } from '../errors.js';
@@ -218,9 +217,7 @@ export class PluginRunner {
     if (err instanceof PluginDown) {
       return { code: err.kind === 'died' ? 'plugin_failed' : 'plugin_unavailable', message: err.message };
     }
-    if (err instanceof McpError) {
-      return { code: 'plugin_failed', message: `plugin ${tool.plugin}: ${err.message}` };
-    }
+    // MCP errors (the server refused the call, or answered with a JSON-RPC error) and anything else.
     this.deps.logger.warn({ err, plugin: tool.plugin }, 'plugin call failed');
     return {
       code: 'plugin_failed',

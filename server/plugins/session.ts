@@ -1,17 +1,13 @@
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type CallToolResult,
-  LoggingMessageNotificationSchema,
-  type Tool as McpTool,
-  type Progress,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool as McpTool, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import { HUB_VERSION } from '../protocol/index.js';
 import type { PluginSpec } from './manifest.js';
-import { type ExitInfo, PluginStdioTransport } from './stdio-transport.js';
+import { tapProgress } from './progress-tap.js';
+import { loadSdk, type McpSdk } from './sdk.js';
+import type { ExitInfo, PluginStdioTransport } from './stdio-transport.js';
 
 export type PluginState = 'stopped' | 'starting' | 'ready' | 'backoff' | 'failed';
 
@@ -55,6 +51,8 @@ export class PluginSession {
   tools: McpTool[] = [];
   private client: Client | undefined;
   private transport: Transport | undefined;
+  /** The same object as `transport` when the plugin runs over stdio: its pid and exit. */
+  private stdio: PluginStdioTransport | undefined;
   private starting: Promise<Client> | undefined;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -74,7 +72,7 @@ export class PluginSession {
   ) {}
 
   get pid(): number | null {
-    return this.transport instanceof PluginStdioTransport ? (this.transport.pid ?? null) : null;
+    return this.stdio?.pid ?? null;
   }
 
   /** The connected client, starting the plugin first when it is not running. */
@@ -119,29 +117,6 @@ export class PluginSession {
     }
   }
 
-  /**
-   * Progress is taken off the wire before the SDK sees it: the SDK handles notifications a microtask late, so
-   * a last progress sent just before the answer would otherwise be dropped with the request's handler.
-   */
-  private interceptProgress(transport: Transport): void {
-    const inner = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      if ('method' in message && message.method === 'notifications/progress' && !('id' in message)) {
-        const params = message.params as (Progress & { progressToken?: string | number }) | undefined;
-        const handler = params ? this.progressHandlers.get(String(params.progressToken)) : undefined;
-        if (params && handler) {
-          handler({
-            progress: params.progress,
-            ...(params.total !== undefined ? { total: params.total } : {}),
-            ...(params.message !== undefined ? { message: params.message } : {}),
-          });
-          return;
-        }
-      }
-      inner?.(message, extra);
-    };
-  }
-
   async ping(): Promise<void> {
     const client = await this.ensure();
     await client.ping({ timeout: PING_TIMEOUT_MS });
@@ -159,9 +134,16 @@ export class PluginSession {
   private async connect(): Promise<Client> {
     const { spec } = this;
     this.state = 'starting';
-    const transport = this.makeTransport();
-    const client = new Client({ name: 'switchboard', version: HUB_VERSION }, { capabilities: {} });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    let sdk: McpSdk;
+    try {
+      sdk = await loadSdk();
+    } catch (err) {
+      this.state = 'failed';
+      throw new PluginDown(`the MCP SDK could not be loaded: ${(err as Error).message}`, 'start_failed');
+    }
+    const transport = this.makeTransport(sdk);
+    const client = new sdk.Client({ name: 'switchboard', version: HUB_VERSION }, { capabilities: {} });
+    client.setNotificationHandler(sdk.LoggingMessageNotificationSchema, (n) => {
       const data = n.params.data;
       const text = typeof data === 'string' ? data : JSON.stringify(data);
       this.hooks.onLog({
@@ -178,7 +160,7 @@ export class PluginSession {
       await Promise.race([
         (async () => {
           await client.connect(transport, { timeout: timeoutMs });
-          this.interceptProgress(transport);
+          tapProgress(transport, this.progressHandlers);
           const listed = await client.listTools(undefined, { timeout: timeoutMs });
           this.tools = listed.tools;
         })(),
@@ -214,15 +196,18 @@ export class PluginSession {
     return client;
   }
 
-  private makeTransport(): Transport {
+  private makeTransport(sdk: McpSdk): Transport {
     const { spec } = this;
+    this.stdio = undefined;
     if (spec.url) {
-      return new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
+      return new sdk.StreamableHTTPClientTransport(new URL(spec.url), {
+        requestInit: { headers: spec.headers },
+      });
     }
     // `node` means the hub's own Node, so a plugin written in TypeScript runs with the project's tsx.
     const command = spec.command === 'node' ? process.execPath : (spec.command as string);
     const log = this.logger.child({ plugin: spec.name });
-    return new PluginStdioTransport({
+    this.stdio = new sdk.PluginStdioTransport({
       command,
       args: spec.args,
       env: spec.env,
@@ -230,11 +215,12 @@ export class PluginSession {
       onStderr: (line) => log.debug({ stderr: line }, 'plugin stderr'),
       onGarbage: (preview) => log.warn({ preview }, 'plugin wrote a line that is not JSON-RPC; skipped'),
     });
+    return this.stdio;
   }
 
   /** "plugin X exited with code 3: <stderr>" when the process is gone, else null. */
   private deathMessage(): string | null {
-    const exit: ExitInfo | null = this.transport instanceof PluginStdioTransport ? this.transport.exit : null;
+    const exit: ExitInfo | null = this.stdio?.exit ?? null;
     if (!exit) return null;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const last = exit.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');

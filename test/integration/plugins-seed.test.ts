@@ -55,6 +55,27 @@ describe('plugin service API (seed shapes)', () => {
     expect(body['manifest_errors']).toBe(0);
   });
 
+  it('is in the OpenAPI document, generated from the schemas', async () => {
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const path of [
+      '/api/v1/health',
+      '/api/v1/tools',
+      '/api/v1/plugins',
+      '/api/v1/plugins/by-tool/{tool}',
+      '/api/v1/tasks/execute',
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    const execute = doc.paths['/api/v1/tasks/execute']?.['post'] as {
+      requestBody: { content: Record<string, { schema: { properties: object } }> };
+    };
+    expect(Object.keys(execute.requestBody.content['application/json']?.schema.properties ?? {})).toEqual(
+      expect.arrayContaining(['tool_name', 'plugin_name', 'parameters', 'resources', 'timeout']),
+    );
+  });
+
   it('lists tools, plugins, and plugins by tool', async () => {
     const tools = (await get('/api/v1/tools')).body as unknown as Array<Record<string, unknown>>;
     const t2i = tools.find((t) => t['name'] === 'text2image');
