@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestHub, startTestHub } from '../helpers/hub.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { pluginClient } from '../helpers/plugin-client.js';
 
 /** Every plugin-service route asks for a token and the right role; output files never leave their folder. */
@@ -8,7 +8,10 @@ let h: TestHub;
 let taskId: string;
 let outputUrl: string;
 
-const BODY = { tool_name: 'text2image', parameters: { prompt: 'auth', width: 16, height: 16, steps: 1, step_delay_ms: 0 } };
+const BODY = {
+  tool_name: 'text2image',
+  parameters: { prompt: 'auth', width: 16, height: 16, steps: 1, step_delay_ms: 0 },
+};
 
 beforeAll(async () => {
   h = await startTestHub();

@@ -74,11 +74,10 @@ describe('plugin tools in workflows', () => {
     // The model was offered both, with the plugin's own argument schema.
     const offered = model.requests[0]?.body.tools?.map((t) => t.function.name);
     expect(offered).toEqual(['everything__echo', 'text2image']);
-    const t2i = (
-      model.requests[0]?.body.tools as unknown as Array<{
-        function: { parameters: { properties: Record<string, unknown> } };
-      }>
-    )[1];
+    const offeredTools = (model.requests[0]?.body.tools ?? []) as unknown as Array<{
+      function: { parameters: { properties: Record<string, unknown> } };
+    }>;
+    const t2i = offeredTools[1];
     expect(Object.keys(t2i?.function.parameters.properties ?? {})).toEqual(
       expect.arrayContaining(['prompt', 'width', 'steps']),
     );
