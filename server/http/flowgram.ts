@@ -1,8 +1,8 @@
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../context.js';
-import { HubError } from '../errors.js';
+import { fromZodError, HubError } from '../errors.js';
 import {
   FlowReport,
   FlowRunBody,
@@ -19,6 +19,23 @@ import { HUB_VERSION } from '../protocol/index.js';
 import { isTerminal, Task } from '../protocol/tasks.js';
 import { buildReport } from '../workflows/flowgram/report.js';
 import { requireRole } from './auth-hook.js';
+
+/** `POST /api/v1/tasks` with `kind: "flowgram"`: the body is validated here, fields named as sent. */
+export function startFlowgram(ctx: HubContext, body: Record<string, unknown>): Task {
+  const { kind: _kind, ...rest } = body;
+  const parsed = FlowRunBody.safeParse(rest);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return ctx.flowgram.start(parsed.data.schema, parsed.data.inputs, parsed.data.traceId);
+}
+
+async function corsPreflight(_req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply
+    .header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS')
+    .header('access-control-allow-headers', 'authorization, content-type')
+    .header('access-control-max-age', '600')
+    .code(204)
+    .send();
+}
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
 const tags = ['flowgram'];
@@ -191,8 +208,22 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
     async (req) => report(req.params.id),
   );
 
-  // FlowGram serves its docs at /api/docs; the hub's own /docs stays. Same OpenAPI document.
+  // FlowGram's editor calls its runtime from the editor's own origin (FlowGram's server allows any): the same
+  // here for FlowGram's paths, preflight included. The token is still required on every real request.
+  const flowPath = (url: string) => url.startsWith('/api/task/') || url.split('?')[0] === '/api/info';
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !flowPath(req.url)) return;
+    reply.header('access-control-allow-origin', origin);
+    reply.header('vary', 'Origin');
+  });
+  app.options('/api/task/*', { schema: { hide: true } }, corsPreflight);
+  app.options('/api/info', { schema: { hide: true } }, corsPreflight);
+
+  // FlowGram serves its docs at /api/docs (and the JSON at /api/openapi.json); the hub's /docs stays. One
+  // OpenAPI document for all of them.
   await app.register(async (child) => {
     await child.register(swaggerUi, { routePrefix: '/api/docs' });
   });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -6,6 +6,7 @@ import { ExtensionInfo } from '../protocol/extension.js';
 import { HttpError, TaskIdParams } from '../protocol/http.js';
 import { Task, TaskListQuery, TaskPage } from '../protocol/tasks.js';
 import { requireRole } from './auth-hook.js';
+import { startFlowgram } from './flowgram.js';
 import { resumeSeq, streamTaskEvents } from './sse.js';
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
@@ -27,7 +28,11 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
         response: { 201: Task, 413: HttpError, 422: HttpError, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(codeTasks.submit(req.body)),
+    async (req, reply) => {
+      // Create by kind: `{kind: "flowgram", schema, inputs?}` starts a FlowGram task (as /api/v1/flowgram/runs).
+      if (req.body['kind'] === 'flowgram') return reply.code(201).send(startFlowgram(ctx, req.body));
+      return reply.code(201).send(codeTasks.submit(req.body));
+    },
   );
 
   r.get(

@@ -73,8 +73,9 @@ export class FlowgramService {
     const raw = parseSchemaText(schemaInput);
     const inputs = inputsInput ?? {};
     const check = validateWorkflow(raw, inputs);
-    const parsed = check.valid ? WorkflowSchema.safeParse(raw) : undefined;
-    const scrubber = new Scrubber(parsed?.success ? runSecrets(parsed.data, inputs) : []);
+    // Parsed even when FlowGram refuses it: a refused schema's keys must not reach the store either.
+    const parsed = WorkflowSchema.safeParse(raw);
+    const scrubber = new Scrubber(parsed.success ? runSecrets(parsed.data, inputs) : []);
     const { tasks, config } = this.deps;
     const task = tasks.create({
       kind: 'flowgram',
@@ -83,9 +84,9 @@ export class FlowgramService {
       maxAttempts: 1,
       traceId,
     });
-    if (!check.valid || !parsed?.success) {
+    if (!check.valid || !parsed.success) {
       const errors =
-        check.errors ?? parsed?.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+        check.errors ?? parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
       tasks.finish(task.id, 'failed', {
         reason: 'error',
         result: {},
