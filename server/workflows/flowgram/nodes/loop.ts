@@ -1,5 +1,6 @@
 import { type NodeExecutor, RunAborted } from '../engine.js';
 import type { FlowValue, TypedValue } from '../schema.js';
+import { typeOf } from '../variables.js';
 
 function loopArray(value: TypedValue | null): TypedValue & { value: unknown[] } {
   if (!value || !Array.isArray(value.value)) throw new Error('Loop "loopFor" is required');
@@ -23,7 +24,14 @@ export const loopNode: NodeExecutor = async ({ node, state, engine, signal }) =>
   const kept: Array<Record<string, TypedValue>> = [];
   for (const [index, item] of items.value.entries()) {
     const sub = state.sub();
-    sub.variables.set(`${node.id}_locals`, 'item', { value: item, type: items.itemsType ?? 'null' });
+    // An item that is itself an array gets its items' type (from its first element, as FlowGram types a
+    // ref into a value), so a loop inside a loop can iterate it; FlowGram's runtime leaves it untyped and fails.
+    const itemsType = Array.isArray(item) ? (typeOf(item[0]) ?? undefined) : undefined;
+    sub.variables.set(`${node.id}_locals`, 'item', {
+      value: item,
+      type: items.itemsType ?? 'null',
+      itemsType,
+    });
     sub.variables.set(`${node.id}_locals`, 'index', { value: index, type: 'number' });
     try {
       await engine.executeNode(blockStart, sub, { nodeId: node.id, index });
