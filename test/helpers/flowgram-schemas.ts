@@ -2,7 +2,10 @@
 type Node = Record<string, unknown>;
 const meta = { position: { x: 0, y: 0 } };
 
-export const start = (props: Record<string, Record<string, unknown>> = {}, required: string[] = []): Node => ({
+export const start = (
+  props: Record<string, Record<string, unknown>> = {},
+  required: string[] = [],
+): Node => ({
   id: 'start_0',
   type: 'start',
   meta,
