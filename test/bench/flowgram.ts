@@ -5,7 +5,7 @@
  * (FlowGram's own runtime, code nodes in QuickJS) in this same process. Prints tasks/s, node executions per
  * CPU-second for each, and the ratio. BENCH_FLOW_ITERATIONS, BENCH_FLOW_TASKS, BENCH_FLOW_PROFILE=1.
  */
-import { SwitchboardClient } from '../../client/sdk/index.js';
+import { isTerminal, SwitchboardClient, type TaskSummary } from '../../client/sdk/index.js';
 import { expectedResults, loopInputs, loopSchema } from '../helpers/flowgram-loop.js';
 import { startTestHub } from '../helpers/hub.js';
 import { profileTop } from './profile.js';
@@ -82,12 +82,35 @@ async function flowgramRuntime(): Promise<Engine> {
   };
 }
 
+/**
+ * Switchboard through its native API. The end of a task comes from the status feed (one summary per status
+ * change), not from following the task's room: streaming thousands of node events to a client in this same
+ * process would bill the client's parsing to the hub.
+ */
 async function switchboard(client: SwitchboardClient): Promise<Engine> {
+  const socket = client.socket;
+  if (!socket) throw new Error('connect the client first');
+  const ended = new Map<string, TaskSummary>();
+  const waiters = new Map<string, (summary: TaskSummary) => void>();
+  socket.on('task:summary', (summary) => {
+    if (!isTerminal(summary.status)) return;
+    const waiter = waiters.get(summary.id);
+    if (waiter) waiter(summary);
+    else ended.set(summary.id, summary);
+  });
+  await socket.timeout(10_000).emitWithAck('feed:subscribe', {});
+  const end = (id: string) =>
+    new Promise<TaskSummary>((resolve) => {
+      const seen = ended.get(id);
+      if (seen) resolve(seen);
+      else waiters.set(id, resolve);
+    });
   return async (schema, inputs) => {
     const task = await client.runFlow(schema, inputs);
-    const done = await client.waitFor(task.id);
-    if (done.status !== 'succeeded')
-      throw new Error(`switchboard task ${done.status}: ${done.error?.message}`);
+    const done = await end(task.id);
+    waiters.delete(task.id);
+    ended.delete(task.id);
+    if (done.status !== 'succeeded') throw new Error(`switchboard task ${task.id} ${done.status}`);
     const report = await client.flowReport(task.id);
     return { result: report.outputs, nodes: snapshotCount(report.reports) };
   };

@@ -10,7 +10,7 @@ interface ProfileNode {
  * Runs `work` under V8's CPU profiler and returns the functions with the most self time, so a benchmark
  * that loses can say where the time goes without anyone attaching a debugger.
  */
-export async function profileTop(work: () => Promise<void>, top = 15): Promise<string[]> {
+export async function profileTop(work: () => Promise<void>, top = 25): Promise<string[]> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
