@@ -3,6 +3,7 @@ import {
   checkAlias,
   checkEscapeAttribute,
   checkEscapeCall,
+  checkEscapeKey,
   checkEscapeName,
   checkHeldModule,
 } from './escapes.js';
@@ -105,7 +106,10 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     if (moduleNode?.type === 'dotted_name') checkAllowed(moduleNode, dottedText(moduleNode));
   }
   for (const node of index.of('call')) checkCall(ctx, node, env, nesting);
-  for (const node of index.of('subscript')) checkSubscript(ctx, node);
+  for (const node of index.of('subscript')) {
+    checkSubscript(ctx, node);
+    checkEscapeKey(ctx, node);
+  }
   for (const node of index.of('attribute')) {
     checkDunderDict(ctx, node);
     checkEscapeAttribute(ctx, node);
@@ -147,6 +151,7 @@ function checkCall(ctx: CheckContext, call: Node, env: AnalysisEnv, nesting: num
     checkEscapeCall(ctx, call, name);
   }
   checkMappingMethod(ctx, call, fn);
+  checkEscapeKey(ctx, call);
 }
 
 /** eval/exec/compile take a literal only; the literal's own code is then held to the same rules. */

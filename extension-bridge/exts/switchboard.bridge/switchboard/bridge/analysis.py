@@ -60,7 +60,9 @@ class Analyzer(EscapeChecks):
                             self.check_import(alias, f"{node.module}.{alias.name}")
             elif isinstance(node, ast.Call):
                 self.check_call(node)
+                self.check_escape_key(node)
             elif isinstance(node, ast.Subscript):
+                self.check_escape_key(node)
                 self.check_mapping_read(node, node.value, node.slice)
                 key = literal(node.slice)
                 if key is not None and "sys.modules" in self.resolve(node.value):
