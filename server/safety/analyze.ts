@@ -6,6 +6,7 @@ import {
   checkEscapeKey,
   checkEscapeName,
   checkHeldModule,
+  checkStringPath,
 } from './escapes.js';
 import {
   type CheckContext,
@@ -36,6 +37,7 @@ const NODE_TYPES = new Set([
   'attribute',
   'identifier',
   'parenthesized_expression',
+  'string',
 ]);
 const EVALUATORS = new Set(['eval', 'exec', 'compile']);
 /** Held without a call these can still run anything later, e.g. `map(eval, lines)`. */
@@ -117,6 +119,7 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     checkReference(ctx, node);
     checkAlias(ctx, node);
   }
+  for (const node of index.of('string')) checkStringPath(ctx, node);
   for (const node of index.of('identifier')) {
     checkReference(ctx, node);
     checkEscapeName(ctx, node);

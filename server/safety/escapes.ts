@@ -64,6 +64,24 @@ export function checkEscapeAttribute(ctx: CheckContext, node: Node): void {
   }
 }
 
+const ATTRIBUTE_PATH = /\.(\w+)/g;
+
+/**
+ * `string.Formatter().get_field('0.__class__.__base__.__subclasses__', ...)`, `'{0.__globals__}'.format(f)`:
+ * attribute paths inside string literals are followed by format() and friends, so escape names there count.
+ */
+export function checkStringPath(ctx: CheckContext, node: Node): void {
+  const text = node.text;
+  if (!text.includes('.')) return;
+  const value = stringValue(node);
+  if (value === null) return;
+  const allowlist = ctx.rules.allowlist;
+  for (const [, name = ''] of value.matchAll(ATTRIBUTE_PATH)) {
+    if (ESCAPES.has(name)) reportEscape(ctx, node, name);
+    if (allowlist && DUNDER.test(name) && !allowlist.dunders.has(name)) reportDunder(ctx, node, name);
+  }
+}
+
 /** `table['__subclasses__']`, `ns.get('__globals__')`: escape names used as keys. */
 export function checkEscapeKey(ctx: CheckContext, node: Node): void {
   let key: Node | null = null;

@@ -69,6 +69,8 @@ class Analyzer(EscapeChecks):
                     self.check_import(node, key)
             if isinstance(node, ast.Attribute) and node.attr == "__dict__" and self.guarded(node.value):
                 self.report(node, "dynamic:__dict__", f"{ast.unparse(node)} reaches every attribute by name.")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                self.check_string_path(node)
             if isinstance(node, ast.Attribute):
                 self.check_escape_attribute(node)
                 self.check_held_module(node)

@@ -12,6 +12,7 @@ import re
 from .names import argument, literal
 
 DUNDER = re.compile(r"^__.*__$")
+ATTRIBUTE_PATH = re.compile(r"\.(\w+)")
 ATTRIBUTE_GETTERS = {"operator.attrgetter", "operator.methodcaller"}
 NAME_FUNCTIONS = {"getattr", "setattr", "delattr", "hasattr"}
 # Functions that only look at a module they are given: hasattr(os, 'fork'), print(os).
@@ -33,6 +34,18 @@ class EscapeChecks:
             if not (isinstance(node.value, ast.Name) and node.value.id in OWN):
                 message = f"{node.attr} is not allowed in allowlist mode: private attributes only on self and cls."
                 self.report(node, "allowlist:private", message)
+
+    def check_string_path(self, node: ast.Constant) -> None:
+        """``'{0.__globals__}'.format(f)``: attribute paths in string literals are followed by format()."""
+        parent = self.parents.get(id(node), (None,))[0]
+        if "." not in node.value or isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
+            return
+        allowlist = self.rules.allowlist
+        for name in ATTRIBUTE_PATH.findall(literal(node) or ""):
+            if name in self.rules.escapes:
+                self.report_escape(node, name)
+            if allowlist is not None and DUNDER.match(name) and name not in allowlist.dunders:
+                self.report_dunder(node, name)
 
     def check_escape_key(self, node) -> None:
         """``table['__subclasses__']``, ``ns.get('__globals__')``: escape names used as keys."""
