@@ -3,8 +3,10 @@ import {
   checkAlias,
   checkEscapeAttribute,
   checkEscapeCall,
+  checkEscapeKey,
   checkEscapeName,
   checkHeldModule,
+  checkStringPath,
 } from './escapes.js';
 import {
   type CheckContext,
@@ -35,6 +37,7 @@ const NODE_TYPES = new Set([
   'attribute',
   'identifier',
   'parenthesized_expression',
+  'string',
 ]);
 const EVALUATORS = new Set(['eval', 'exec', 'compile']);
 /** Held without a call these can still run anything later, e.g. `map(eval, lines)`. */
@@ -105,7 +108,10 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     if (moduleNode?.type === 'dotted_name') checkAllowed(moduleNode, dottedText(moduleNode));
   }
   for (const node of index.of('call')) checkCall(ctx, node, env, nesting);
-  for (const node of index.of('subscript')) checkSubscript(ctx, node);
+  for (const node of index.of('subscript')) {
+    checkSubscript(ctx, node);
+    checkEscapeKey(ctx, node);
+  }
   for (const node of index.of('attribute')) {
     checkDunderDict(ctx, node);
     checkEscapeAttribute(ctx, node);
@@ -113,6 +119,7 @@ function analyzeTree(root: Node, env: AnalysisEnv, nesting: number): PolicyViola
     checkReference(ctx, node);
     checkAlias(ctx, node);
   }
+  for (const node of index.of('string')) checkStringPath(ctx, node);
   for (const node of index.of('identifier')) {
     checkReference(ctx, node);
     checkEscapeName(ctx, node);
@@ -147,6 +154,7 @@ function checkCall(ctx: CheckContext, call: Node, env: AnalysisEnv, nesting: num
     checkEscapeCall(ctx, call, name);
   }
   checkMappingMethod(ctx, call, fn);
+  checkEscapeKey(ctx, call);
 }
 
 /** eval/exec/compile take a literal only; the literal's own code is then held to the same rules. */

@@ -140,6 +140,24 @@ export const ALLOWLIST_DENIED_BUILTINS: readonly string[] = [
   'locals',
   'vars',
 ];
+/** Builtin classes: a computed attribute of one of these can reach `__subclasses__` and the like. */
+export const BUILTIN_TYPES: readonly string[] = [
+  'object',
+  'type',
+  'int',
+  'str',
+  'bytes',
+  'float',
+  'bool',
+  'tuple',
+  'list',
+  'dict',
+  'set',
+  'frozenset',
+  'BaseException',
+  'Exception',
+];
+
 /** The dunders `allowlist` mode still lets code touch: constructors and names. */
 export const ALLOWLIST_DUNDERS: readonly string[] = ['__init__', '__name__', '__doc__', '__qualname__'];
 
@@ -153,6 +171,7 @@ export const POLICY_LISTS = {
   allowedModules: DEFAULT_ALLOWED_MODULES,
   allowlistDeniedBuiltins: ALLOWLIST_DENIED_BUILTINS,
   allowlistDunders: ALLOWLIST_DUNDERS,
+  builtinTypes: BUILTIN_TYPES,
 } as const;
 
 export const ALLOWLIST_RULES: Readonly<Record<string, string>> = {
@@ -160,6 +179,7 @@ export const ALLOWLIST_RULES: Readonly<Record<string, string>> = {
   dunder: 'allowlist mode refuses dunder names and attributes (other than __init__, __name__, __doc__).',
   builtin: 'allowlist mode refuses builtins that run strings, open files or read scopes.',
   getattr: 'allowlist mode refuses getattr(), setattr(), delattr() and hasattr() with a computed name.',
+  private: 'allowlist mode refuses private attributes (`_name`) of anything but self and cls.',
 };
 
 export function escapeRules(guardedModules: Iterable<string>): PolicyRule[] {

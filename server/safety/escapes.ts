@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import {
+  BUILTIN_TYPES,
   ESCAPE_ATTRIBUTES,
   ESCAPE_NAMES,
   FILE_OPENERS,
@@ -20,6 +21,9 @@ const ESCAPES = new Map(Object.entries(ESCAPE_ATTRIBUTES));
 const ESCAPE_GLOBALS = new Set(ESCAPE_NAMES);
 const OPENERS = new Set(FILE_OPENERS);
 const DUNDER = /^__.*__$/;
+const TYPES = new Set(BUILTIN_TYPES);
+const OWN = new Set(['self', 'cls']);
+const MAPPING_READS = new Set(['get', '__getitem__', 'pop', 'setdefault']);
 const ATTRIBUTE_GETTERS = new Set(['operator.attrgetter', 'operator.methodcaller']);
 const NAME_FUNCTIONS = new Set(['getattr', 'setattr', 'delattr', 'hasattr']);
 /** Functions that only look at a module they are given: `hasattr(os, 'fork')`, `print(os)`. */
@@ -40,10 +44,55 @@ export function checkEscapeAttribute(ctx: CheckContext, node: Node): void {
   // A string test first: field lookups cross into wasm, and nearly no attribute is a dunder or escape.
   const text = node.text;
   const tail = normalized(text.slice(text.lastIndexOf('.') + 1).trim());
-  if (!ESCAPES.has(tail) && !(ctx.rules.allowlist && DUNDER.test(tail))) return;
+  const allowlist = ctx.rules.allowlist;
+  if (!ESCAPES.has(tail) && tail !== '__dict__' && !(allowlist && tail.startsWith('_'))) return;
   const attr = node.childForFieldName('attribute');
-  if (!attr) return;
-  reportName(ctx, node, nameOf(attr));
+  const object = node.childForFieldName('object');
+  if (!attr || !object) return;
+  const name = nameOf(attr);
+  reportName(ctx, node, name);
+  if (name === '__dict__' && isTypeLike(ctx, object)) {
+    const message = `${object.text}.__dict__ is not allowed: it reaches __subclasses__ and the like by name.`;
+    ctx.report(node, 'dynamic:__dict__', message);
+  }
+  if (allowlist && name.startsWith('_') && !DUNDER.test(name)) {
+    const owner = ctx.typeOf(object) === 'identifier' ? nameOf(object) : '';
+    if (!OWN.has(owner)) {
+      const message = `${name} is not allowed in allowlist mode: private attributes only on self and cls.`;
+      ctx.report(node, 'allowlist:private', message);
+    }
+  }
+}
+
+const ATTRIBUTE_PATH = /\.(\w+)/g;
+
+/**
+ * `string.Formatter().get_field('0.__class__.__base__.__subclasses__', ...)`, `'{0.__globals__}'.format(f)`:
+ * attribute paths inside string literals are followed by format() and friends, so escape names there count.
+ */
+export function checkStringPath(ctx: CheckContext, node: Node): void {
+  const text = node.text;
+  if (!text.includes('.')) return;
+  const value = stringValue(node);
+  if (value === null) return;
+  const allowlist = ctx.rules.allowlist;
+  for (const [, name = ''] of value.matchAll(ATTRIBUTE_PATH)) {
+    if (ESCAPES.has(name)) reportEscape(ctx, node, name);
+    if (allowlist && DUNDER.test(name) && !allowlist.dunders.has(name)) reportDunder(ctx, node, name);
+  }
+}
+
+/** `table['__subclasses__']`, `ns.get('__globals__')`: escape names used as keys. */
+export function checkEscapeKey(ctx: CheckContext, node: Node): void {
+  let key: Node | null = null;
+  if (ctx.typeOf(node) === 'subscript') key = node.childForFieldName('subscript');
+  else {
+    const fn = node.childForFieldName('function');
+    const method = fn && ctx.typeOf(fn) === 'attribute' ? fn.childForFieldName('attribute') : null;
+    if (method && MAPPING_READS.has(nameOf(method))) key = argument(node, 0, 'key');
+  }
+  const name = stringValue(key);
+  if (name !== null && ESCAPES.has(name)) reportEscape(ctx, node, name);
 }
 
 /** `__loader__`, `__builtins__` as bare names; in allowlist mode every dunder name and denied builtin. */
@@ -88,6 +137,31 @@ export function checkEscapeCall(ctx: CheckContext, call: Node, name: string): vo
   if (ATTRIBUTE_GETTERS.has(name)) checkAttributeGetter(ctx, call, name);
   if (OPENERS.has(name)) checkOpenedPath(ctx, call, name);
   if (NAME_FUNCTIONS.has(name)) checkNameArgument(ctx, call, name);
+  if (name === 'vars') {
+    const [object] = positionalArgs(call);
+    if (object && isTypeLike(ctx, object)) {
+      ctx.report(
+        call,
+        'dynamic:vars',
+        'vars() of a class is not allowed: it reaches __subclasses__ and the like.',
+      );
+    }
+  }
+}
+
+/** `object`, `type(x)`, `x.__class__`: classes whose computed attributes lead to every other class. */
+function isTypeLike(ctx: CheckContext, node: Node): boolean {
+  const type = ctx.typeOf(node);
+  if (type === 'identifier') return TYPES.has(nameOf(node));
+  if (type === 'call') {
+    const fn = node.childForFieldName('function');
+    return fn !== null && ctx.typeOf(fn) === 'identifier' && nameOf(fn) === 'type';
+  }
+  if (type === 'attribute') {
+    const attr = node.childForFieldName('attribute');
+    return attr !== null && nameOf(attr) === '__class__';
+  }
+  return false;
 }
 
 function checkAttributeGetter(ctx: CheckContext, call: Node, name: string): void {
@@ -125,10 +199,14 @@ export function isProtectedPath(path: string): boolean {
 
 /** `getattr(x, '__subclasses__')`; in allowlist mode any dunder or computed name. */
 function checkNameArgument(ctx: CheckContext, call: Node, name: string): void {
-  const [, attr] = positionalArgs(call);
-  if (!attr) return;
+  const [object, attr] = positionalArgs(call);
+  if (!attr || !object) return;
   const value = stringValue(attr);
   const allowlist = ctx.rules.allowlist;
+  if (value === null && isTypeLike(ctx, object)) {
+    const message = `${name}() on a class with a computed name is not allowed: it could reach __subclasses__.`;
+    ctx.report(call, `dynamic:${name}`, message);
+  }
   if (value === null) {
     if (allowlist) {
       const message = `${name}() with a computed name is not allowed in allowlist mode.`;
@@ -174,7 +252,9 @@ function isFollowed(ctx: CheckContext, node: Node): boolean {
       return field === 'value';
     case 'argument_list': {
       const fn = parent.parent?.childForFieldName('function');
-      return fn !== null && fn !== undefined && ctx.typeOf(fn) === 'identifier' && LOOKERS.has(nameOf(fn));
+      if (!fn || ctx.typeOf(fn) !== 'identifier' || !LOOKERS.has(nameOf(fn))) return false;
+      // getattr(x, 'y', os) hands os back and setattr(x, 'y', os) stores it: only the first is looked at.
+      return !NAME_FUNCTIONS.has(nameOf(fn)) || positionalArgs(parent.parent as Node)[0]?.id === node.id;
     }
   }
   return false;

@@ -25,6 +25,8 @@ export const DEFAULT_DENIED_MODULES: Readonly<Record<string, string>> = {
   pydoc: 'looks up any object by a dotted name',
   trace: 'runs code from strings',
   'concurrent.futures.process': 'starts processes outside the Kit event loop',
+  zipimport: 'loads code from zip files, past the import rules',
+  faulthandler: 'crashes the Kit process on purpose',
 };
 
 const PROCESS = 'runs a shell command or replaces or starts a process';
@@ -60,6 +62,13 @@ export const DEFAULT_DENIED_CALLS: Readonly<Record<string, string>> = {
   ...family('profile.', ['run', 'runctx'], 'runs code from strings'),
   'pkgutil.resolve_name': 'looks up any object by a dotted name',
   'concurrent.futures.ProcessPoolExecutor': 'starts processes outside the Kit event loop',
+  'sys.breakpointhook': 'stops Kit in a debugger that waits on a console nobody sees',
+  'uuid._get_command_stdout': PROCESS,
+  'importlib.machinery.ExtensionFileLoader': 'loads native code from any file',
+  'os._exit': 'ends the Kit process at once',
+  'os.abort': 'ends the Kit process at once',
+  'signal.raise_signal': 'signals the Kit process',
+  'signal.pthread_kill': 'signals the Kit process',
 };
 
 /** Builtins that turn data into code or names into objects, which static checks cannot see through. */

@@ -17,7 +17,7 @@ export interface BridgeOptions {
   id?: string;
   labels?: string[];
   concurrency?: number;
-  policy?: 'strict' | 'permissive' | 'off';
+  policy?: 'strict' | 'permissive' | 'off' | 'allowlist';
   /** `headless` (default): `python -m switchboard.bridge`; `kit`: the extension under the Kit stand-in. */
   mode?: 'headless' | 'kit';
   /** Overrides the token (for refusal tests). */

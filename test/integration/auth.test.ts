@@ -336,7 +336,7 @@ describe('IP allowlist', () => {
 });
 
 describe('rate limits', () => {
-  it('answers the 6th HTTP request of a burst with 429 rate_limited, per role', async () => {
+  it('answers the 6th HTTP request of a burst with 429 rate_limited, per client', async () => {
     const hub = await hubWith({ rateLimitPerMinute: 5 });
     for (let i = 0; i < 5; i++)
       expect((await http(hub.url, hub.tokens.viewer, 'GET', '/api/v1/tasks')).status).toBe(200);

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHub, type Hub } from '../../server/app.js';
+import { monitorStatic } from '../../server/http/monitor-static.js';
 import { createLogger } from '../../server/log.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
@@ -106,6 +108,30 @@ describe('static paths that climb out', () => {
     expect(problems, JSON.stringify(problems)).toEqual([]);
     expect(JSON.stringify(lines)).not.toMatch(/"stack"/);
     expect(lines.some((l) => l['level'] === 30 && l['msg'] === 'refused a monitor asset path')).toBe(true);
+  });
+});
+
+describe('a built monitor', () => {
+  it('still serves its assets, and refuses climbing out of them', async () => {
+    const dist = mkdtempSync(join(tmpdir(), 'sb-dist-'));
+    mkdirSync(join(dist, 'assets'));
+    writeFileSync(join(dist, 'assets', 'app.js'), 'console.log("monitor")');
+    writeFileSync(join(dist, 'secret.txt'), 'not an asset');
+    const app = Fastify();
+    monitorStatic(app, dist);
+    cleanup.push(async () => {
+      await app.close();
+      rmSync(dist, { recursive: true, force: true });
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const asset = await rawGet(url, '/assets/app.js', 'unused');
+    expect(asset.status).toBe(200);
+    expect(asset.body).toContain('console.log("monitor")');
+    for (const path of ['/assets/../secret.txt', '/assets/%2e%2e/secret.txt', '/assets/..%5csecret.txt']) {
+      const res = await rawGet(url, path, 'unused');
+      expect(res.status, path).toBe(404);
+      expect(res.body, path).not.toContain('not an asset');
+    }
   });
 });
 

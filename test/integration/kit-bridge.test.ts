@@ -186,6 +186,29 @@ describe('headless bridge: safety policy on the bridge side', () => {
     const call = await run(hub, 'import os\nos.system("true")');
     expect(call.error?.message).toContain('[call:os.system] at line 2, column 1');
   });
+
+  it('refuses the escapes that walk around a deny-list, and in allowlist mode modules off the list', async () => {
+    hub = await startTestHub({ policyMode: 'off' });
+    await startPythonBridge(hub, { name: 'py-strict' });
+    const escapes: Array<[code: string, where: string]> = [
+      ["open('/etc/passwd').read()", '[file:open] at line 1, column 1'],
+      ['import ｓubprocess', '[import:subprocess] at line 1, column 8'],
+      ['().__class__.__base__.__subclasses__()', '[reflection:__base__] at line 1, column 1'],
+      ["import pickle\npickle.loads(b'')", '[call:pickle.loads] at line 2, column 1'],
+      ['import os\nf = lambda: os\nf().system("true")', '[alias:os] at line 2, column 13'],
+    ];
+    for (const [code, where] of escapes) {
+      const task = await run(hub, code);
+      expect(task.status, code).toBe('failed');
+      expect(task.error?.message, code).toContain(where);
+    }
+    await stopAllBridges();
+    await startPythonBridge(hub, { name: 'py-allowlist', policy: 'allowlist' });
+    const os = await run(hub, 'import os\nos.getcwd()');
+    expect(os.error?.message).toContain('[allowlist:import] at line 1, column 8');
+    const math = await run(hub, 'import math\nmath.floor(2.5)');
+    expect(math.status, JSON.stringify(math.error)).toBe('succeeded');
+  });
 });
 
 describe('headless bridge: routing', () => {

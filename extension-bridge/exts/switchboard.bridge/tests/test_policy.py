@@ -47,7 +47,7 @@ class Refusals(unittest.TestCase):
         "eval(\"__import__('subprocess')\")": [("import:subprocess", 1, 6)],
         "import os\ngetattr(os, 'sys' + 'tem')": [("dynamic:getattr", 2, 1)],
         "import os\ngetattr(os, 'system')('ls')": [("call:os.system", 2, 1), ("getattr:os.system", 2, 1)],
-        "globals()['__builtins__']": [("dynamic:globals", 1, 1)],
+        "globals()['__builtins__']": [("dynamic:globals", 1, 1), ("reflection:__builtins__", 1, 1)],
         "__builtins__['eval']": [
             ("alias:builtins", 1, 1), ("dynamic:__builtins__", 1, 1), ("reflection:__builtins__", 1, 1),
         ],

@@ -60,13 +60,17 @@ class Analyzer(EscapeChecks):
                             self.check_import(alias, f"{node.module}.{alias.name}")
             elif isinstance(node, ast.Call):
                 self.check_call(node)
+                self.check_escape_key(node)
             elif isinstance(node, ast.Subscript):
+                self.check_escape_key(node)
                 self.check_mapping_read(node, node.value, node.slice)
                 key = literal(node.slice)
                 if key is not None and "sys.modules" in self.resolve(node.value):
                     self.check_import(node, key)
             if isinstance(node, ast.Attribute) and node.attr == "__dict__" and self.guarded(node.value):
                 self.report(node, "dynamic:__dict__", f"{ast.unparse(node)} reaches every attribute by name.")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                self.check_string_path(node)
             if isinstance(node, ast.Attribute):
                 self.check_escape_attribute(node)
                 self.check_held_module(node)

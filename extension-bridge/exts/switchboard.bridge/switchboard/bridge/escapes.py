@@ -12,10 +12,13 @@ import re
 from .names import argument, literal
 
 DUNDER = re.compile(r"^__.*__$")
+ATTRIBUTE_PATH = re.compile(r"\.(\w+)")
 ATTRIBUTE_GETTERS = {"operator.attrgetter", "operator.methodcaller"}
 NAME_FUNCTIONS = {"getattr", "setattr", "delattr", "hasattr"}
 # Functions that only look at a module they are given: hasattr(os, 'fork'), print(os).
 LOOKERS = {*NAME_FUNCTIONS, "isinstance", "type", "id", "print", "repr", "str", "dir", "callable"}
+MAPPING_READS = {"get", "__getitem__", "pop", "setdefault"}
+OWN = {"self", "cls"}
 
 
 class EscapeChecks:
@@ -23,6 +26,46 @@ class EscapeChecks:
 
     def check_escape_attribute(self, node: ast.Attribute) -> None:
         self.report_name(node, node.attr)
+        if node.attr == "__dict__" and self.type_like(node.value):
+            message = f"{ast.unparse(node.value)}.__dict__ is not allowed: it reaches __subclasses__ and the like."
+            self.report(node, "dynamic:__dict__", message)
+        private = node.attr.startswith("_") and not DUNDER.match(node.attr)
+        if self.rules.allowlist is not None and private:
+            if not (isinstance(node.value, ast.Name) and node.value.id in OWN):
+                message = f"{node.attr} is not allowed in allowlist mode: private attributes only on self and cls."
+                self.report(node, "allowlist:private", message)
+
+    def check_string_path(self, node: ast.Constant) -> None:
+        """``'{0.__globals__}'.format(f)``: attribute paths in string literals are followed by format()."""
+        parent = self.parents.get(id(node), (None,))[0]
+        if "." not in node.value or isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
+            return
+        allowlist = self.rules.allowlist
+        for name in ATTRIBUTE_PATH.findall(literal(node) or ""):
+            if name in self.rules.escapes:
+                self.report_escape(node, name)
+            if allowlist is not None and DUNDER.match(name) and name not in allowlist.dunders:
+                self.report_dunder(node, name)
+
+    def check_escape_key(self, node) -> None:
+        """``table['__subclasses__']``, ``ns.get('__globals__')``: escape names used as keys."""
+        if isinstance(node, ast.Subscript):
+            key = node.slice
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in MAPPING_READS:
+            key = argument(node, 0, "key")
+        else:
+            return
+        name = literal(key)
+        if name is not None and name in self.rules.escapes:
+            self.report_escape(node, name)
+
+    def type_like(self, node) -> bool:
+        """``object``, ``type(x)``, ``x.__class__``: classes whose computed attributes lead to every class."""
+        if isinstance(node, ast.Name):
+            return node.id in self.rules.lists["builtinTypes"]
+        if isinstance(node, ast.Call):
+            return isinstance(node.func, ast.Name) and node.func.id == "type"
+        return isinstance(node, ast.Attribute) and node.attr == "__class__"
 
     def check_escape_name(self, node: ast.Name) -> None:
         allowlist = self.rules.allowlist
@@ -60,8 +103,14 @@ class EscapeChecks:
                 message = (f"{name}('{path}') is not allowed: system files, credentials and paths that climb "
                            "with .. are refused.")
                 self.report(call, "file:open", message)
+        if name == "vars" and call.args and self.type_like(call.args[0]):
+            message = "vars() of a class is not allowed: it reaches __subclasses__ and the like."
+            self.report(call, "dynamic:vars", message)
         if name in NAME_FUNCTIONS and len(call.args) > 1:
             value = literal(call.args[1])
+            if value is None and self.type_like(call.args[0]):
+                message = f"{name}() on a class with a computed name is not allowed: it could reach __subclasses__."
+                self.report(call, f"dynamic:{name}", message)
             if value is not None:
                 self.report_name(call, value)
             elif self.rules.allowlist is not None:
@@ -118,5 +167,8 @@ class EscapeChecks:
         if isinstance(parent, (ast.NamedExpr, ast.arguments)):
             return field in ("value", "defaults", "kw_defaults")
         if isinstance(parent, ast.Call) and field == "args":
-            return isinstance(parent.func, ast.Name) and parent.func.id in LOOKERS
+            if not (isinstance(parent.func, ast.Name) and parent.func.id in LOOKERS):
+                return False
+            # getattr(x, 'y', os) hands os back and setattr(x, 'y', os) stores it: only the first is looked at.
+            return parent.func.id not in NAME_FUNCTIONS or parent.args[0] is node
         return False

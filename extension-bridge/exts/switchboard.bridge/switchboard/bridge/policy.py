@@ -22,7 +22,8 @@ MODES = ("strict", "permissive", "off", "allowlist")
 
 _SUFFIXES = ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
 FALLBACK_MODULES = ("subprocess", "ctypes", "socket", "multiprocessing", "pty", "builtins", "runpy", "code", "pdb",
-                    "cffi", "webbrowser", "doctest", "pydoc", "trace", "concurrent.futures.process")
+                    "cffi", "webbrowser", "doctest", "pydoc", "trace", "concurrent.futures.process", "zipimport",
+                    "faulthandler")
 FALLBACK_CALLS = (
     "os.system", "os.popen", *(f"os.exec{s}" for s in _SUFFIXES), *(f"os.spawn{s}" for s in _SUFFIXES),
     "os.posix_spawn", "os.posix_spawnp", "os.startfile", "os.fork", "os.forkpty", "os.kill", "os.killpg",
@@ -31,7 +32,9 @@ FALLBACK_CALLS = (
     "shelve.open", "marshal.load", "marshal.loads", "sys._getframe", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "importlib.util.spec_from_file_location", "importlib.machinery.SourceFileLoader",
     "timeit.timeit", "timeit.repeat", "timeit.Timer", "cProfile.run", "cProfile.runctx", "profile.run",
-    "profile.runctx", "pkgutil.resolve_name", "concurrent.futures.ProcessPoolExecutor",
+    "profile.runctx", "pkgutil.resolve_name", "concurrent.futures.ProcessPoolExecutor", "sys.breakpointhook",
+    "uuid._get_command_stdout", "importlib.machinery.ExtensionFileLoader", "os._exit", "os.abort",
+    "signal.raise_signal", "signal.pthread_kill",
 )
 FALLBACK_DYNAMIC = ("eval", "exec", "compile", "__import__", "importlib.import_module", "getattr", "setattr",
                     "delattr", "vars", "globals", "__dict__", "__builtins__", "sys.modules",
@@ -40,7 +43,7 @@ FALLBACK_ESCAPES = ("__subclasses__", "__globals__", "__builtins__", "__code__",
                     "__bases__", "__base__", "__getattribute__", "__import__", "__loader__", "__spec__",
                     "__self__", "gi_frame", "cr_frame", "ag_frame", "tb_frame", "f_globals", "f_locals",
                     "f_builtins", "subprocess_exec", "subprocess_shell", "ctypeslib")
-FALLBACK_ALLOWLIST = ("import", "dunder", "builtin", "getattr")
+FALLBACK_ALLOWLIST = ("import", "dunder", "builtin", "getattr", "private")
 # The contract's policyLists (server/safety/escape-rules.ts); a test keeps them in step.
 FALLBACK_LISTS = {
     "escapeNames": ["__builtins__", "__loader__", "__spec__"],
@@ -58,6 +61,8 @@ FALLBACK_LISTS = {
     "allowlistDeniedBuiltins": ["eval", "exec", "compile", "open", "input", "breakpoint", "help", "exit", "quit",
                                 "globals", "locals", "vars"],
     "allowlistDunders": ["__init__", "__name__", "__doc__", "__qualname__"],
+    "builtinTypes": ["object", "type", "int", "str", "bytes", "float", "bool", "tuple", "list", "dict", "set",
+                     "frozenset", "BaseException", "Exception"],
 }
 
 
