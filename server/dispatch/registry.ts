@@ -10,6 +10,8 @@ export interface ExtensionRecord {
   readonly link: ExtensionLink;
   /** Task ids this host holds a slot for (running, or stopping after a cancel/timeout). */
   readonly running: Set<string>;
+  /** Of those, the jobs that will not stop: their slots stay taken until the host confirms they ended. */
+  readonly stuck?: Set<string>;
 }
 
 type PresenceListener = (info: ExtensionInfo, online: boolean) => void;
@@ -53,7 +55,9 @@ export class ExtensionRegistry {
       },
       link,
       running: new Set(),
+      stuck: new Set(),
     };
+    if (reg.paused) record.info.paused = true;
     this.online.set(id, record);
     this.emit(record, true);
     return { record, replaced };
@@ -99,7 +103,9 @@ export class ExtensionRegistry {
   }
 
   snapshot(record: ExtensionRecord): ExtensionInfo {
-    return { ...record.info, labels: [...record.info.labels], running: [...record.running] };
+    const stuck = [...(record.stuck ?? [])].filter((id) => record.running.has(id));
+    const state = stuck.length > 0 ? 'stuck' : record.info.paused ? 'paused' : 'ready';
+    return { ...record.info, labels: [...record.info.labels], running: [...record.running], stuck, state };
   }
 
   private emit(record: ExtensionRecord, online: boolean): void {

@@ -51,7 +51,7 @@ describe('contract types', () => {
 
   it('extension events carry the contract payloads and acks', () => {
     expectTypeOf<keyof ExtensionClientToServer>().toEqualTypeOf<
-      'register' | 'heartbeat' | 'job:started' | 'job:output' | 'job:result'
+      'register' | 'heartbeat' | 'job:started' | 'job:output' | 'job:result' | 'job:stuck' | 'host:paused'
     >();
     expectTypeOf<Parameters<Parameters<ExtensionClientToServer['register']>[1]>[0]>().toEqualTypeOf<
       Ack<Registered>

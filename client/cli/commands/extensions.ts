@@ -6,7 +6,9 @@ export const extensionsCommand = defineCommand({
   name: 'extensions',
   summary: 'List the extensions known to the hub',
   usage: 'extensions',
-  description: 'Lists extensions with their labels, load and host application.',
+  description:
+    'Lists extensions with their labels, load and host application. STATE is online, offline, paused (its ' +
+    'user paused taking jobs) or stuck (a job it was told to stop will not stop; its slot stays busy).',
   options: {},
   optionHelp: [],
   examples: ['switchboard extensions', "switchboard extensions --json | jq -r 'select(.online) | .id'"],
@@ -24,7 +26,8 @@ export const extensionsCommand = defineCommand({
     const rows = extensions.map((e) => [
       e.id,
       e.name,
-      e.online ? 'online' : 'offline',
+      // A stuck host holds a slot for a job that will not stop; a paused one takes no jobs.
+      e.online ? (e.state && e.state !== 'ready' ? e.state : 'online') : 'offline',
       `${e.running.length}/${e.concurrency}`,
       `${e.capabilities.hostApp} ${e.capabilities.hostVersion}`,
       e.labels.join(',') || '-',

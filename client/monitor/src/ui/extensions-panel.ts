@@ -64,6 +64,20 @@ export class ExtensionsPanel {
           { class: `badge ${online ? 'status-succeeded' : 'status-cancelled'}` },
           online ? 'Online' : 'Offline',
         ),
+        online && info.state && info.state !== 'ready'
+          ? h(
+              'span',
+              {
+                class: `badge ${info.state === 'stuck' ? 'status-failed' : 'status-queued'}`,
+                'data-testid': 'extension-state',
+                title:
+                  info.state === 'stuck'
+                    ? `A job will not stop (${(info.stuck ?? []).join(', ')}); its slot stays busy`
+                    : 'Its user paused taking jobs',
+              },
+              info.state === 'stuck' ? 'Stuck' : 'Paused',
+            )
+          : null,
       ),
       h('div', { class: 'ext-id mono', title: 'Extension id' }, info.id),
       h(

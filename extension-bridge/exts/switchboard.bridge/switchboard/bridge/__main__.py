@@ -29,6 +29,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1)")
     p.add_argument("--policy", choices=MODES, default="strict", help="the bridge's own code policy")
     p.add_argument("--policy-allow", default="", help="rule ids (or prefixes) to lift, comma-separated")
+    stuck_help = "seconds a job may ignore a timeout or cancel before it is reported stuck (default 3)"
+    p.add_argument("--stuck-after", type=float, default=3.0, help=stuck_help)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     return p.parse_args(argv)
 
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_mode=args.policy,
             policy_allow=args.policy_allow,
             give_up_when_refused=True,
+            stuck_after_s=args.stuck_after,
             **({"name": args.name} if args.name else {}),
         )
     except ConfigError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import platform
 import threading
+import time
 
 from . import capture, runner
 from .client import HubClient
@@ -28,7 +29,8 @@ class Bridge:
             mode=config.policy_mode, allow=config.policy_allow, max_code_bytes=config.max_code_bytes
         )
         self.client = HubClient(config, self)
-        self.watchdog = Watchdog()
+        self.watchdog = Watchdog(config.stuck_after_s, self._stuck_from_watchdog)
+        self.paused = False
         self.jobs_run = 0
         self._jobs: dict[str, runner.Job] = {}
         self._successors: dict[str, runner.Job] = {}  # new attempts waiting for their stopped predecessor
@@ -77,6 +79,8 @@ class Bridge:
             "last_error": c.last_error,
             "jobs_run": self.jobs_run,
             "running": len(self._jobs),
+            "stuck": [job.task_id for job in list(self._jobs.values()) if job.stuck],
+            "paused": self.paused,
         }
 
     # -- asked by the hub link, on its loop --------------------------------------------------------------
@@ -87,7 +91,17 @@ class Bridge:
         if stage:
             caps["stagePath"] = stage
         c = self.config
-        return {"name": c.name, "labels": c.labels, "concurrency": c.concurrency, "capabilities": caps}
+        reg = {"name": c.name, "labels": c.labels, "concurrency": c.concurrency, "capabilities": caps}
+        if self.paused:
+            reg["paused"] = True
+        return reg
+
+    def set_paused(self, paused: bool) -> None:
+        """Stops (or resumes) taking jobs, from any thread; the hub is told, and sends none meanwhile."""
+        self.paused = bool(paused)
+        loop = self.client.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.client.outbox.set_paused, self.paused)
 
     def stage_path(self) -> str | None:
         return self.host.stage_path()
@@ -104,6 +118,8 @@ class Bridge:
             return {"accepted": False, "reason": f"invalid job:run: {exc!r}"}
         if self._stopping:
             return {"accepted": False, "reason": "the bridge is stopping"}
+        if self.paused and task_id not in self._jobs:
+            return {"accepted": False, "reason": "paused: the user paused taking jobs"}
         # Sent again after the hub told us to stop it (it re-queued the task, e.g. after its restart): a new
         # attempt. The stopped one's result is dropped here too (hubs that predate attempts in reports would
         # let its "cancelled" end the new one); if it still runs, the new attempt starts when it has ended.
@@ -131,6 +147,17 @@ class Bridge:
             if job is not None:  # unknown or finished: nothing to stop
                 self.watchdog.stop(job, reason if reason in ("cancelled", "timed_out") else "cancelled")
 
+    def _stuck_from_watchdog(self, job: runner.Job) -> None:
+        try:
+            self.client.loop.call_soon_threadsafe(self._stuck, job)
+        except (AttributeError, RuntimeError):  # the hub link is gone (stopping): nobody to tell
+            pass
+
+    def _stuck(self, job: runner.Job) -> None:
+        if self._jobs.get(job.task_id) is job:
+            log.warning("job %s is stuck: it ignores being stopped (%s)", job.task_id, job.stop_reason)
+            self.client.outbox.job_stuck(job.task_id)
+
     # -- running ---------------------------------------------------------------------------------------
     def _start(self, job: runner.Job) -> None:
         self.client.outbox.job_started(job.task_id, job.output, job.attempt)
@@ -138,6 +165,7 @@ class Bridge:
             self._finish(job, {"status": job.stop_reason or "cancelled"})
             return
         log.info("job %s started (timeout %s ms)", job.task_id, job.timeout_ms)
+        job.started_at = time.monotonic()
         self.watchdog.watch(job)
 
         async def run() -> dict:

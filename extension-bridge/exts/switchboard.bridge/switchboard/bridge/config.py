@@ -43,6 +43,8 @@ class BridgeConfig:
     # Stop trying when the hub refuses the token before the first registration (headless: a typo, not an
     # outage). Kit keeps trying and shows the error in its window.
     give_up_when_refused: bool = False
+    # Seconds a job may ignore a timeout or cancel before it is reported to the hub as stuck.
+    stuck_after_s: float = 3.0
 
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
@@ -68,3 +70,9 @@ class BridgeConfig:
             raise ConfigError(f"concurrency must be 1 to 64, got {self.concurrency}")
         if self.policy_mode not in MODES:
             raise ConfigError(f"policy_mode must be one of {', '.join(MODES)}, got {self.policy_mode!r}")
+        try:
+            self.stuck_after_s = float(self.stuck_after_s)
+        except (TypeError, ValueError):
+            raise ConfigError(f"stuck_after_s must be a number, got {self.stuck_after_s!r}") from None
+        if not 0 < self.stuck_after_s <= 3600:
+            raise ConfigError(f"stuck_after_s must be more than 0 and at most 3600, got {self.stuck_after_s}")
