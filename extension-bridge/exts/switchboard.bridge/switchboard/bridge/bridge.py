@@ -6,6 +6,7 @@ Threads: the hub link's (all of this class's job bookkeeping runs there, so it n
 
 from __future__ import annotations
 
+import collections
 import logging
 import platform
 import threading
@@ -15,10 +16,12 @@ from . import capture, runner
 from .client import HubClient
 from .config import BridgeConfig
 from .hosts import PlainHost
+from .kit_log import LogBuffer, LogForwarder
 from .policy import Policy
-from .watchdog import Watchdog
+from .watchdog import Watchdog, current_owner
 
 log = logging.getLogger(__name__)
+RECENT_JOBS = 8  # ended jobs the status shows
 
 
 class Bridge:
@@ -31,6 +34,12 @@ class Bridge:
         self.client = HubClient(config, self)
         self.watchdog = Watchdog(config.stuck_after_s, self._stuck_from_watchdog)
         self.paused = False
+        self._recent: collections.deque = collections.deque(maxlen=RECENT_JOBS)
+        self.forwarder: LogForwarder | None = None
+        if config.forward_log != "off":
+            buffer = LogBuffer(config.log_buffer_lines)
+            self.forwarder = LogForwarder(config.forward_log, buffer, self.job_for_log_line)
+            self.client.outbox.logs = buffer
         self.jobs_run = 0
         self._jobs: dict[str, runner.Job] = {}
         self._successors: dict[str, runner.Job] = {}  # new attempts waiting for their stopped predecessor
@@ -45,6 +54,12 @@ class Bridge:
             self.watchdog.start()
             self._job_loop = self.host.make_loop()
             self.client.start()
+            if self.forwarder is not None:
+                try:
+                    self.forwarder.start()
+                except ImportError:  # no carb.logging: not in Kit, there is no Kit log to forward
+                    log.warning("forward_log is on but carb.logging is missing: Kit's log is not forwarded")
+                    self.forwarder = None
             c, p = self.config, self.policy
             log.info("bridge %s started: hub %s, policy %s, rules from %s", c.name, c.hub_url, p.mode,
                      p.rules.source)
@@ -56,6 +71,8 @@ class Bridge:
             if self._stopping:
                 return
             self._stopping = True
+            if self.forwarder is not None:
+                self.forwarder.stop()
             self.client.stop(timeout)
             for job in list(self._jobs.values()):
                 self.watchdog.stop(job, "cancelled")
@@ -81,7 +98,26 @@ class Bridge:
             "running": len(self._jobs),
             "stuck": [job.task_id for job in list(self._jobs.values()) if job.stuck],
             "paused": self.paused,
+            "jobs": self.recent_jobs(),
         }
+
+    def recent_jobs(self) -> list[dict]:
+        """The jobs running now, then the last ended ones, newest first: id, status, duration (s)."""
+        now = time.monotonic()
+        jobs = []
+        for job in list(self._jobs.values()):
+            status = "stuck" if job.stuck else "stopping" if job.stop_reason else "running"
+            duration = now - job.started_at if job.started_at else None
+            jobs.append({"id": job.task_id, "status": status, "duration_s": duration})
+        return jobs + list(reversed(self._recent))
+
+    def job_for_log_line(self) -> str | None:
+        """The job a log line belongs to: the one whose code runs on this thread, else the only one running."""
+        owner = current_owner()
+        if owner is not None:
+            return owner
+        jobs = list(self._jobs)
+        return jobs[0] if len(jobs) == 1 else None
 
     # -- asked by the hub link, on its loop --------------------------------------------------------------
     def registration(self) -> dict:
@@ -193,6 +229,8 @@ class Bridge:
         self.watchdog.forget(job)
         self._jobs.pop(job.task_id, None)
         self.jobs_run += 1
+        took = time.monotonic() - job.started_at if job.started_at else None
+        self._recent.append({"id": job.task_id, "status": outcome["status"], "duration_s": took})
         error = outcome.get("error") or {}
         log.info("job %s %s%s", job.task_id, outcome["status"], f": {error['message']}" if error else "")
         successor = self._successors.pop(job.task_id, None)

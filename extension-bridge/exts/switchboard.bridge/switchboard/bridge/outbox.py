@@ -37,6 +37,7 @@ class Outbox:
         self._jobs: dict[str, Owed] = {}
         self._ack_timeout_s = ack_timeout_s
         self._wake: asyncio.Event | None = None
+        self.logs = None  # kit_log.LogBuffer when Kit log forwarding is on: drained as `host:log`
         self.paused = False  # the user paused taking jobs; `register` carries it, `host:paused` changes it
         self._paused_sent: bool | None = None
 
@@ -93,6 +94,9 @@ class Outbox:
                 await emit("host:paused", {"paused": self.paused}, None)
             for owed in list(self._jobs.values()):
                 await self._send(owed, emit)
+            if self.logs is not None and len(self.logs):
+                lines, dropped = self.logs.drain()
+                await emit("host:log", {"lines": lines, "dropped": dropped} if dropped else {"lines": lines}, None)
 
     async def _send(self, owed: Owed, emit) -> None:
         ref = {"taskId": owed.task_id, "attempt": owed.attempt} if owed.attempt else {"taskId": owed.task_id}

@@ -44,6 +44,9 @@ class Job:
     _task: asyncio.Task | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
+    def __post_init__(self) -> None:
+        self.guard.owner = self.task_id
+
     def cancel_task(self) -> None:
         """Cancels the job's asyncio task from any thread (the watchdog's)."""
         task, loop = self._task, self._loop

@@ -41,10 +41,17 @@ def _set_async_exc(thread_id: int, exc_type) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exc)
 
 
+def current_owner() -> str | None:
+    """The task id of the job whose code runs on this thread right now, if any."""
+    guard = _guards.get(threading.get_ident())
+    return guard.owner if guard is not None else None
+
+
 class Guard:
     """Knows whether a job's code is running right now, and on which thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str | None = None) -> None:
+        self.owner = owner  # the job's task id (log lines logged from its code are tagged with it)
         self._lock = threading.Lock()
         self.thread_id: int | None = None
         self.pending = False
