@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ExtensionInfo,
+  ExtensionLogs,
   type SubmitCode,
   Task,
   type TaskListQuery,
@@ -53,6 +54,12 @@ export class HttpApi {
 
   extensions(): Promise<ExtensionInfo[]> {
     return this.#request('GET', '/api/v1/extensions', ExtensionList);
+  }
+
+  /** An extension's kept host log lines after `afterSeq` (Kit's log, when its bridge forwards it). */
+  extensionLogs(id: string, afterSeq = 0): Promise<ExtensionLogs> {
+    const path = `/api/v1/extensions/${encodeURIComponent(id)}/logs?afterSeq=${afterSeq}`;
+    return this.#request('GET', path, ExtensionLogs);
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { ExtensionInfo, Register } from '../protocol/extension.js';
+import { HostLogs } from './host-logs.js';
 import type { ExtensionLink } from './link.js';
 
 export type RegisterParsed = z.output<typeof Register>;
@@ -31,6 +32,8 @@ export function extensionIdFor(name: string): string {
 export class ExtensionRegistry {
   private readonly online = new Map<string, ExtensionRecord>();
   private readonly listeners = new Set<PresenceListener>();
+  /** Each extension's host log stream (Kit's log, when its bridge forwards it). */
+  readonly logs = new HostLogs();
 
   /** Adds a host; a host already online under the same id is replaced and returned as `replaced`. */
   register(

@@ -95,6 +95,38 @@ export type JobStuck = z.input<typeof JobStuck>;
 export const HostPaused = z.object({ paused: z.boolean() }).strict();
 export type HostPaused = z.input<typeof HostPaused>;
 
+/** One line of the host application's own log (Kit's carb log), at or above the host's forwarding level. */
+export const HostLogLine = z
+  .object({
+    ts: z.string().max(64),
+    level: z.enum(['verbose', 'info', 'warn', 'error', 'fatal']),
+    /** The logging module or plugin, e.g. `omni.usd` or a Python module name. */
+    source: z.string().max(256).default(''),
+    message: z.string().max(16_384),
+    /** The job the line was logged for (its code logged it, or it was the only job running). */
+    taskId: Id.optional(),
+  })
+  .strict();
+export type HostLogLine = z.input<typeof HostLogLine>;
+
+/** Host -> hub: forwarded log lines; `dropped` counts lines the host's bounded buffer lost meanwhile. */
+export const HostLog = z
+  .object({ lines: z.array(HostLogLine).min(1).max(500), dropped: z.number().int().min(0).optional() })
+  .strict();
+export type HostLog = z.input<typeof HostLog>;
+
+/** A host log line as the hub keeps it: numbered per extension (`seq`), so a follower resumes by seq. */
+export const HostLogEntry = z.object({
+  extensionId: Id,
+  seq: z.number().int().min(1),
+  ts: z.string(),
+  level: z.enum(['verbose', 'info', 'warn', 'error', 'fatal']),
+  source: z.string(),
+  message: z.string(),
+  taskId: Id.optional(),
+});
+export type HostLogEntry = z.infer<typeof HostLogEntry>;
+
 export const ExtensionInfo = z.object({
   id: Id,
   name: z.string(),
@@ -124,6 +156,7 @@ export const ExtensionClientEvents = {
   'job:result': { payload: JobResult, ack: ackOf(Empty) },
   'job:stuck': { payload: JobStuck, ack: ackOf(Empty) },
   'host:paused': { payload: HostPaused, ack: ackOf(Empty) },
+  'host:log': { payload: HostLog, ack: ackOf(Empty) },
 } as const;
 
 /** Socket.IO namespace `/extension`: events the hub sends. */

@@ -1,11 +1,13 @@
 import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
+import { receiveHostLog } from '../dispatch/host-logs.js';
 import { registerHost, unregisterHost } from '../dispatch/hosts.js';
 import type { ExtensionLink } from '../dispatch/link.js';
 import type { ExtensionRecord } from '../dispatch/registry.js';
 import { HubError } from '../errors.js';
 import {
   Heartbeat,
+  HostLog,
   HostPaused,
   JobOutput,
   JobResult,
@@ -66,6 +68,12 @@ export class ExtensionSession {
         HostPaused,
         'run_jobs',
         ({ paused }) => dispatcher.hostPaused(this.current(), paused),
+        false,
+      ),
+      'host:log': handler(
+        HostLog,
+        'run_jobs',
+        (msg) => receiveHostLog(registry.logs, ctx.tasks, this.current(), msg),
         false,
       ),
     };

@@ -1,5 +1,7 @@
+import type { Connection } from '../net/connection.js';
 import type { ExtensionStore, ExtensionView } from '../state/extension-store.js';
 import { frameScheduler, h, replace, text } from './dom.js';
+import { ExtensionLogView } from './extension-log.js';
 import { ago } from './format.js';
 
 /** Extensions online (live, from presence) and those that left during this session, marked offline. */
@@ -8,8 +10,12 @@ export class ExtensionsPanel {
   private readonly list: HTMLElement;
   private readonly count: HTMLElement;
   private clocks: (() => void)[] = [];
+  private readonly logs = new Map<string, ExtensionLogView>();
 
-  constructor(private readonly store: ExtensionStore) {
+  constructor(
+    private readonly store: ExtensionStore,
+    private readonly conn?: Connection,
+  ) {
     this.list = h('ul', { class: 'ext-list', 'aria-label': 'Extensions' });
     this.count = h('span', { class: 'muted', 'data-testid': 'extensions-online' });
     this.element = h(
@@ -37,6 +43,16 @@ export class ExtensionsPanel {
       this.list,
       views.map((v) => this.card(v)),
     );
+  }
+
+  private logView(extensionId: string): HTMLElement | null {
+    if (!this.conn) return null;
+    let view = this.logs.get(extensionId);
+    if (!view) {
+      view = new ExtensionLogView(this.conn, extensionId);
+      this.logs.set(extensionId, view);
+    }
+    return view.element;
   }
 
   private card(v: ExtensionView): HTMLElement {
@@ -101,6 +117,7 @@ export class ExtensionsPanel {
       info.capabilities.stagePath
         ? h('div', { class: 'ext-stage mono', title: 'Open stage' }, info.capabilities.stagePath)
         : null,
+      this.logView(info.id),
     );
   }
 }

@@ -92,11 +92,12 @@ class Outbox:
             if self._paused_sent != self.paused:
                 self._paused_sent = self.paused
                 await emit("host:paused", {"paused": self.paused}, None)
-            for owed in list(self._jobs.values()):
-                await self._send(owed, emit)
+            # Log lines first: those a job logged must reach the hub before its result ends the task's room.
             if self.logs is not None and len(self.logs):
                 lines, dropped = self.logs.drain()
                 await emit("host:log", {"lines": lines, "dropped": dropped} if dropped else {"lines": lines}, None)
+            for owed in list(self._jobs.values()):
+                await self._send(owed, emit)
 
     async def _send(self, owed: Owed, emit) -> None:
         ref = {"taskId": owed.task_id, "attempt": owed.attempt} if owed.attempt else {"taskId": owed.task_id}
