@@ -45,7 +45,7 @@ describe('the Python bridge on its own', () => {
     const { code, stderr } = await python(['-c', run]);
     expect(stderr, stderr).toMatch(/^OK$/m);
     expect(Number(/^Ran (\d+) tests/m.exec(stderr)?.[1])).toBeGreaterThanOrEqual(12);
-    expect(stderr).toMatch(/test_enable_disable_reenable_leaves_nothing_behind .* ok/);
+    expect(stderr).toContain('test_enable_disable_reenable_leaves_nothing_behind');
     expect(code).toBe(0);
   }, 120_000);
 
