@@ -5,6 +5,7 @@ import { isTerminal } from '../../server/protocol/index.js';
 import { http, type MonitorSocket, monitorClient, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { startPythonBridge, stopAllBridges } from '../helpers/python-bridge.js';
+import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 /**
  * A job that will not stop (blocked in a call the interrupt cannot reach, or a process that outlives its
@@ -16,7 +17,9 @@ import { startPythonBridge, stopAllBridges } from '../helpers/python-bridge.js';
 let hub: TestHub | undefined;
 let socket: MonitorSocket | undefined;
 const hosts: ReferenceHost[] = [];
+const scripted: ScriptedExtension[] = [];
 afterEach(async () => {
+  for (const ext of scripted.splice(0)) ext.close();
   socket?.close();
   await Promise.all(hosts.splice(0).map((h) => h.stop()));
   await stopAllBridges();
@@ -112,6 +115,12 @@ describe('a job that will not stop', () => {
     await expectStuckThenFreed(hub, 'stuck-py', 'import time\ntime.sleep(12)\n"late"', 20_000);
   }, 90_000);
 
+  it('Kit extension under the stand-in: a sleep on the main loop shows the host stuck until it returns', async () => {
+    hub = await startTestHub({ cancelGraceMs: 1_000 });
+    await startPythonBridge(hub, { name: 'stuck-kit', mode: 'kit' });
+    await expectStuckThenFreed(hub, 'stuck-kit', 'import time\ntime.sleep(12)\n"late"', 20_000);
+  }, 90_000);
+
   it('reference host: a process that ignores SIGTERM is stuck until it is killed', async () => {
     hub = await startTestHub({ cancelGraceMs: 1_000 });
     const host = new ReferenceHost({
@@ -129,4 +138,35 @@ describe('a job that will not stop', () => {
     await expectStuckThenFreed(hub, 'stuck-ts', code, 20_000);
     expect(stuckEvents).toHaveLength(1);
   }, 90_000);
+});
+
+describe('a paused host', () => {
+  it('gets no job until it resumes, and shows as paused', async () => {
+    hub = await startTestHub();
+    const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'pausing', paused: true });
+    scripted.push(ext);
+    expect((await extension(hub, 'pausing'))?.state).toBe('paused');
+    const t = await submit(hub, '1 + 1', 60_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await task(hub, t.id)).status).toBe('queued');
+    expect(ext.jobs).toEqual([]);
+
+    const ack = await ext.socket.timeout(5_000).emitWithAck('host:paused', { paused: false });
+    expect(ack).toEqual({ ok: true, data: {} });
+    await until(
+      async () => (await task(hub as TestHub, t.id)).status === 'succeeded',
+      15_000,
+      'the job to run',
+    );
+    expect(ext.jobs.map((j) => j.taskId)).toEqual([t.id]);
+
+    await ext.socket.timeout(5_000).emitWithAck('host:paused', { paused: true });
+    const paused = await until(async () => {
+      const e = await extension(hub as TestHub, 'pausing');
+      return e?.state === 'paused' && e;
+    });
+    expect(paused.paused).toBe(true);
+    const bad = await ext.socket.timeout(5_000).emitWithAck('host:paused', { paused: 'yes' } as never);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request', field: 'paused' } });
+  }, 60_000);
 });
