@@ -79,7 +79,7 @@ export const CONFIG_ENV = {
   cancelGraceMs: [
     'SWITCHBOARD_CANCEL_GRACE_MS',
     z.coerce.number().int().positive().default(5_000),
-    'How long a stopped job may hold its slot before the hub frees it',
+    'How long a host may take to confirm a stop before the hub shows it stuck (the slot stays busy until it confirms)',
   ],
   reconnectGraceMs: [
     'SWITCHBOARD_RECONNECT_GRACE_MS',

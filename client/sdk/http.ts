@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ExtensionInfo,
+  ExtensionLogs,
   type SubmitCode,
   Task,
   type TaskListQuery,
@@ -91,6 +92,12 @@ export class HttpApi {
     } catch (err) {
       throw toSwitchboardError(err, `GET ${full}`);
     }
+  }
+
+  /** An extension's kept host log lines after `afterSeq` (Kit's log, when its bridge forwards it). */
+  extensionLogs(id: string, afterSeq = 0): Promise<ExtensionLogs> {
+    const path = `/api/v1/extensions/${encodeURIComponent(id)}/logs?afterSeq=${afterSeq}`;
+    return this.#request('GET', path, ExtensionLogs);
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {

@@ -39,6 +39,10 @@ export interface ReferenceHostOptions {
   maxQueuedOutputChars?: number;
   /** The host's own check of pushed code before it runs; strict by default, like the Kit bridge. */
   policy?: HostPolicyOptions;
+  /** Time between SIGTERM and SIGKILL of a stopped job (default 1 s). */
+  killGraceMs?: number;
+  /** A stopped job whose process is still there after this long is reported stuck (default 3 s). */
+  stuckAfterMs?: number;
 }
 
 export interface ReferenceHostEvents {
@@ -47,6 +51,8 @@ export interface ReferenceHostEvents {
   job: [job: JobRun];
   /** A job ended; `result` is what is reported to the hub (nothing is reported for jobs killed by stop()). */
   'job:end': [result: JobResult];
+  /** A stopped job's process did not go in time; the hub is told, and keeps its slot busy until it does. */
+  'job:stuck': [taskId: string];
   connection: [state: ConnectionState, detail: string];
   /** Something went wrong that the host recovered from (an error ack, a lost ack, a bad hub message). */
   warning: [message: string];
@@ -183,6 +189,13 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
       python: this.python,
       timeoutMs: run.timeoutMs,
       onOutput: (stream, text) => output.push(stream, text),
+      ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
+      ...(this.options.stuckAfterMs !== undefined ? { stuckAfterMs: this.options.stuckAfterMs } : {}),
+      onStuck: () => {
+        if (this.stopped) return;
+        link.sendStuck(taskId, run.attempt, `the job's process (pid ${child.pid}) did not exit when stopped`);
+        this.emit('job:stuck', taskId);
+      },
     });
     this.jobs.set(taskId, { run, child, output });
     this.runningIds.add(taskId);

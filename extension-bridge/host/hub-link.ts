@@ -144,6 +144,17 @@ export class HubLink {
     );
   }
 
+  /** Says a stopped job's process will not go: the hub keeps the slot busy until its result comes. */
+  sendStuck(taskId: string, attempt: number, message: string): void {
+    this.outbox.post((socket) =>
+      socket
+        .timeout(this.options.ackTimeoutMs)
+        .emit('job:stuck', { taskId, attempt, message }, (err, ack) => {
+          this.checkAck('job:stuck', err, ack);
+        }),
+    );
+  }
+
   /** Sends a chunk of output; while the hub is unreachable it is queued, or counted as dropped. */
   sendOutput(taskId: string, attempt: number, stream: OutputStream, text: string): void {
     const send = (body: string, to: OutputStream) => (socket: HubSocket) =>

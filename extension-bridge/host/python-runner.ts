@@ -8,6 +8,8 @@ import type { JobResult } from '../../server/protocol/index.js';
 export const WRAPPER_PATH = fileURLToPath(new URL('./job_wrapper.py', import.meta.url));
 /** Time between SIGTERM and SIGKILL when a job is stopped. */
 export const KILL_GRACE_MS = 1000;
+/** Time a stopped job's process may take to go before it is reported as stuck. */
+export const STUCK_AFTER_MS = 3000;
 /** Time the job's pipes may stay open after the interpreter exited (held by a process the job started). */
 const PIPE_GRACE_MS = 500;
 
@@ -27,6 +29,11 @@ export interface RunOptions {
   onOutput?: (stream: OutputStream, text: string) => void;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Time between SIGTERM and SIGKILL; default {@link KILL_GRACE_MS}. */
+  killGraceMs?: number;
+  /** Called once when the process is still there this long after `stop()`; default {@link STUCK_AFTER_MS}. */
+  stuckAfterMs?: number;
+  onStuck?: () => void;
 }
 
 export interface PythonJob {
@@ -98,7 +105,9 @@ export function runPython(options: RunOptions): PythonJob {
     if (settled || stopReason) return;
     stopReason = reason;
     signal('SIGTERM');
-    later(KILL_GRACE_MS, () => signal('SIGKILL'));
+    later(options.killGraceMs ?? KILL_GRACE_MS, () => signal('SIGKILL'));
+    // A process that outlives its kill (e.g. in uninterruptible I/O) still holds its slot: say so.
+    later(options.stuckAfterMs ?? STUCK_AFTER_MS, () => options.onStuck?.());
   };
 
   for (const stream of ['stdout', 'stderr'] as const) {

@@ -11,7 +11,8 @@ type JobResultParsed = Omit<JobResult, 'result'> & { result?: unknown };
 /**
  * Routes queued code tasks to hosts with a free slot, and turns what hosts report (started, output, result,
  * loss) into task transitions. Timeouts and cancels are sent to the host and end the task at once; the
- * host's slot is freed when it confirms, or after the cancel grace period.
+ * host's slot is freed when it confirms (its `job:result`): a host that does not confirm within the cancel
+ * grace period, or says the job will not stop (`job:stuck`), shows as stuck and keeps the slot busy.
  */
 export class Dispatcher {
   private readonly queue: string[] = [];
@@ -102,9 +103,12 @@ export class Dispatcher {
    * their retry budget; a host that registers again within the grace period and still runs them keeps them.
    */
   hostLost(record: ExtensionRecord, why: string, graceMs = 0): void {
+    // Hosts dropped while the hub closes: restart recovery settles their jobs, no timer may outlive the store.
+    if (this.closed) return;
     const id = record.info.id;
     const tasks = new Set(record.running);
     record.running.clear();
+    record.stuck?.clear();
     if (graceMs > 0 && tasks.size > 0) {
       const previous = this.orphans.get(id);
       if (previous) {
@@ -180,6 +184,28 @@ export class Dispatcher {
     }
   }
 
+  /** The host says a job it was told to stop will not stop: its slot stays taken until the result comes. */
+  jobStuck(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    if (!this.owned(record, taskId, attempt) || !record.running.has(taskId)) return;
+    this.logger.warn({ taskId, extensionId: record.info.id }, 'host reports a job that will not stop');
+    this.markStuck(record, taskId);
+  }
+
+  /** The host's user paused or resumed it; a paused host is skipped by the pump. */
+  hostPaused(record: ExtensionRecord, paused: boolean): void {
+    record.info.paused = paused;
+    this.registry.changed(record);
+    if (!paused) this.schedulePump();
+  }
+
+  private markStuck(host: ExtensionRecord, taskId: string): void {
+    const g = this.graceTimers.get(taskId);
+    if (g) clearTimeout(g);
+    this.graceTimers.delete(taskId);
+    host.stuck?.add(taskId);
+    this.registry.changed(host);
+  }
+
   queuedCount(): number {
     return this.queue.length;
   }
@@ -251,7 +277,7 @@ export class Dispatcher {
   private pickHost(task: Task): ExtensionRecord | null {
     let best: ExtensionRecord | null = null;
     for (const r of this.registry.all()) {
-      if (r.running.size >= r.info.concurrency) continue;
+      if (r.running.size >= r.info.concurrency || r.info.paused) continue;
       if (task.target.extensionId && r.info.id !== task.target.extensionId) continue;
       if (task.target.label && !r.info.labels.includes(task.target.label)) continue;
       if (!best || r.running.size < best.running.size) best = r;
@@ -328,17 +354,19 @@ export class Dispatcher {
       task.id,
       setTimeout(() => {
         this.graceTimers.delete(task.id);
+        // Freeing the slot now would send work to a host that may still be busy with this job.
         this.logger.warn(
           { taskId: task.id, extensionId: host.info.id },
-          'host did not confirm stop; slot freed',
+          'host did not confirm stop; slot kept until it does',
         );
-        this.release(host, task.id);
+        this.markStuck(host, task.id);
       }, this.config.cancelGraceMs),
     );
   }
 
   private release(host: ExtensionRecord, taskId: string): void {
     this.clearTimers(taskId);
+    host.stuck?.delete(taskId);
     if (host.running.delete(taskId)) {
       this.registry.changed(host);
       this.schedulePump();

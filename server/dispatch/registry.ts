@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { ExtensionInfo, Register } from '../protocol/extension.js';
+import { HostLogs } from './host-logs.js';
 import type { ExtensionLink } from './link.js';
 
 export type RegisterParsed = z.output<typeof Register>;
@@ -10,6 +11,8 @@ export interface ExtensionRecord {
   readonly link: ExtensionLink;
   /** Task ids this host holds a slot for (running, or stopping after a cancel/timeout). */
   readonly running: Set<string>;
+  /** Of those, the jobs that will not stop: their slots stay taken until the host confirms they ended. */
+  readonly stuck?: Set<string>;
 }
 
 type PresenceListener = (info: ExtensionInfo, online: boolean) => void;
@@ -29,6 +32,8 @@ export function extensionIdFor(name: string): string {
 export class ExtensionRegistry {
   private readonly online = new Map<string, ExtensionRecord>();
   private readonly listeners = new Set<PresenceListener>();
+  /** Each extension's host log stream (Kit's log, when its bridge forwards it). */
+  readonly logs = new HostLogs();
 
   /** Adds a host; a host already online under the same id is replaced and returned as `replaced`. */
   register(
@@ -53,7 +58,9 @@ export class ExtensionRegistry {
       },
       link,
       running: new Set(),
+      stuck: new Set(),
     };
+    if (reg.paused) record.info.paused = true;
     this.online.set(id, record);
     this.emit(record, true);
     return { record, replaced };
@@ -99,7 +106,9 @@ export class ExtensionRegistry {
   }
 
   snapshot(record: ExtensionRecord): ExtensionInfo {
-    return { ...record.info, labels: [...record.info.labels], running: [...record.running] };
+    const stuck = [...(record.stuck ?? [])].filter((id) => record.running.has(id));
+    const state = stuck.length > 0 ? 'stuck' : record.info.paused ? 'paused' : 'ready';
+    return { ...record.info, labels: [...record.info.labels], running: [...record.running], stuck, state };
   }
 
   private emit(record: ExtensionRecord, online: boolean): void {

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
+import { HubError } from '../errors.js';
 import { ExtensionInfo } from '../protocol/extension.js';
 import { HttpError, TaskIdParams } from '../protocol/http.js';
+import { ExtensionLogs } from '../protocol/monitor.js';
 import { isPluginTaskBody, PluginStatusFields, TaskCreated } from '../protocol/plugins.js';
 import { Task, TaskListQuery, TaskPage } from '../protocol/tasks.js';
 import { requireRole } from './auth-hook.js';
@@ -124,5 +126,26 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async () => registry.list(),
+  );
+
+  r.get(
+    '/api/v1/extensions/:id/logs',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags: ['extensions'],
+        summary:
+          "An extension's host log (Kit's log, when its bridge forwards it): the kept lines after afterSeq",
+        params: z.object({ id: z.string().min(1).max(128) }),
+        querystring: z.object({ afterSeq: z.coerce.number().int().min(0).default(0) }),
+        response: { 200: ExtensionLogs, ...errors },
+      },
+    },
+    async (req) => {
+      const kept = registry.logs.read(req.params.id, req.query.afterSeq);
+      if (!registry.get(req.params.id) && kept.lines.length === 0 && kept.dropped === 0)
+        throw new HubError('not_found', `no extension with id ${req.params.id}`, { field: 'id' });
+      return { extensionId: req.params.id, ...kept };
+    },
   );
 }

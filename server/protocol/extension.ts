@@ -21,6 +21,8 @@ export const Register = z
     concurrency: z.number().int().min(1).max(64).default(1),
     /** Task ids the host is still running from before a reconnect. */
     running: z.array(Id).max(64).default([]),
+    /** The host takes no new jobs (its user paused it); it keeps the ones it runs. */
+    paused: z.boolean().optional(),
   })
   .strict();
 export type Register = z.input<typeof Register>;
@@ -80,6 +82,51 @@ export const JobResult = z
   .strict();
 export type JobResult = z.input<typeof JobResult>;
 
+/**
+ * Host -> hub: a job the host was told to stop will not stop (e.g. blocked in a C call that ignores the
+ * async exception). The hub keeps its slot busy and shows the host as stuck until its `job:result` comes.
+ */
+export const JobStuck = z
+  .object({ taskId: Id, attempt: Attempt, message: z.string().max(1024).optional() })
+  .strict();
+export type JobStuck = z.input<typeof JobStuck>;
+
+/** Host -> hub: the host's user paused (or resumed) taking jobs; a paused host gets none (capacity 0). */
+export const HostPaused = z.object({ paused: z.boolean() }).strict();
+export type HostPaused = z.input<typeof HostPaused>;
+
+/** One line of the host application's own log (Kit's carb log), at or above the host's forwarding level. */
+export const HostLogLine = z
+  .object({
+    ts: z.string().max(64),
+    level: z.enum(['verbose', 'info', 'warn', 'error', 'fatal']),
+    /** The logging module or plugin, e.g. `omni.usd` or a Python module name. */
+    source: z.string().max(256).default(''),
+    message: z.string().max(16_384),
+    /** The job the line was logged for (its code logged it, or it was the only job running). */
+    taskId: Id.optional(),
+  })
+  .strict();
+export type HostLogLine = z.input<typeof HostLogLine>;
+
+/** Host -> hub: forwarded log lines; `dropped` counts lines the host's bounded buffer lost meanwhile. */
+export const HostLog = z
+  .object({ lines: z.array(HostLogLine).min(1).max(500), dropped: z.number().int().min(0).optional() })
+  .strict();
+export type HostLog = z.input<typeof HostLog>;
+
+/** A host log line as the hub keeps it: numbered per extension (`seq`), so a follower resumes by seq. */
+export const HostLogEntry = z.object({
+  extensionId: Id,
+  seq: z.number().int().min(1),
+  ts: z.string(),
+  level: z.enum(['verbose', 'info', 'warn', 'error', 'fatal']),
+  source: z.string(),
+  message: z.string(),
+  taskId: Id.optional(),
+});
+export type HostLogEntry = z.infer<typeof HostLogEntry>;
+
 export const ExtensionInfo = z.object({
   id: Id,
   name: z.string(),
@@ -91,6 +138,12 @@ export const ExtensionInfo = z.object({
   transport: z.enum(['socket.io', 'ws', 'polling']),
   connectedAt: z.string(),
   lastSeen: z.string(),
+  /** Jobs the host (or the hub, when the host never confirmed a stop) reports as not stopping. */
+  stuck: z.array(Id).optional(),
+  /** The host's user paused taking jobs: it gets none until resumed. */
+  paused: z.boolean().optional(),
+  /** `stuck` when a job will not stop, `paused` when its user paused it, else `ready`. */
+  state: z.enum(['ready', 'paused', 'stuck']).optional(),
 });
 export type ExtensionInfo = z.infer<typeof ExtensionInfo>;
 
@@ -101,6 +154,9 @@ export const ExtensionClientEvents = {
   'job:started': { payload: JobStarted, ack: ackOf(Empty) },
   'job:output': { payload: JobOutput, ack: ackOf(Empty) },
   'job:result': { payload: JobResult, ack: ackOf(Empty) },
+  'job:stuck': { payload: JobStuck, ack: ackOf(Empty) },
+  'host:paused': { payload: HostPaused, ack: ackOf(Empty) },
+  'host:log': { payload: HostLog, ack: ackOf(Empty) },
 } as const;
 
 /** Socket.IO namespace `/extension`: events the hub sends. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ackOf, Empty, ErrorBody, Id } from './common.js';
-import { ExtensionInfo } from './extension.js';
+import { ExtensionInfo, HostLogEntry } from './extension.js';
 import { SubmitCode, Task, TaskEvent, TaskListQuery, TaskPage, TaskSummary } from './tasks.js';
 import { StartWorkflow, WorkflowInfo } from './workflows.js';
 
@@ -12,6 +12,19 @@ export type Subscribe = z.input<typeof Subscribe>;
 
 export const Presence = z.object({ extension: ExtensionInfo, online: z.boolean() });
 export type Presence = z.infer<typeof Presence>;
+
+/** Follow an extension's host log: lines with seq > `afterSeq` still kept come in the ack, then live ones. */
+export const ExtensionLogsSubscribe = z
+  .object({ extensionId: Id, afterSeq: z.number().int().min(0).default(0) })
+  .strict();
+export const ExtensionLogsRef = z.object({ extensionId: Id }).strict();
+/** An extension's kept host log: the lines, and how many older ones the bounded buffer no longer holds. */
+export const ExtensionLogs = z.object({
+  extensionId: Id,
+  lines: z.array(HostLogEntry),
+  dropped: z.number().int(),
+});
+export type ExtensionLogs = z.infer<typeof ExtensionLogs>;
 
 export const Hello = z.object({ role: z.string(), hubVersion: z.string() });
 
@@ -30,6 +43,9 @@ export const MonitorClientEvents = {
   'workflows:list': { payload: Empty, ack: ackOf(z.array(WorkflowInfo)) },
   /** Starts a workflow task; follow it with `task:subscribe`. */
   'workflow:start': { payload: StartWorkflow, ack: ackOf(Task) },
+  /** Follow an extension's host log (Kit's log, when its bridge forwards it); live lines come as `extension:log`. */
+  'extension:logs:subscribe': { payload: ExtensionLogsSubscribe, ack: ackOf(ExtensionLogs) },
+  'extension:logs:unsubscribe': { payload: ExtensionLogsRef, ack: ackOf(Empty) },
 } as const;
 
 /** Socket.IO namespace `/monitor`: events the hub sends. */
@@ -40,6 +56,8 @@ export const MonitorServerEvents = {
   'task:summary': { payload: TaskSummary },
   /** An extension came online, changed, or went offline (after feed:subscribe). */
   'extension:presence': { payload: Presence },
+  /** One line of a followed extension's host log (after extension:logs:subscribe). */
+  'extension:log': { payload: HostLogEntry },
   /** The hub is dropping this client (e.g. it reads too slowly); resume by seq after reconnecting. */
   'hub:error': { payload: ErrorBody },
 } as const;

@@ -1,10 +1,20 @@
 import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
+import { receiveHostLog } from '../dispatch/host-logs.js';
 import { registerHost, unregisterHost } from '../dispatch/hosts.js';
 import type { ExtensionLink } from '../dispatch/link.js';
 import type { ExtensionRecord } from '../dispatch/registry.js';
 import { HubError } from '../errors.js';
-import { Heartbeat, JobOutput, JobResult, JobStarted, Register } from '../protocol/extension.js';
+import {
+  Heartbeat,
+  HostLog,
+  HostPaused,
+  JobOutput,
+  JobResult,
+  JobStarted,
+  JobStuck,
+  Register,
+} from '../protocol/extension.js';
 import { type HandlerTable, handler } from './handler.js';
 
 /** One host connection, whatever the transport: registration state and the handlers of its messages. */
@@ -48,6 +58,24 @@ export class ExtensionSession {
         false,
       ),
       'job:result': handler(JobResult, 'run_jobs', (res) => dispatcher.jobResult(this.current(), res), false),
+      'job:stuck': handler(
+        JobStuck,
+        'run_jobs',
+        ({ taskId, attempt }) => dispatcher.jobStuck(this.current(), taskId, attempt),
+        false,
+      ),
+      'host:paused': handler(
+        HostPaused,
+        'run_jobs',
+        ({ paused }) => dispatcher.hostPaused(this.current(), paused),
+        false,
+      ),
+      'host:log': handler(
+        HostLog,
+        'run_jobs',
+        (msg) => receiveHostLog(registry.logs, ctx.tasks, this.current(), msg),
+        false,
+      ),
     };
   }
 

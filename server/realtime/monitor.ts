@@ -3,6 +3,7 @@ import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import type { MonitorClientToServer, MonitorServerToClient } from '../protocol/index.js';
 import { bindSocketIo } from './handler.js';
+import { hostLogHandlers } from './host-log-handlers.js';
 import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 
 export interface SocketData {
@@ -42,9 +43,10 @@ export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => voi
       leaveFeed: () => void socket.leave(FEED_ROOM),
     };
     const principal = socket.data.principal;
-    bindSocketIo(socket as never, ctx, principal, monitorHandlers(ctx, peer), (body) =>
-      socket.emit('hub:error', body),
-    );
+    const logs = hostLogHandlers(ctx, (line) => socket.emit('extension:log', line));
+    socket.on('disconnect', logs.close);
+    const table = { ...monitorHandlers(ctx, peer), ...logs.handlers };
+    bindSocketIo(socket as never, ctx, principal, table, (body) => socket.emit('hub:error', body));
   });
 
   return () => {

@@ -16,6 +16,7 @@ import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
 import { type HandlerTable, runHandler } from './handler.js';
+import { hostLogHandlers } from './host-log-handlers.js';
 import { monitorHandlers } from './monitor-session.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -191,8 +192,11 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
             for (const off of feed.splice(0)) off();
           },
         });
+        const logs = hostLogHandlers(ctx, (line) => peer.send('extension:log', line));
+        Object.assign(table, logs.handlers);
         ws.on('message', (d) => serve(ctx, peer, principal, table, d.toString()));
         ws.on('close', () => {
+          logs.close();
           peer.closed();
           for (const off of subs.values()) off();
           for (const off of feed.splice(0)) off();

@@ -113,6 +113,51 @@ describe('the monitor page', () => {
     expect(session.errors).toEqual([]);
   });
 
+  it("shows a host paused or stuck, and follows its host log in the extension's Log box", async () => {
+    hub = await startTestHub({ cancelGraceMs: 60_000 });
+    session = await openMonitor(browser(), hub.url, hub.tokens.viewer);
+    const { page } = session;
+    // A host whose job never ends by itself: it only says the job will not stop when told to stop it.
+    const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'Kit Stuck' }, async (api) => {
+      await api.started();
+      await api.cancelled;
+      await ext.socket.timeout(5_000).emitWithAck('job:stuck', { taskId: api.job.taskId });
+    });
+    const card = page.locator(`[data-testid=extension][data-extension-id="${ext.extensionId}"]`);
+    await expect.poll(() => card.getAttribute('data-online')).toBe('true');
+    await expect.poll(() => card.getByTestId('extension-state').count()).toBe(0);
+
+    await ext.socket.timeout(5_000).emitWithAck('host:paused', { paused: true });
+    await expect.poll(() => card.getByTestId('extension-state').textContent()).toBe('Paused');
+    await ext.socket.timeout(5_000).emitWithAck('host:paused', { paused: false });
+    await expect.poll(() => card.getByTestId('extension-state').count()).toBe(0);
+
+    const task = await http<{ id: string }>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
+      code: 'import time\ntime.sleep(60)',
+      timeoutMs: 1_000,
+    });
+    await expect
+      .poll(() => card.getByTestId('extension-state').textContent(), { timeout: 15_000 })
+      .toBe('Stuck');
+    expect(await card.getByTestId('extension-state').getAttribute('title')).toContain(task.body.id);
+
+    const line = {
+      ts: '2026-12-01T08:00:00.000Z',
+      level: 'warn' as const,
+      source: 'omni.usd',
+      message: 'layer is dirty',
+    };
+    await ext.socket.timeout(5_000).emitWithAck('host:log', { lines: [line] });
+    await card.getByTestId('extension-log-toggle').click();
+    await expect
+      .poll(() => card.getByTestId('extension-log').textContent())
+      .toContain('[omni.usd] layer is dirty');
+    await ext.socket.timeout(5_000).emitWithAck('host:log', { lines: [{ ...line, message: 'a live line' }] });
+    await expect.poll(() => card.getByTestId('extension-log').textContent()).toContain('a live line');
+    expect(session.errors).toEqual([]);
+    ext.close();
+  });
+
   it('starts a registered workflow with a message and follows it', async () => {
     hub = await startTestHub();
     const probe = await monitorClient(hub.url, hub.tokens.operator);

@@ -22,6 +22,8 @@ export interface BridgeOptions {
   mode?: 'headless' | 'kit';
   /** Overrides the token (for refusal tests). */
   token?: string;
+  /** Kit mode only: the extension's forward_log setting (Kit log forwarding: off, or the lowest level). */
+  forwardLog?: 'off' | 'verbose' | 'info' | 'warn' | 'error' | 'fatal';
 }
 
 export interface PythonBridge {
@@ -44,6 +46,7 @@ export function spawnPythonBridge(hubUrl: string, token: string, options: Bridge
   if (options.labels?.length) args.push('--labels', options.labels.join(','));
   if (options.concurrency) args.push('--concurrency', String(options.concurrency));
   if (options.policy) args.push('--policy', options.policy);
+  if (options.forwardLog) args.push('--forward-log', options.forwardLog);
   const command = options.mode === 'kit' ? [KIT_STANDIN_SCRIPT] : ['-m', 'switchboard.bridge'];
   const child = spawn(PYTHON, ['-u', ...command, ...args], {
     env: {

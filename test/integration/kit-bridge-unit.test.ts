@@ -36,6 +36,20 @@ describe('the Python bridge on its own', () => {
     expect(code).toBe(0);
   }, 120_000);
 
+  it("passes its omni.kit.test tests (Kit's [[test]]) under the Kit stand-in", async () => {
+    // Kit's test runner loads switchboard.bridge.tests; here the stand-in's omni.kit.test runs them.
+    const run = [
+      'import sys, unittest',
+      'sys.path[:0] = ["tests/kit_standin", "."]',
+      'unittest.main(module="switchboard.bridge.tests", argv=["kit-tests", "-v"])',
+    ].join('\n');
+    const { code, stderr } = await python(['-c', run]);
+    expect(stderr, stderr).toMatch(/^OK$/m);
+    expect(Number(/^Ran (\d+) tests/m.exec(stderr)?.[1])).toBeGreaterThanOrEqual(12);
+    expect(stderr).toContain('test_enable_disable_reenable_leaves_nothing_behind');
+    expect(code).toBe(0);
+  }, 120_000);
+
   it('refuses the same code as the hub, with the same rule, line and column', async () => {
     const corpus = [
       'import subprocess',

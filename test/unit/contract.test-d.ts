@@ -29,6 +29,8 @@ describe('contract types', () => {
       | 'extensions:list'
       | 'workflows:list'
       | 'workflow:start'
+      | 'extension:logs:subscribe'
+      | 'extension:logs:unsubscribe'
     >();
     expectTypeOf<Parameters<MonitorClientToServer['task:submit']>[0]>()
       .toHaveProperty('code')
@@ -45,13 +47,20 @@ describe('contract types', () => {
     }>();
     expectTypeOf<Parameters<MonitorServerToClient['task:event']>[0]>().toEqualTypeOf<TaskEvent>();
     expectTypeOf<keyof MonitorServerToClient>().toEqualTypeOf<
-      'task:event' | 'task:summary' | 'extension:presence' | 'hub:error'
+      'task:event' | 'task:summary' | 'extension:presence' | 'extension:log' | 'hub:error'
     >();
   });
 
   it('extension events carry the contract payloads and acks', () => {
     expectTypeOf<keyof ExtensionClientToServer>().toEqualTypeOf<
-      'register' | 'heartbeat' | 'job:started' | 'job:output' | 'job:result'
+      | 'register'
+      | 'heartbeat'
+      | 'job:started'
+      | 'job:output'
+      | 'job:result'
+      | 'job:stuck'
+      | 'host:paused'
+      | 'host:log'
     >();
     expectTypeOf<Parameters<Parameters<ExtensionClientToServer['register']>[1]>[0]>().toEqualTypeOf<
       Ack<Registered>

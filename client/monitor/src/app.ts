@@ -90,7 +90,7 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
       h(
         'aside',
         { class: 'sidebar', 'aria-label': 'Extensions and actions' },
-        new ExtensionsPanel(extensions).element,
+        new ExtensionsPanel(extensions, conn).element,
         new SubmitCodeForm(conn, extensions, open).element,
         workflows.element,
       ),

@@ -11,6 +11,7 @@ export type {
   ErrorCode,
   EventType,
   ExtensionInfo,
+  HostLogEntry,
   MonitorClientToServer,
   MonitorServerToClient,
   Presence,

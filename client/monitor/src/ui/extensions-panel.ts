@@ -1,5 +1,7 @@
+import type { Connection } from '../net/connection.js';
 import type { ExtensionStore, ExtensionView } from '../state/extension-store.js';
 import { frameScheduler, h, replace, text } from './dom.js';
+import { ExtensionLogView } from './extension-log.js';
 import { ago } from './format.js';
 
 /** Extensions online (live, from presence) and those that left during this session, marked offline. */
@@ -8,8 +10,12 @@ export class ExtensionsPanel {
   private readonly list: HTMLElement;
   private readonly count: HTMLElement;
   private clocks: (() => void)[] = [];
+  private readonly logs = new Map<string, ExtensionLogView>();
 
-  constructor(private readonly store: ExtensionStore) {
+  constructor(
+    private readonly store: ExtensionStore,
+    private readonly conn?: Connection,
+  ) {
     this.list = h('ul', { class: 'ext-list', 'aria-label': 'Extensions' });
     this.count = h('span', { class: 'muted', 'data-testid': 'extensions-online' });
     this.element = h(
@@ -39,6 +45,16 @@ export class ExtensionsPanel {
     );
   }
 
+  private logView(extensionId: string): HTMLElement | null {
+    if (!this.conn) return null;
+    let view = this.logs.get(extensionId);
+    if (!view) {
+      view = new ExtensionLogView(this.conn, extensionId);
+      this.logs.set(extensionId, view);
+    }
+    return view.element;
+  }
+
   private card(v: ExtensionView): HTMLElement {
     const { info, online } = v;
     const seen = h('span', { class: 'ext-seen' });
@@ -64,6 +80,20 @@ export class ExtensionsPanel {
           { class: `badge ${online ? 'status-succeeded' : 'status-cancelled'}` },
           online ? 'Online' : 'Offline',
         ),
+        online && info.state && info.state !== 'ready'
+          ? h(
+              'span',
+              {
+                class: `badge ${info.state === 'stuck' ? 'status-failed' : 'status-queued'}`,
+                'data-testid': 'extension-state',
+                title:
+                  info.state === 'stuck'
+                    ? `A job will not stop (${(info.stuck ?? []).join(', ')}); its slot stays busy`
+                    : 'Its user paused taking jobs',
+              },
+              info.state === 'stuck' ? 'Stuck' : 'Paused',
+            )
+          : null,
       ),
       h('div', { class: 'ext-id mono', title: 'Extension id' }, info.id),
       h(
@@ -87,6 +117,7 @@ export class ExtensionsPanel {
       info.capabilities.stagePath
         ? h('div', { class: 'ext-stage mono', title: 'Open stage' }, info.capabilities.stagePath)
         : null,
+      this.logView(info.id),
     );
   }
 }

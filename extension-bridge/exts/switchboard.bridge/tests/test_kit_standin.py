@@ -99,11 +99,30 @@ class ExtensionToml(unittest.TestCase):
 
     def test_it_declares_the_module_dependencies_and_requirements(self):
         self.assertEqual(self.toml["python"]["module"], [{"name": "switchboard.bridge"}])
-        self.assertEqual(set(self.toml["dependencies"]), {"omni.kit.uiapp", "omni.usd"})
+        deps = self.toml["dependencies"]
+        self.assertEqual(set(deps), {"omni.kit.uiapp", "omni.usd", "omni.kit.menu.utils"})
+        # A headless Kit has no UI: the window's and the menu's modules must not be hard dependencies.
+        self.assertEqual(deps["omni.kit.uiapp"], {"optional": True})
+        self.assertEqual(deps["omni.kit.menu.utils"], {"optional": True})
         requirements = self.toml["python"]["pipapi"]["requirements"]
         self.assertTrue(any(r.startswith("python-socketio") for r in requirements))
-        for key in ("title", "description", "version", "category", "keywords"):
+        for key in ("title", "description", "version", "category", "keywords", "repository", "changelog"):
             self.assertIn(key, self.toml["package"])
+
+    def test_its_icon_preview_readme_and_changelog_exist(self):
+        package = self.toml["package"]
+        for key, size in (("icon", (256, 256)), ("preview_image", (640, 360))):
+            with open(os.path.join(EXT_ROOT, package[key]), "rb") as f:
+                head = f.read(24)
+            self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n", key)
+            self.assertEqual((int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")), size)
+        for key in ("readme", "changelog"):
+            self.assertTrue(os.path.isfile(os.path.join(EXT_ROOT, package[key])), key)
+
+    def test_it_declares_its_omni_kit_test_tests(self):
+        (test,) = self.toml["test"]
+        self.assertIn("omni.kit.menu.utils", test["dependencies"])
+        self.assertTrue(os.path.isfile(os.path.join(EXT_ROOT, "switchboard", "bridge", "tests", "__init__.py")))
 
     def test_its_default_settings_are_the_ones_the_extension_reads(self):
         defaults = self.toml["settings"]["exts"]["switchboard.bridge"]

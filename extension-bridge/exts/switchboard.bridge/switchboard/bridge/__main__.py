@@ -32,6 +32,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     allow_modules = os.environ.get("SWITCHBOARD_POLICY_ALLOW_MODULES", "")
     p.add_argument("--policy-allow-modules", default=allow_modules,
                    help="allowlist mode: modules allowed besides the Kit default list, comma-separated")
+    stuck_help = "seconds a job may ignore a timeout or cancel before it is reported stuck (default 3)"
+    p.add_argument("--stuck-after", type=float, default=3.0, help=stuck_help)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     return p.parse_args(argv)
 
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_allow=args.policy_allow,
             policy_allow_modules=args.policy_allow_modules,
             give_up_when_refused=True,
+            stuck_after_s=args.stuck_after,
             **({"name": args.name} if args.name else {}),
         )
     except ConfigError as exc:

@@ -6,18 +6,22 @@ Threads: the hub link's (all of this class's job bookkeeping runs there, so it n
 
 from __future__ import annotations
 
+import collections
 import logging
 import platform
 import threading
+import time
 
 from . import capture, runner
 from .client import HubClient
 from .config import BridgeConfig
 from .hosts import PlainHost
+from .kit_log import LogBuffer, LogForwarder
 from .policy import Policy
-from .watchdog import Watchdog
+from .watchdog import Watchdog, current_owner
 
 log = logging.getLogger(__name__)
+RECENT_JOBS = 8  # ended jobs the status shows
 
 
 class Bridge:
@@ -29,7 +33,14 @@ class Bridge:
             allow_modules=config.policy_allow_modules,
         )
         self.client = HubClient(config, self)
-        self.watchdog = Watchdog()
+        self.watchdog = Watchdog(config.stuck_after_s, self._stuck_from_watchdog)
+        self.paused = False
+        self._recent: collections.deque = collections.deque(maxlen=RECENT_JOBS)
+        self.forwarder: LogForwarder | None = None
+        if config.forward_log != "off":
+            buffer = LogBuffer(config.log_buffer_lines)
+            self.forwarder = LogForwarder(config.forward_log, buffer, self.job_for_log_line)
+            self.client.outbox.logs = buffer
         self.jobs_run = 0
         self._jobs: dict[str, runner.Job] = {}
         self._successors: dict[str, runner.Job] = {}  # new attempts waiting for their stopped predecessor
@@ -44,6 +55,12 @@ class Bridge:
             self.watchdog.start()
             self._job_loop = self.host.make_loop()
             self.client.start()
+            if self.forwarder is not None:
+                try:
+                    self.forwarder.start()
+                except ImportError:  # no carb.logging: not in Kit, there is no Kit log to forward
+                    log.warning("forward_log is on but carb.logging is missing: Kit's log is not forwarded")
+                    self.forwarder = None
             c, p = self.config, self.policy
             log.info("bridge %s started: hub %s, policy %s, rules from %s", c.name, c.hub_url, p.mode,
                      p.rules.source)
@@ -55,6 +72,8 @@ class Bridge:
             if self._stopping:
                 return
             self._stopping = True
+            if self.forwarder is not None:
+                self.forwarder.stop()
             self.client.stop(timeout)
             for job in list(self._jobs.values()):
                 self.watchdog.stop(job, "cancelled")
@@ -78,7 +97,28 @@ class Bridge:
             "last_error": c.last_error,
             "jobs_run": self.jobs_run,
             "running": len(self._jobs),
+            "stuck": [job.task_id for job in list(self._jobs.values()) if job.stuck],
+            "paused": self.paused,
+            "jobs": self.recent_jobs(),
         }
+
+    def recent_jobs(self) -> list[dict]:
+        """The jobs running now, then the last ended ones, newest first: id, status, duration (s)."""
+        now = time.monotonic()
+        jobs = []
+        for job in list(self._jobs.values()):
+            status = "stuck" if job.stuck else "stopping" if job.stop_reason else "running"
+            duration = now - job.started_at if job.started_at else None
+            jobs.append({"id": job.task_id, "status": status, "duration_s": duration})
+        return jobs + list(reversed(self._recent))
+
+    def job_for_log_line(self) -> str | None:
+        """The job a log line belongs to: the one whose code runs on this thread, else the only one running."""
+        owner = current_owner()
+        if owner is not None:
+            return owner
+        jobs = list(self._jobs)
+        return jobs[0] if len(jobs) == 1 else None
 
     # -- asked by the hub link, on its loop --------------------------------------------------------------
     def registration(self) -> dict:
@@ -88,7 +128,17 @@ class Bridge:
         if stage:
             caps["stagePath"] = stage
         c = self.config
-        return {"name": c.name, "labels": c.labels, "concurrency": c.concurrency, "capabilities": caps}
+        reg = {"name": c.name, "labels": c.labels, "concurrency": c.concurrency, "capabilities": caps}
+        if self.paused:
+            reg["paused"] = True
+        return reg
+
+    def set_paused(self, paused: bool) -> None:
+        """Stops (or resumes) taking jobs, from any thread; the hub is told, and sends none meanwhile."""
+        self.paused = bool(paused)
+        loop = self.client.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.client.outbox.set_paused, self.paused)
 
     def stage_path(self) -> str | None:
         return self.host.stage_path()
@@ -105,6 +155,8 @@ class Bridge:
             return {"accepted": False, "reason": f"invalid job:run: {exc!r}"}
         if self._stopping:
             return {"accepted": False, "reason": "the bridge is stopping"}
+        if self.paused and task_id not in self._jobs:
+            return {"accepted": False, "reason": "paused: the user paused taking jobs"}
         # Sent again after the hub told us to stop it (it re-queued the task, e.g. after its restart): a new
         # attempt. The stopped one's result is dropped here too (hubs that predate attempts in reports would
         # let its "cancelled" end the new one); if it still runs, the new attempt starts when it has ended.
@@ -132,6 +184,17 @@ class Bridge:
             if job is not None:  # unknown or finished: nothing to stop
                 self.watchdog.stop(job, reason if reason in ("cancelled", "timed_out") else "cancelled")
 
+    def _stuck_from_watchdog(self, job: runner.Job) -> None:
+        try:
+            self.client.loop.call_soon_threadsafe(self._stuck, job)
+        except (AttributeError, RuntimeError):  # the hub link is gone (stopping): nobody to tell
+            pass
+
+    def _stuck(self, job: runner.Job) -> None:
+        if self._jobs.get(job.task_id) is job:
+            log.warning("job %s is stuck: it ignores being stopped (%s)", job.task_id, job.stop_reason)
+            self.client.outbox.job_stuck(job.task_id)
+
     # -- running ---------------------------------------------------------------------------------------
     def _start(self, job: runner.Job) -> None:
         self.client.outbox.job_started(job.task_id, job.output, job.attempt)
@@ -139,6 +202,7 @@ class Bridge:
             self._finish(job, {"status": job.stop_reason or "cancelled"})
             return
         log.info("job %s started (timeout %s ms)", job.task_id, job.timeout_ms)
+        job.started_at = time.monotonic()
         self.watchdog.watch(job)
 
         async def run() -> dict:
@@ -166,6 +230,8 @@ class Bridge:
         self.watchdog.forget(job)
         self._jobs.pop(job.task_id, None)
         self.jobs_run += 1
+        took = time.monotonic() - job.started_at if job.started_at else None
+        self._recent.append({"id": job.task_id, "status": outcome["status"], "duration_s": took})
         error = outcome.get("error") or {}
         log.info("job %s %s%s", job.task_id, outcome["status"], f": {error['message']}" if error else "")
         successor = self._successors.pop(job.task_id, None)

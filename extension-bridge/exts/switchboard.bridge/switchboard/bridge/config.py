@@ -45,6 +45,12 @@ class BridgeConfig:
     # Stop trying when the hub refuses the token before the first registration (headless: a typo, not an
     # outage). Kit keeps trying and shows the error in its window.
     give_up_when_refused: bool = False
+    # Seconds a job may ignore a timeout or cancel before it is reported to the hub as stuck.
+    stuck_after_s: float = 3.0
+    # Kit log forwarding: off, or the lowest carb level sent to the hub (verbose, info, warn, error, fatal).
+    forward_log: str = "off"
+    # Log lines kept while the hub is unreachable; the oldest are dropped (and counted) past it.
+    log_buffer_lines: int = 1000
 
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
@@ -71,3 +77,15 @@ class BridgeConfig:
             raise ConfigError(f"concurrency must be 1 to 64, got {self.concurrency}")
         if self.policy_mode not in MODES:
             raise ConfigError(f"policy_mode must be one of {', '.join(MODES)}, got {self.policy_mode!r}")
+        try:
+            self.stuck_after_s = float(self.stuck_after_s)
+        except (TypeError, ValueError):
+            raise ConfigError(f"stuck_after_s must be a number, got {self.stuck_after_s!r}") from None
+        if not 0 < self.stuck_after_s <= 3600:
+            raise ConfigError(f"stuck_after_s must be more than 0 and at most 3600, got {self.stuck_after_s}")
+        if self.forward_log not in ("off", "verbose", "info", "warn", "error", "fatal"):
+            choices = "off, verbose, info, warn, error or fatal"
+            raise ConfigError(f"forward_log must be {choices}, got {self.forward_log!r}")
+        if not 10 <= int(self.log_buffer_lines) <= 100_000:
+            raise ConfigError(f"log_buffer_lines must be 10 to 100000, got {self.log_buffer_lines}")
+        self.log_buffer_lines = int(self.log_buffer_lines)

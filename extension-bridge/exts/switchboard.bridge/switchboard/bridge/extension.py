@@ -19,6 +19,7 @@ import omni.kit.app
 from .bridge import Bridge
 from .config import BridgeConfig, ConfigError
 from .hosts import KitHost
+from .kit_ui import BridgeUI
 
 log = logging.getLogger(__name__)
 SETTINGS = "/exts/switchboard.bridge"
@@ -42,6 +43,9 @@ def read_config(settings) -> BridgeConfig:
     }
     if get("name"):
         options["name"] = get("name")
+    options["stuck_after_s"] = get("stuck_after_s", 3.0)
+    options["forward_log"] = str(get("forward_log", "off")).lower()
+    options["log_buffer_lines"] = get("log_buffer_lines", 1000)
     return BridgeConfig(**options)
 
 
@@ -53,16 +57,13 @@ class SwitchboardBridgeExtension(omni.ext.IExt):
         self._refreshed = 0.0
         self._update_sub = None
         settings = carb.settings.get_settings()
-        if settings.get(f"{SETTINGS}/show_window") is not False:
-            from .window import StatusWindow  # omni.ui only when there is a UI to show
-
-            self._window = StatusWindow()
+        # The window and its menu entry only where Kit has a UI (omni.ui); a headless Kit runs without them.
+        self._window = BridgeUI(settings.get(f"{SETTINGS}/show_window") is not False, self._set_paused)
         try:
             config = read_config(settings)
         except ConfigError as exc:
             carb.log_error(f"[switchboard.bridge] not started: {exc}")
-            if self._window is not None:
-                self._window.update({"state": "not started", "last_error": str(exc)})
+            self._window.update({"state": "not started", "last_error": str(exc)})
             return
         self._host = KitHost()
         self._bridge = Bridge(config, self._host)
@@ -78,6 +79,12 @@ class SwitchboardBridgeExtension(omni.ext.IExt):
         self._refreshed = now
         self._host.refresh()
         if self._window is not None:
+            self._window.update(self._bridge.status())
+
+    def _set_paused(self, paused: bool) -> None:
+        """The window's pause button: the hub is told, and sends this host no job until resumed."""
+        if self._bridge is not None:
+            self._bridge.set_paused(paused)
             self._window.update(self._bridge.status())
 
     def on_shutdown(self) -> None:

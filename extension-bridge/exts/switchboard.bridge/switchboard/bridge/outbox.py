@@ -28,6 +28,8 @@ class Owed:
     started_sent: bool = False
     result: dict | None = None
     result_sent_at: float | None = None
+    stuck: bool = False  # the job ignores being stopped: the hub is told once per connection
+    stuck_sent: bool = False
 
 
 class Outbox:
@@ -35,6 +37,9 @@ class Outbox:
         self._jobs: dict[str, Owed] = {}
         self._ack_timeout_s = ack_timeout_s
         self._wake: asyncio.Event | None = None
+        self.logs = None  # kit_log.LogBuffer when Kit log forwarding is on: drained as `host:log`
+        self.paused = False  # the user paused taking jobs; `register` carries it, `host:paused` changes it
+        self._paused_sent: bool | None = None
 
     def job_started(self, task_id: str, output: OutputBuffer, attempt: int = 0) -> None:
         self._jobs[task_id] = Owed(task_id, output, attempt)
@@ -45,6 +50,16 @@ class Outbox:
         if owed is not None:
             owed.result = result
             self._poke()
+
+    def job_stuck(self, task_id: str) -> None:
+        owed = self._jobs.get(task_id)
+        if owed is not None and owed.result is None:
+            owed.stuck = True
+            self._poke()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._poke()
 
     def forget(self, task_id: str) -> None:
         """Drops whatever is still owed for the task (an attempt the hub replaced)."""
@@ -64,13 +79,23 @@ class Outbox:
     def connection_lost(self) -> None:
         for owed in self._jobs.values():
             owed.result_sent_at = None  # its ack will never come: send again after the next registration
+            owed.stuck_sent = False
+        self._paused_sent = None
 
     async def pump(self, emit) -> None:
         """Sends what is owed until cancelled; ``emit(event, body, on_ack)`` is the connection's send."""
         self._wake = asyncio.Event()
+        self._paused_sent = self.paused  # the registration that preceded the pump carried it
         while True:
             await wait_event(self._wake, TICK_S)
             self._wake.clear()
+            if self._paused_sent != self.paused:
+                self._paused_sent = self.paused
+                await emit("host:paused", {"paused": self.paused}, None)
+            # Log lines first: those a job logged must reach the hub before its result ends the task's room.
+            if self.logs is not None and len(self.logs):
+                lines, dropped = self.logs.drain()
+                await emit("host:log", {"lines": lines, "dropped": dropped} if dropped else {"lines": lines}, None)
             for owed in list(self._jobs.values()):
                 await self._send(owed, emit)
 
@@ -81,6 +106,10 @@ class Outbox:
             owed.started_sent = True
         for stream, text in owed.output.drain():
             await emit("job:output", dict(ref, stream=stream, text=text), None)
+        if owed.stuck and not owed.stuck_sent and owed.result is None:
+            owed.stuck_sent = True
+            message = "the job ignores being stopped (blocked in a call the interrupt cannot reach)"
+            await emit("job:stuck", dict(ref, message=message), None)
         now = time.monotonic()
         due = owed.result_sent_at is None or now - owed.result_sent_at > self._ack_timeout_s
         if owed.result is not None and due and not owed.output:

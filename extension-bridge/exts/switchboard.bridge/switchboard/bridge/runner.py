@@ -39,8 +39,13 @@ class Job:
     output: capture.OutputBuffer = field(default_factory=capture.OutputBuffer)
     guard: Guard = field(default_factory=Guard)
     stop_reason: str | None = None
+    stuck: bool = False  # ignored being stopped for the watchdog's stuck_after_s (see watchdog.py)
+    started_at: float = 0.0  # time.monotonic() when it started; 0 until then
     _task: asyncio.Task | None = None
     _loop: asyncio.AbstractEventLoop | None = None
+
+    def __post_init__(self) -> None:
+        self.guard.owner = self.task_id
 
     def cancel_task(self) -> None:
         """Cancels the job's asyncio task from any thread (the watchdog's)."""

@@ -5,6 +5,10 @@ raises ``JobInterrupt`` inside the thread running it with ``PyThreadState_SetAsy
 Kit's main thread, which runs much else between a job's steps, so the exception must only ever land while
 the job's own code is on it: ``Guard`` marks those moments, and an exception still pending when a step ends
 is withdrawn. While the job is suspended at an ``await``, its asyncio task is cancelled instead.
+
+Neither reaches code blocked in a C call (``time.sleep(30)``, a socket read): the exception waits until the
+call returns. The watchdog keeps trying and, once a job has ignored it for ``stuck_after_s``, escalates by
+telling the bridge (``on_stuck``), which reports the job as stuck so the hub sends nothing to that slot.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import time
 
 # Time between attempts to stop a job that caught the interrupt and carried on.
 RETRY_S = 0.5
+# How long a job may ignore being stopped before it counts as stuck.
+STUCK_AFTER_S = 3.0
 _guards: dict[int, Guard] = {}
 
 
@@ -35,10 +41,17 @@ def _set_async_exc(thread_id: int, exc_type) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exc)
 
 
+def current_owner() -> str | None:
+    """The task id of the job whose code runs on this thread right now, if any."""
+    guard = _guards.get(threading.get_ident())
+    return guard.owner if guard is not None else None
+
+
 class Guard:
     """Knows whether a job's code is running right now, and on which thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str | None = None) -> None:
+        self.owner = owner  # the job's task id (log lines logged from its code are tagged with it)
         self._lock = threading.Lock()
         self.thread_id: int | None = None
         self.pending = False
@@ -109,9 +122,12 @@ class Guarded:
 class Watchdog:
     """One thread for all jobs: stops each at its deadline, or when asked to."""
 
-    def __init__(self) -> None:
+    def __init__(self, stuck_after_s: float = STUCK_AFTER_S, on_stuck=None) -> None:
         self._cond = threading.Condition()
         self._jobs: dict[object, tuple[float, float]] = {}  # job -> (deadline, last attempt)
+        self._first_try: dict[object, float] = {}  # job -> when the watchdog first tried to stop it
+        self._stuck_after_s = stuck_after_s
+        self._on_stuck = on_stuck  # called once per job, on the watchdog thread: must not block
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -136,6 +152,7 @@ class Watchdog:
     def forget(self, job) -> None:
         with self._cond:
             self._jobs.pop(job, None)
+            self._first_try.pop(job, None)
 
     def stop(self, job, reason: str) -> None:
         """Stops the job as ``reason`` ('cancelled' or 'timed_out'); the first reason given wins."""
@@ -159,8 +176,19 @@ class Watchdog:
                     elif now - tried >= RETRY_S:
                         self._jobs[job] = (deadline, now)
                         self._interrupt(job)
+                        self._escalate(job, now)
                         wake = min(wake, now + RETRY_S)
                 self._cond.wait(timeout=max(0.0, wake - time.monotonic()))
+
+    def _escalate(self, job, now: float) -> None:
+        first = self._first_try.setdefault(job, now)
+        if now - first >= self._stuck_after_s and not getattr(job, "stuck", False):
+            job.stuck = True
+            if self._on_stuck is not None:
+                try:
+                    self._on_stuck(job)
+                except Exception:  # the watchdog thread must survive whatever the callback does
+                    pass
 
     @staticmethod
     def _interrupt(job) -> None:

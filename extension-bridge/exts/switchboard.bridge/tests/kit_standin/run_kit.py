@@ -24,6 +24,7 @@ import omni.kit.app  # noqa: E402
 
 def main() -> int:
     p = argparse.ArgumentParser()
+    p.add_argument("--forward-log", default="off", help="the extension's forward_log setting")
     p.add_argument("--hub", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--labels", default="")
@@ -35,6 +36,8 @@ def main() -> int:
     values = {"hub_url": args.hub, "name": args.name, "labels": args.labels.split(",")}
     for key, value in dict(values, policy_mode=args.policy).items():
         settings.set(f"/exts/switchboard.bridge/{key}", value)
+
+    settings.set("/exts/switchboard.bridge/forward_log", args.forward_log)
 
     # What Kit does for [[python.module]]: import it, instantiate each IExt subclass it exposes.
     module = importlib.import_module("switchboard.bridge")

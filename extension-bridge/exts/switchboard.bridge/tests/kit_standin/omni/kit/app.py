@@ -65,13 +65,17 @@ class _App:
 
     def update(self) -> None:
         """One frame, on the main thread."""
+        self.tick()
+        self.loop.run_until_complete(asyncio.sleep(FRAME_S))
+
+    def tick(self) -> None:
+        """A frame's work without the wait (omni.kit.test's frame pump calls it from inside a running loop)."""
         self.updates += 1
         waiters, self._waiters = self._waiters, []
         for future in waiters:
             if not future.done():
                 future.set_result(FRAME_S)
         self._stream.dispatch(_Event(FRAME_S))
-        self.loop.run_until_complete(asyncio.sleep(FRAME_S))
 
     def run(self, seconds: float | None = None, until: Callable[[], bool] | None = None) -> None:
         """Frames until ``until()`` is true or ``seconds`` have passed."""
