@@ -8,6 +8,7 @@ import { type HubConfig, type HubConfigInput, resolveConfig } from './config.js'
 import type { HubContext } from './context.js';
 import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { HostSecrets } from './dispatch/host-secrets.js';
 import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
@@ -68,7 +69,7 @@ export async function buildHub(
     startedAt: Date.now(),
   };
   const workflows = new WorkflowService(core);
-  const withWorkflows = { ...core, workflows };
+  const withWorkflows = { ...core, workflows, hostSecrets: new HostSecrets(config.dataDir) };
   const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.

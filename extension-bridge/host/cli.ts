@@ -1,16 +1,25 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ReferenceHost } from './host.js';
 
 const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
-         [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
+         [--id ID] [--labels a,b] [--concurrency N] [--python PATH] [--secret-file PATH]
 
 Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
 --hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_TOKEN (keeps the token out of ps).
+--secret-file keeps the host secret the hub issues on first registration (default
+~/.config/switchboard/hosts/<id or name>.secret): the hub refuses its id to a host without it.
 Waits for the hub if it is not up yet; stops cleanly on SIGINT/SIGTERM.
 `;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+function defaultSecretFile(idOrName: string): string {
+  const base = process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+  return join(base, 'switchboard', 'hosts', `${idOrName.replace(/[^A-Za-z0-9_.-]+/g, '_')}.secret`);
 }
 
 function parse() {
@@ -23,6 +32,7 @@ function parse() {
       labels: { type: 'string' },
       concurrency: { type: 'string' },
       python: { type: 'string' },
+      'secret-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -67,6 +77,7 @@ async function main(): Promise<number> {
       labels,
       concurrency,
       python: args.python,
+      secretFile: args['secret-file'] ?? defaultSecretFile(args.id ?? args.name),
       startTimeoutMs: Number.POSITIVE_INFINITY,
     });
   } catch (err) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
+import { HOST_SECRET_HEADER } from '../dispatch/host-secrets.js';
 import { HubError } from '../errors.js';
 import {
   HttpError,
@@ -22,6 +23,11 @@ const errors = {
   429: HttpError,
 };
 
+function secretOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers[HOST_SECRET_HEADER];
+  return (Array.isArray(v) ? v[0] : v) || undefined;
+}
+
 /** The old exec platform's polling flow for hosts that cannot hold a socket open. */
 export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -40,14 +46,16 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       const q = req.query;
-      const host = polling.touch({
+      const { host, issuedSecret } = polling.touch({
         id: q.id,
         name: q.name,
         labels: q.labels,
         concurrency: q.concurrency,
         capabilities: { hostApp: q.host_app ?? 'python', hostVersion: q.host_version ?? 'unknown' },
         running: [],
+        secret: secretOf(req.headers),
       });
+      if (issuedSecret) reply.header(HOST_SECRET_HEADER, issuedSecret);
       const controller = new AbortController();
       onClientGone(reply, () => controller.abort());
       const job = await polling.next(host, q.wait * 1000, controller.signal);
@@ -86,6 +94,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         });
       }
       const record = host.record;
+      ctx.hostSecrets.verify(record.info.id, secretOf(req.headers));
       if (b.status === 'running') dispatcher.jobStarted(record, b.task_id);
       if (b.stdout) dispatcher.jobOutput(record, b.task_id, 'stdout', b.stdout);
       if (b.stderr) dispatcher.jobOutput(record, b.task_id, 'stderr', b.stderr);

@@ -21,11 +21,18 @@ export const Register = z
     concurrency: z.number().int().min(1).max(64).default(1),
     /** Task ids the host is still running from before a reconnect. */
     running: z.array(Id).max(64).default([]),
+    /** The host secret the hub issued on this id's first registration; needed to register under it again. */
+    secret: z.string().min(16).max(256).optional(),
   })
   .strict();
 export type Register = z.input<typeof Register>;
 
-export const Registered = z.object({ extensionId: Id, heartbeatMs: z.number().int() });
+export const Registered = z.object({
+  extensionId: Id,
+  heartbeatMs: z.number().int(),
+  /** Issued on an id's first registration only: keep it and present it as `secret` on every later one. */
+  hostSecret: z.string().optional(),
+});
 export type Registered = z.infer<typeof Registered>;
 
 export const Heartbeat = z

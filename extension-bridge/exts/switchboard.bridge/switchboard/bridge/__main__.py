@@ -29,6 +29,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once (default 1)")
     p.add_argument("--policy", choices=MODES, default="strict", help="the bridge's own code policy")
     p.add_argument("--policy-allow", default="", help="rule ids (or prefixes) to lift, comma-separated")
+    secrets_help = "where the host secret the hub issues is kept (env SWITCHBOARD_BRIDGE_SECRETS_DIR)"
+    default_secrets = os.environ.get("SWITCHBOARD_BRIDGE_SECRETS_DIR", "~/.config/switchboard/bridge")
+    p.add_argument("--secrets-dir", default=default_secrets, help=secrets_help)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     return p.parse_args(argv)
 
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_mode=args.policy,
             policy_allow=args.policy_allow,
             give_up_when_refused=True,
+            secrets_dir=args.secrets_dir,
             **({"name": args.name} if args.name else {}),
         )
     except ConfigError as exc:

@@ -6,6 +6,7 @@ refused by the hub later as an unexplained failed registration.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from dataclasses import dataclass, field
@@ -43,11 +44,15 @@ class BridgeConfig:
     # Stop trying when the hub refuses the token before the first registration (headless: a typo, not an
     # outage). Kit keeps trying and shows the error in its window.
     give_up_when_refused: bool = False
+    # Where the host secret the hub issues is kept (one small file per hub and id); None keeps it in memory
+    # only, so a restarted bridge cannot register under its id again.
+    secrets_dir: str | None = None
 
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
         self.policy_allow = split_list(self.policy_allow)
         self.id = self.id or None
+        self.secrets_dir = os.path.expanduser(self.secrets_dir) if self.secrets_dir else None
         self.hub_url = (self.hub_url or "").strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", self.hub_url):
             raise ConfigError(f"hub_url must be an http(s) URL, like http://127.0.0.1:4000: {self.hub_url!r}")
