@@ -92,6 +92,10 @@ export const StatusReason = z.enum([
 ]);
 export type StatusReason = z.infer<typeof StatusReason>;
 
+/** Why a queued task has no extension yet (on its `log` events while it waits). */
+export const WaitReason = z.enum(['no_extension', 'no_match', 'all_busy']);
+export type WaitReason = z.infer<typeof WaitReason>;
+
 const Usage = z.object({
   promptTokens: z.number().int(),
   completionTokens: z.number().int(),
@@ -120,7 +124,12 @@ export const EventData = {
   node_start: z.object({ node: z.string(), nodeType: z.string().optional() }),
   node_end: z.object({ node: z.string(), output: z.unknown().optional() }),
   progress: z.object({ message: z.string().optional(), fraction: z.number().min(0).max(1).optional() }),
-  log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  log: z.object({
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    message: z.string(),
+    /** Set on the note a queued task gets when (and each time) the reason it waits changes. */
+    waiting: WaitReason.optional(),
+  }),
   error: TaskError,
   done: z.object({
     result: z.unknown(),
