@@ -6,6 +6,7 @@ import type { Server } from 'socket.io';
 import { AuthService } from './auth/index.js';
 import { type HubConfig, type HubConfigInput, resolveConfig } from './config.js';
 import type { HubContext } from './context.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { HostSecrets } from './dispatch/host-secrets.js';
@@ -43,6 +44,17 @@ export async function buildHub(
   opts: { logger?: Logger } = {},
 ): Promise<Hub> {
   const config = resolveConfig(input);
+  // Before anything touches the data dir: a second hub on it must not run restart recovery on live tasks.
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    return await assemble(config, opts, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function assemble(config: HubConfig, opts: { logger?: Logger }, unlock: () => void): Promise<Hub> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const auth = new AuthService(config);
   const policy = await createPolicy({
@@ -116,7 +128,6 @@ export async function buildHub(
   await app.ready();
 
   realtime = createIo(app.server, ctx);
-  dispatcher.recover();
 
   let closed = false;
   return {
@@ -126,6 +137,9 @@ export async function buildHub(
     config,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      // Only once the port is ours: a hub that cannot listen leaves the stored tasks as they are. Runs before
+      // any connection is served (connections are handled after this tick's microtasks).
+      dispatcher.recover();
       const port = (app.server.address() as { port: number }).port;
       logger.debug({ address }, 'listening');
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -141,6 +155,7 @@ export async function buildHub(
       await app.close();
       tasks.close();
       store.close();
+      unlock();
     },
   };
 }
