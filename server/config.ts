@@ -144,6 +144,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().positive().default(262_144),
     'Largest HTTP tool response kept (the rest is cut off and the model is told)',
   ],
+  workflowOnDisconnect: [
+    'SWITCHBOARD_WORKFLOW_ON_DISCONNECT',
+    z.enum(['cancel', 'continue']).default('cancel'),
+    'What hanging up a /v1/run_workflow stream does to the run (its on_disconnect default)',
+  ],
   sseKeepaliveS: [
     'SSE_KEEPALIVE_INTERVAL',
     z.coerce.number().positive().default(15),
