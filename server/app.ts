@@ -26,6 +26,7 @@ import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
 import { createTaskStore } from './tasks/index.js';
 import { TaskService } from './tasks/service.js';
+import { attachTraceLog } from './tasks/trace-log.js';
 import { WorkflowService } from './workflows/service.js';
 
 export interface Hub {
@@ -66,6 +67,7 @@ async function assemble(config: HubConfig, opts: { logger?: Logger }, unlock: ()
   });
   const store = createTaskStore(config);
   const tasks = new TaskService(store, logger);
+  if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
