@@ -111,6 +111,8 @@ export class Dispatcher {
    * their retry budget; a host that registers again within the grace period and still runs them keeps them.
    */
   hostLost(record: ExtensionRecord, why: string, graceMs = 0): void {
+    // Hub shutdown disconnects every host after close(): no grace timer may outlive the store.
+    if (this.closed) return;
     const id = record.info.id;
     const tasks = new Set(record.running);
     record.running.clear();

@@ -23,6 +23,15 @@ const errors = {
   429: HttpError,
 };
 
+/** Documents the host secret header (OpenAPI); other headers pass through. */
+const SecretHeaders = z.object({
+  [HOST_SECRET_HEADER]: z
+    .string()
+    .max(256)
+    .optional()
+    .describe('The host secret issued on the first poll of this id (answered in the same header)'),
+});
+
 function secretOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const v = headers[HOST_SECRET_HEADER];
   return (Array.isArray(v) ? v[0] : v) || undefined;
@@ -41,6 +50,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         tags: ['polling hosts'],
         summary: 'Long-poll for the next job of this host (204 when none arrives within `wait` seconds)',
         querystring: NextCodeQuery,
+        headers: SecretHeaders,
         response: { 200: NextCode, 204: z.null().describe('no job within `wait` seconds'), ...errors },
       },
     },
@@ -80,6 +90,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         tags: ['polling hosts'],
         summary: 'Report output and the outcome of a job taken with /next_code',
         body: StatusUpdateBody,
+        headers: SecretHeaders,
         response: { 200: StatusUpdateResult, ...errors },
       },
     },
