@@ -15,6 +15,7 @@ import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
+import { hostRoutes } from './http/hosts.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
 import { pollingRoutes } from './http/polling.js';
@@ -119,6 +120,7 @@ async function assemble(config: HubConfig, opts: { logger?: Logger }, unlock: ()
   nativeRoutes(app, ctx);
   execCompatRoutes(app, ctx);
   pollingRoutes(app, ctx);
+  hostRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
   let realtime: ReturnType<typeof createIo> | undefined;

@@ -4,6 +4,7 @@ import type { CliEnv, Command } from './command.js';
 import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
+import { hostsCommand } from './commands/hosts.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   tasksCommand,
   cancelCommand,
   extensionsCommand,
+  hostsCommand,
 ];
 
 function generalHelp(): string {

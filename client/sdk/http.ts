@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   ExtensionInfo,
+  HostSecretForgotten,
+  HostSecretIssued,
   type SubmitCode,
   Task,
   type TaskListQuery,
@@ -53,6 +55,16 @@ export class HttpApi {
 
   extensions(): Promise<ExtensionInfo[]> {
     return this.#request('GET', '/api/v1/extensions', ExtensionList);
+  }
+
+  /** Admin: issues (or rotates) the host secret of an extension id; the answer is the only copy. */
+  issueHostSecret(id: string): Promise<HostSecretIssued> {
+    return this.#request('POST', `/api/v1/hosts/${encodeURIComponent(id)}/secret`, HostSecretIssued);
+  }
+
+  /** Admin: forgets the host secret of an extension id. */
+  forgetHostSecret(id: string): Promise<HostSecretForgotten> {
+    return this.#request('DELETE', `/api/v1/hosts/${encodeURIComponent(id)}/secret`, HostSecretForgotten);
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {

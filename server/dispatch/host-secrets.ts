@@ -68,6 +68,17 @@ export class HostSecrets {
     );
   }
 
+  /**
+   * Issues a new secret for `id` (admin: a host set up ahead of time, or a secret rotated); any earlier one
+   * stops working. The live host keeps its connection; its next registration needs the new secret.
+   */
+  issue(id: string): string {
+    const secret = `shs_${randomBytes(32).toString('base64url')}`;
+    this.hashes.set(id, hash(secret));
+    this.save();
+    return secret;
+  }
+
   /** Forgets a host's secret (admin): the next host to register under the id gets a new one. */
   forget(id: string): boolean {
     const had = this.hashes.delete(id);

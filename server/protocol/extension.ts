@@ -116,3 +116,9 @@ export const ExtensionServerEvents = {
   'job:cancel': { payload: JobCancel },
   'hub:error': { payload: ErrorBody },
 } as const;
+
+/** `POST /api/v1/hosts/{id}/secret` (admin): a host secret issued ahead of time or rotated, shown once. */
+export const HostSecretIssued = z.object({ id: Id, secret: z.string() });
+export type HostSecretIssued = z.infer<typeof HostSecretIssued>;
+export const HostSecretForgotten = z.object({ id: Id, forgotten: z.boolean() });
+export type HostSecretForgotten = z.infer<typeof HostSecretForgotten>;
