@@ -6,14 +6,17 @@ import type { Server } from 'socket.io';
 import { AuthService } from './auth/index.js';
 import { type HubConfig, type HubConfigInput, resolveConfig } from './config.js';
 import type { HubContext } from './context.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { CodeTasks } from './dispatch/code-tasks.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { HostSecrets } from './dispatch/host-secrets.js';
 import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { flowgramRoutes } from './http/flowgram.js';
+import { hostRoutes } from './http/hosts.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
 import { pluginRoutes } from './http/plugins.js';
@@ -28,6 +31,7 @@ import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
 import { createTaskStore } from './tasks/index.js';
 import { TaskService } from './tasks/service.js';
+import { attachTraceLog } from './tasks/trace-log.js';
 import { FlowgramService } from './workflows/flowgram/service.js';
 import { WorkflowService } from './workflows/service.js';
 
@@ -43,15 +47,26 @@ export interface Hub {
   close(): Promise<void>;
 }
 
+export interface HubOptions {
+  logger?: Logger;
+  /** Extra MCP tool sources (tests; the plugin tools are always there). */
+  mcpTools?: readonly McpToolSource[];
+}
+
 /** Builds a whole hub from config without listening: tests and main.ts both start here. */
-export async function buildHub(
-  input: HubConfigInput | HubConfig = {},
-  opts: {
-    logger?: Logger /** Extra MCP tools (plugin tools; tests). */;
-    mcpTools?: readonly McpToolSource[];
-  } = {},
-): Promise<Hub> {
+export async function buildHub(input: HubConfigInput | HubConfig = {}, opts: HubOptions = {}): Promise<Hub> {
   const config = resolveConfig(input);
+  // Before anything touches the data dir: a second hub on it must not run restart recovery on live tasks.
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    return await assemble(config, opts, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void): Promise<Hub> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const auth = new AuthService(config);
   const policy = await createPolicy({
@@ -64,6 +79,7 @@ export async function buildHub(
   });
   const store = createTaskStore(config);
   const tasks = new TaskService(store, logger);
+  if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
@@ -81,7 +97,13 @@ export async function buildHub(
   const plugins = new PluginService(core);
   const workflows = new WorkflowService({ ...core, plugins });
   const flowgram = new FlowgramService(core);
-  const withWorkflows = { ...core, workflows, flowgram, plugins };
+  const withWorkflows = {
+    ...core,
+    workflows,
+    flowgram,
+    plugins,
+    hostSecrets: new HostSecrets(config.dataDir),
+  };
   const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
@@ -117,6 +139,7 @@ export async function buildHub(
   nativeRoutes(app, ctx);
   execCompatRoutes(app, ctx);
   pollingRoutes(app, ctx);
+  hostRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
   await flowgramRoutes(app, ctx);
@@ -132,7 +155,6 @@ export async function buildHub(
   await app.ready();
 
   realtime = createIo(app.server, ctx);
-  dispatcher.recover();
   await plugins.init();
 
   let closed = false;
@@ -144,6 +166,9 @@ export async function buildHub(
     mcp,
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
+      // Only once the port is ours: a hub that cannot listen leaves the stored tasks as they are. Runs before
+      // any connection is served (connections are handled after this tick's microtasks).
+      dispatcher.recover();
       const port = (app.server.address() as { port: number }).port;
       logger.debug({ address }, 'listening');
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -162,6 +187,7 @@ export async function buildHub(
       await app.close();
       tasks.close();
       store.close();
+      unlock();
     },
   };
 }

@@ -103,8 +103,22 @@ export const CONFIG_ENV = {
   ],
   logLevel: [
     'SWITCHBOARD_LOG_LEVEL',
-    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    // Any case, and Python's WARNING/CRITICAL, as the execution plane's LOG_LEVEL spells them.
+    z
+      .preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? ({ warning: 'warn', critical: 'fatal' }[v.toLowerCase()] ?? v.toLowerCase())
+            : v,
+        z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+      )
+      .default('info'),
     'pino log level',
+  ],
+  logTraceEnabled: [
+    'LOG_TRACE_ENABLED',
+    bool.default(false),
+    'Log every task event (type, seq, trace id, tool and node names; never payloads) at info',
   ],
   publicUrl: [
     'SWITCHBOARD_PUBLIC_URL',
@@ -153,6 +167,11 @@ export const CONFIG_ENV = {
     'SWITCHBOARD_HTTP_TOOL_MAX_BYTES',
     z.coerce.number().int().positive().default(262_144),
     'Largest HTTP tool response kept (the rest is cut off and the model is told)',
+  ],
+  workflowOnDisconnect: [
+    'SWITCHBOARD_WORKFLOW_ON_DISCONNECT',
+    z.enum(['cancel', 'continue']).default('cancel'),
+    'What hanging up a /v1/run_workflow stream does to the run (its on_disconnect default)',
   ],
   sseKeepaliveS: [
     'SSE_KEEPALIVE_INTERVAL',
@@ -234,6 +253,9 @@ export const CONFIG_ENV = {
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;
+
+/** Names the replaced systems use for the same settings, read when the hub's own variable is unset. */
+export const CONFIG_ENV_ALIASES: Partial<Record<keyof Spec, string>> = { logLevel: 'LOG_LEVEL' };
 export type HubConfig = { [K in keyof Spec]: z.output<Spec[K][1]> };
 export type HubConfigInput = Partial<HubConfig>;
 
@@ -249,15 +271,22 @@ export class ConfigError extends Error {
 /** Reads the environment into a validated config; throws ConfigError naming each bad variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const raw: Record<string, string> = {};
+  const source: Record<string, string> = {};
   for (const [key, [envName]] of Object.entries(CONFIG_ENV)) {
-    const v = env[envName];
-    if (v !== undefined && v !== '') raw[key] = v;
+    for (const name of [envName, CONFIG_ENV_ALIASES[key as keyof Spec]]) {
+      const v = name ? env[name] : undefined;
+      if (name && v !== undefined && v !== '') {
+        raw[key] = v;
+        source[key] = name;
+        break;
+      }
+    }
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0]) as keyof Spec;
-      const envName = CONFIG_ENV[key]?.[0] ?? key;
+      const envName = source[key] ?? CONFIG_ENV[key]?.[0] ?? key;
       return `  ${envName}: ${i.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

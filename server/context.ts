@@ -2,6 +2,7 @@ import type { AuthService } from './auth/index.js';
 import type { HubConfig } from './config.js';
 import type { CodeTasks } from './dispatch/code-tasks.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { HostSecrets } from './dispatch/host-secrets.js';
 import type { PollingHosts } from './dispatch/polling-hosts.js';
 import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
@@ -25,5 +26,6 @@ export interface HubContext {
   workflows: WorkflowService;
   flowgram: FlowgramService;
   plugins: PluginService;
+  hostSecrets: HostSecrets;
   startedAt: number;
 }

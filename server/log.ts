@@ -25,6 +25,12 @@ export const REDACT_PATHS = [
   '*.*.vault',
   'headers.authorization',
   '*.headers.authorization',
+  // Host secrets (registration payloads, polling headers).
+  'secret',
+  '*.secret',
+  'hostSecret',
+  '*.hostSecret',
+  "req.headers['x-switchboard-host-secret']",
 ];
 
 export type { Logger };

@@ -1,5 +1,6 @@
 import { buildHub } from './app.js';
 import { ConfigError, configFromEnv } from './config.js';
+import { DataDirLockedError } from './data-dir-lock.js';
 
 /** Thin entry: config from env, build, listen, print where to go, stop cleanly on signals. */
 async function main(): Promise<void> {
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof DataDirLockedError) {
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`switchboard: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { cancelCommand } from './commands/cancel.js';
 import { execCommand } from './commands/exec.js';
 import { extensionsCommand } from './commands/extensions.js';
 import { flowCommand } from './commands/flow.js';
+import { hostsCommand } from './commands/hosts.js';
 import { mcpCommand } from './commands/mcp.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
@@ -27,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   toolsCommand,
   pluginCommand,
   mcpCommand,
+  hostsCommand,
 ];
 
 function generalHelp(): string {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   ExtensionInfo,
   ExtensionLogs,
+  HostSecretForgotten,
+  HostSecretIssued,
   type SubmitCode,
   Task,
   type TaskListQuery,
@@ -98,6 +100,16 @@ export class HttpApi {
   extensionLogs(id: string, afterSeq = 0): Promise<ExtensionLogs> {
     const path = `/api/v1/extensions/${encodeURIComponent(id)}/logs?afterSeq=${afterSeq}`;
     return this.#request('GET', path, ExtensionLogs);
+  }
+
+  /** Admin: issues (or rotates) the host secret of an extension id; the answer is the only copy. */
+  issueHostSecret(id: string): Promise<HostSecretIssued> {
+    return this.#request('POST', `/api/v1/hosts/${encodeURIComponent(id)}/secret`, HostSecretIssued);
+  }
+
+  /** Admin: forgets the host secret of an extension id. */
+  forgetHostSecret(id: string): Promise<HostSecretForgotten> {
+    return this.#request('DELETE', `/api/v1/hosts/${encodeURIComponent(id)}/secret`, HostSecretForgotten);
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PolicyMode } from '../../server/safety/index.js';
 import { ReferenceHost } from './host.js';
@@ -8,9 +10,12 @@ const isPolicyMode = (m: string): m is PolicyMode => (POLICY_MODES as readonly s
 const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
          [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
          [--policy strict|permissive|off|allowlist] [--policy-allow-modules a,b]
+         [--id ID] [--labels a,b] [--concurrency N] [--python PATH] [--secret-file PATH]
 
 Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
 --hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_TOKEN (keeps the token out of ps).
+--secret-file keeps the host secret the hub issues on first registration (default
+~/.config/switchboard/hosts/<id or name>.secret): the hub refuses its id to a host without it.
 Waits for the hub if it is not up yet; stops cleanly on SIGINT/SIGTERM.
 Checks each job's code with the hub's policy before running it (--policy, else SWITCHBOARD_POLICY_MODE,
 else strict); --policy-allow-modules (or SWITCHBOARD_POLICY_ALLOW_MODULES) extends allowlist mode's list.
@@ -18,6 +23,11 @@ else strict); --policy-allow-modules (or SWITCHBOARD_POLICY_ALLOW_MODULES) exten
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+function defaultSecretFile(idOrName: string): string {
+  const base = process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+  return join(base, 'switchboard', 'hosts', `${idOrName.replace(/[^A-Za-z0-9_.-]+/g, '_')}.secret`);
 }
 
 function parse() {
@@ -32,6 +42,7 @@ function parse() {
       python: { type: 'string' },
       policy: { type: 'string' },
       'policy-allow-modules': { type: 'string' },
+      'secret-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -85,6 +96,7 @@ async function main(): Promise<number> {
       concurrency,
       python: args.python,
       policy: { mode, allowModules },
+      secretFile: args['secret-file'] ?? defaultSecretFile(args.id ?? args.name),
       startTimeoutMs: Number.POSITIVE_INFINITY,
     });
   } catch (err) {

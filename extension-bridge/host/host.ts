@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import {
   JobCancel,
@@ -43,6 +45,12 @@ export interface ReferenceHostOptions {
   killGraceMs?: number;
   /** A stopped job whose process is still there after this long is reported stuck (default 3 s). */
   stuckAfterMs?: number;
+  /**
+   * Where the host keeps the secret the hub issues on its id's first registration (mode 0600); read at start
+   * and presented on every registration, so the host keeps its id (and its jobs) across restarts. Without
+   * it the secret lives in memory: reconnects work, a restarted process needs a fresh id.
+   */
+  secretFile?: string;
 }
 
 export interface ReferenceHostEvents {
@@ -100,6 +108,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     this.pythonVersion = await pythonVersion(this.python);
     this.policy = await HostPolicy.create(this.options.policy);
     const { url, token, heartbeatMs } = this.options;
+    const secret = this.options.secretFile ? readSecret(this.options.secretFile) : undefined;
     this.link = new HubLink(
       {
         url,
@@ -108,6 +117,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
         ackTimeoutMs: this.options.ackTimeoutMs ?? 10_000,
         startTimeoutMs: this.options.startTimeoutMs ?? 15_000,
         maxQueuedOutputChars: this.options.maxQueuedOutputChars ?? 16 * 1024 * 1024,
+        ...(secret ? { secret } : {}),
       },
       {
         registration: () => this.registration(),
@@ -121,6 +131,9 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
         registered: (registered, reconnect) => this.emit('registered', registered, reconnect),
         connection: (state, detail) => this.emit('connection', state, detail),
         warning: (message) => this.emit('warning', message),
+        secretIssued: (issued) => {
+          if (this.options.secretFile) writeSecret(this.options.secretFile, issued);
+        },
       },
     );
     return this.link.connect();
@@ -236,4 +249,16 @@ function limitResult(outcome: JobOutcome): JobOutcome {
 
 function refuse(reason: string): { reply: JobRunAck } {
   return { reply: { accepted: false, reason } };
+}
+
+function readSecret(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
+function writeSecret(file: string, secret: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${secret}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }

@@ -23,6 +23,8 @@ export interface HubLinkOptions {
   /** `Infinity` waits for the hub for ever. */
   startTimeoutMs: number;
   maxQueuedOutputChars: number;
+  /** The host secret from an earlier run (see `LinkHost.secretIssued`). */
+  secret?: string;
 }
 
 export type ConnectionState = 'connected' | 'disconnected' | 'refused';
@@ -37,6 +39,8 @@ export interface LinkHost {
   registered(registered: Registered, reconnect: boolean): void;
   connection(state: ConnectionState, detail: string): void;
   warning(message: string): void;
+  /** The hub issued this host its secret (first registration of its id): keep it for later runs. */
+  secretIssued(secret: string): void;
 }
 
 type HubSocket = Socket<ExtensionServerToClient, ExtensionClientToServer>;
@@ -59,12 +63,15 @@ export class HubLink {
   private closed = false;
   private replacedBy: string | undefined;
   extensionId: string | undefined;
+  /** Proves to the hub that this host owns its id; presented on every registration. */
+  private secret: string | undefined;
 
   constructor(
     private readonly options: HubLinkOptions,
     private readonly host: LinkHost,
   ) {
     this.outbox = new Outbox(options.maxQueuedOutputChars);
+    this.secret = options.secret;
     const socket: HubSocket = io(options.url.replace(/\/+$/, '') + NAMESPACES.extension, {
       auth: { token: options.token },
       transports: ['websocket'],
@@ -202,6 +209,7 @@ export class HubLink {
   private async register(): Promise<void> {
     const payload = this.host.registration();
     if (this.extensionId) payload.id = this.extensionId;
+    if (this.secret) payload.secret = this.secret;
     // Finished jobs whose result is not acked yet count as running: their result follows at once.
     payload.running = [...(payload.running ?? []), ...this.unreported.keys()].slice(0, MAX_RUNNING);
     let ack: RegisterAck;
@@ -218,6 +226,10 @@ export class HubLink {
       return this.retryRegister();
     }
     const registered = ack.data;
+    if (registered.hostSecret) {
+      this.secret = registered.hostSecret;
+      this.host.secretIssued(registered.hostSecret);
+    }
     const reconnect = this.extensionId !== undefined;
     this.extensionId = registered.extensionId;
     this.startHeartbeat(this.options.heartbeatMs ?? registered.heartbeatMs);

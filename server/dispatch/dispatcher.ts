@@ -4,7 +4,9 @@ import type { Logger } from '../log.js';
 import type { JobResult, JobRun } from '../protocol/extension.js';
 import { isTerminal, type Task, type TaskKind } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
+import { Deadlines } from './deadlines.js';
 import type { ExtensionRecord, ExtensionRegistry } from './registry.js';
+import { whyWaiting } from './waiting.js';
 
 type JobResultParsed = Omit<JobResult, 'result'> & { result?: unknown };
 
@@ -16,7 +18,9 @@ type JobResultParsed = Omit<JobResult, 'result'> & { result?: unknown };
  */
 export class Dispatcher {
   private readonly queue: string[] = [];
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly deadlines: Deadlines;
+  /** The last reason told to each queued task that could not be placed (told again only when it changes). */
+  private readonly waitingWhy = new Map<string, string>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   /** Jobs of hosts whose connection dropped, kept for them during the reconnect grace period. */
   private readonly orphans = new Map<string, { tasks: Set<string>; timer: NodeJS.Timeout; why: string }>();
@@ -29,7 +33,9 @@ export class Dispatcher {
     private readonly registry: ExtensionRegistry,
     private readonly config: HubConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(tasks, (taskId) => this.timeOut(taskId));
+  }
 
   /** After a restart: jobs that were out on hosts are lost; requeue or fail them per their retry budget. */
   recover(): void {
@@ -43,6 +49,8 @@ export class Dispatcher {
       } else if (task.status === 'queued') this.queue.push(task.id);
       else this.lose(task, 'hub_restarted', 'the hub restarted while the task was out on an extension');
     }
+    // Deadlines count from submission, so time spent before and during the restart counts too.
+    for (const task of this.tasks.activeTasks()) if (task.kind === 'code') this.deadlines.arm(task);
     this.schedulePump();
   }
 
@@ -56,6 +64,7 @@ export class Dispatcher {
 
   /** Queues a code task that was just created. */
   enqueue(task: Task): void {
+    this.deadlines.arm(task);
     this.queue.push(task.id);
     this.schedulePump();
   }
@@ -212,11 +221,10 @@ export class Dispatcher {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    this.deadlines.close();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     for (const o of this.orphans.values()) clearTimeout(o.timer);
     this.orphans.clear();
-    this.timers.clear();
     this.graceTimers.clear();
   }
 
@@ -262,14 +270,17 @@ export class Dispatcher {
       const task = this.tasks.get(taskId);
       if (task?.status !== 'queued') {
         this.queue.splice(i, 1);
+        this.waitingWhy.delete(taskId);
         continue;
       }
       const host = this.pickHost(task);
       if (!host) {
+        this.noteWaiting(task);
         i += 1;
         continue;
       }
       this.queue.splice(i, 1);
+      this.waitingWhy.delete(taskId);
       this.dispatch(task, host);
     }
   }
@@ -293,14 +304,11 @@ export class Dispatcher {
     });
     host.running.add(task.id);
     this.registry.changed(host);
-    this.timers.set(
-      task.id,
-      setTimeout(() => this.timeOut(task.id), task.timeoutMs),
-    );
     const job: JobRun = {
       taskId: task.id,
       code: String(task.input['code'] ?? ''),
-      timeoutMs: task.timeoutMs,
+      // What is left of the task's deadline: time spent queued counts, so the host stops it in time.
+      timeoutMs: this.deadlines.remaining(task),
       attempt,
       traceId: task.traceId,
     };
@@ -328,19 +336,35 @@ export class Dispatcher {
     setTimeout(() => this.schedulePump(), 250).unref();
   }
 
-  /** Ends a task as timed out wherever it is (queue or host); `message` says why. */
-  timeOut(taskId: string, message?: string): void {
-    this.timers.delete(taskId);
+  /** Ends a task as timed out wherever it is (queue or host): its deadline passed. */
+  private timeOut(taskId: string): void {
     const t = this.tasks.get(taskId);
     if (!t || isTerminal(t.status)) return;
+    const waited = t.status === 'queued' ? this.waitingWhy.get(taskId) : undefined;
     this.removeFromQueue(taskId);
     if (t.status !== 'queued') this.stopOnHost(t, 'timed_out');
+    const limit = `its timeout of ${t.timeoutMs / 1000}s`;
     this.tasks.finish(taskId, 'timed_out', {
       reason: 'timed_out',
       error: {
         code: 'timed_out',
-        message: message ?? `the task ran past its timeout of ${t.timeoutMs / 1000}s`,
+        message:
+          t.status === 'queued'
+            ? `no extension took the task within ${limit}${waited ? `: ${waited}` : ''}`
+            : `the task ran past ${limit}`,
       },
+    });
+  }
+
+  /** Tells a queued task why it waits, once per change of reason: its followers see it in its events. */
+  private noteWaiting(task: Task): void {
+    const why = whyWaiting(task, this.registry);
+    if (this.waitingWhy.get(task.id) === why.message) return;
+    this.waitingWhy.set(task.id, why.message);
+    this.tasks.append(task.id, 'log', {
+      level: 'info',
+      message: `waiting: ${why.message}`,
+      waiting: why.reason,
     });
   }
 
@@ -373,10 +397,8 @@ export class Dispatcher {
     }
   }
 
+  /** Clears the stop grace timer; the deadline is not a timer of the dispatcher's (see Deadlines). */
   private clearTimers(taskId: string): void {
-    const t = this.timers.get(taskId);
-    if (t) clearTimeout(t);
-    this.timers.delete(taskId);
     const g = this.graceTimers.get(taskId);
     if (g) clearTimeout(g);
     this.graceTimers.delete(taskId);
@@ -385,5 +407,6 @@ export class Dispatcher {
   private removeFromQueue(taskId: string): void {
     const i = this.queue.indexOf(taskId);
     if (i >= 0) this.queue.splice(i, 1);
+    this.waitingWhy.delete(taskId);
   }
 }

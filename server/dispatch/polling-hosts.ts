@@ -106,20 +106,24 @@ export class PollingHosts {
     this.sweep.unref();
   }
 
-  /** Finds or registers the host and marks it seen. */
-  touch(reg: RegisterParsed): PollingHost {
+  /**
+   * Finds or registers the host and marks it seen. Every poll proves the id with the host secret (the first
+   * one gets it issued, returned as `issuedSecret`), so a poll naming another host's id is refused.
+   */
+  touch(reg: RegisterParsed): { host: PollingHost; issuedSecret: string | undefined } {
     const id = reg.id;
     const known = id ? this.hosts.get(id) : undefined;
     if (known && !known.link.closed && this.ctx.registry.isCurrent(known.record)) {
+      this.ctx.hostSecrets.verify(known.record.info.id, reg.secret);
       known.lastSeen = Date.now();
       this.ctx.registry.touch(known.record);
-      return known;
+      return { host: known, issuedSecret: undefined };
     }
     const link = new PollingLink();
-    const record = registerHost(this.ctx, reg, link);
+    const { record, issuedSecret } = registerHost(this.ctx, reg, link);
     const host = { record, link, lastSeen: Date.now() };
     this.hosts.set(record.info.id, host);
-    return host;
+    return { host, issuedSecret };
   }
 
   byId(id: string): PollingHost | undefined {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
+import { HOST_SECRET_HEADER } from '../dispatch/host-secrets.js';
 import { HubError } from '../errors.js';
 import {
   HttpError,
@@ -22,6 +23,20 @@ const errors = {
   429: HttpError,
 };
 
+/** Documents the host secret header (OpenAPI); other headers pass through. */
+const SecretHeaders = z.object({
+  [HOST_SECRET_HEADER]: z
+    .string()
+    .max(256)
+    .optional()
+    .describe('The host secret issued on the first poll of this id (answered in the same header)'),
+});
+
+function secretOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers[HOST_SECRET_HEADER];
+  return (Array.isArray(v) ? v[0] : v) || undefined;
+}
+
 /** The old exec platform's polling flow for hosts that cannot hold a socket open. */
 export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -35,19 +50,22 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         tags: ['polling hosts'],
         summary: 'Long-poll for the next job of this host (204 when none arrives within `wait` seconds)',
         querystring: NextCodeQuery,
+        headers: SecretHeaders,
         response: { 200: NextCode, 204: z.null().describe('no job within `wait` seconds'), ...errors },
       },
     },
     async (req, reply) => {
       const q = req.query;
-      const host = polling.touch({
+      const { host, issuedSecret } = polling.touch({
         id: q.id,
         name: q.name,
         labels: q.labels,
         concurrency: q.concurrency,
         capabilities: { hostApp: q.host_app ?? 'python', hostVersion: q.host_version ?? 'unknown' },
         running: [],
+        secret: secretOf(req.headers),
       });
+      if (issuedSecret) reply.header(HOST_SECRET_HEADER, issuedSecret);
       const controller = new AbortController();
       onClientGone(reply, () => controller.abort());
       const job = await polling.next(host, q.wait * 1000, controller.signal);
@@ -72,6 +90,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         tags: ['polling hosts'],
         summary: 'Report output and the outcome of a job taken with /next_code',
         body: StatusUpdateBody,
+        headers: SecretHeaders,
         response: { 200: StatusUpdateResult, ...errors },
       },
     },
@@ -86,6 +105,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
         });
       }
       const record = host.record;
+      ctx.hostSecrets.verify(record.info.id, secretOf(req.headers));
       if (b.status === 'running') dispatcher.jobStarted(record, b.task_id);
       if (b.stdout) dispatcher.jobOutput(record, b.task_id, 'stdout', b.stdout);
       if (b.stderr) dispatcher.jobOutput(record, b.task_id, 'stderr', b.stderr);

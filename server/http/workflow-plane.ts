@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../protocol/http.js';
 import { HUB_VERSION } from '../protocol/index.js';
-import { Task } from '../protocol/tasks.js';
+import { isTerminal, Task } from '../protocol/tasks.js';
 import { RunWorkflowBody, WorkflowInfo, WorkflowNameParams, WorkflowRequest } from '../protocol/workflows.js';
 import { planeEvent } from '../workflows/plane-events.js';
 import { requireRole } from './auth-hook.js';
+import { onClientGone } from './client-gone.js';
 import { resumeSeq, streamTaskEvents } from './sse.js';
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
@@ -31,15 +32,22 @@ export function workflowRoutes(app: FastifyInstance, ctx: HubContext): void {
         description:
           'Events: tool_thinking, tool_start, tool_result, message_chunk, error, done {usage, finish_reason}. ' +
           'Event ids are task seqs; the task id is in the x-task-id header and every event. Resume with ' +
-          'GET /v1/run_workflow/{task_id}/events and Last-Event-ID. A client that hangs up does not stop the ' +
-          'run; cancel it with POST /api/v1/tasks/{task_id}/cancel.',
+          'GET /v1/run_workflow/{task_id}/events and Last-Event-ID. A client that hangs up before the end ' +
+          'cancels the run (its model call and tools are aborted) unless on_disconnect is `continue` ' +
+          '(default: SWITCHBOARD_WORKFLOW_ON_DISCONNECT); a continued run is resumed with the route above.',
         body: RunWorkflowBody,
       },
     },
     async (req, reply) => {
-      const { workflow, ...request } = req.body;
+      const { workflow, on_disconnect, ...request } = req.body;
       const task = workflows.start(workflow, request);
       reply.raw.setHeader('x-task-id', task.id);
+      if ((on_disconnect ?? config.workflowOnDisconnect) === 'cancel') {
+        onClientGone(reply, () => {
+          const t = tasks.get(task.id);
+          if (t && !isTerminal(t.status)) workflows.cancel(task.id, 'the client hung up the stream');
+        });
+      }
       streamTaskEvents(tasks, task.id, 0, reply, planeEvent, sse);
     },
   );

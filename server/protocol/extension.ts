@@ -23,11 +23,18 @@ export const Register = z
     running: z.array(Id).max(64).default([]),
     /** The host takes no new jobs (its user paused it); it keeps the ones it runs. */
     paused: z.boolean().optional(),
+    /** The host secret the hub issued on this id's first registration; needed to register under it again. */
+    secret: z.string().min(16).max(256).optional(),
   })
   .strict();
 export type Register = z.input<typeof Register>;
 
-export const Registered = z.object({ extensionId: Id, heartbeatMs: z.number().int() });
+export const Registered = z.object({
+  extensionId: Id,
+  heartbeatMs: z.number().int(),
+  /** Issued on an id's first registration only: keep it and present it as `secret` on every later one. */
+  hostSecret: z.string().optional(),
+});
 export type Registered = z.infer<typeof Registered>;
 
 export const Heartbeat = z
@@ -165,3 +172,9 @@ export const ExtensionServerEvents = {
   'job:cancel': { payload: JobCancel },
   'hub:error': { payload: ErrorBody },
 } as const;
+
+/** `POST /api/v1/hosts/{id}/secret` (admin): a host secret issued ahead of time or rotated, shown once. */
+export const HostSecretIssued = z.object({ id: Id, secret: z.string() });
+export type HostSecretIssued = z.infer<typeof HostSecretIssued>;
+export const HostSecretForgotten = z.object({ id: Id, forgotten: z.boolean() });
+export type HostSecretForgotten = z.infer<typeof HostSecretForgotten>;

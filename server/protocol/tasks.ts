@@ -92,6 +92,10 @@ export const StatusReason = z.enum([
 ]);
 export type StatusReason = z.infer<typeof StatusReason>;
 
+/** Why a queued task has no extension yet (on its `log` events while it waits). */
+export const WaitReason = z.enum(['no_extension', 'no_match', 'all_busy']);
+export type WaitReason = z.infer<typeof WaitReason>;
+
 const Usage = z.object({
   promptTokens: z.number().int(),
   completionTokens: z.number().int(),
@@ -147,7 +151,12 @@ export const EventData = {
     /** 0-100, what plugin-service clients show; plugin tasks send both. */
     percent: z.number().min(0).max(100).optional(),
   }),
-  log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  log: z.object({
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    message: z.string(),
+    /** Set on the note a queued task gets when (and each time) the reason it waits changes. */
+    waiting: WaitReason.optional(),
+  }),
   error: TaskError,
   done: z.object({
     result: z.unknown(),

@@ -136,6 +136,12 @@ export type StartWorkflow = z.input<typeof StartWorkflow>;
 /** `POST /v1/run_workflow`: the execution plane's payload; `workflow` picks the graph (default agent_chat). */
 export const RunWorkflowBody = WorkflowRequest.extend({
   workflow: z.string().min(1).max(128).default('agent_chat'),
+  /**
+   * What a hang-up of the stream does (LangGraph's `on_disconnect`): `cancel` ends the run and aborts its model
+   * call and tools; `continue` lets it run on, to be resumed at /v1/run_workflow/{task_id}/events. Default:
+   * SWITCHBOARD_WORKFLOW_ON_DISCONNECT.
+   */
+  on_disconnect: z.enum(['cancel', 'continue']).optional(),
 }).strict();
 
 export const WorkflowInfo = z.object({

@@ -32,8 +32,13 @@ export class ExtensionSession {
     this.handlers = {
       register: handler(Register, 'register', (reg) => {
         if (this.record) throw new HubError('conflict', `already registered as ${this.record.info.id}`);
-        this.record = registerHost(ctx, reg, this.link);
-        return { extensionId: this.record.info.id, heartbeatMs: config.heartbeatMs };
+        const { record, issuedSecret } = registerHost(ctx, reg, this.link);
+        this.record = record;
+        return {
+          extensionId: record.info.id,
+          heartbeatMs: config.heartbeatMs,
+          ...(issuedSecret ? { hostSecret: issuedSecret } : {}),
+        };
       }),
       heartbeat: handler(
         Heartbeat,

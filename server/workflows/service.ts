@@ -81,13 +81,13 @@ export class WorkflowService {
   }
 
   /** Ends a run as cancelled now; its model stream, HTTP calls and child tasks are aborted with it. */
-  cancel(taskId: string): Task {
+  cancel(taskId: string, message = 'cancelled by request'): Task {
     const task = this.deps.tasks.require(taskId);
-    if (!this.stop(taskId, 'cancelled')) {
+    if (!this.stop(taskId, 'cancelled', message)) {
       // Not running here (e.g. left over from another process): just end it.
       return this.deps.tasks.finish(taskId, 'cancelled', {
         reason: 'cancelled',
-        message: 'cancelled by request',
+        message,
       });
     }
     return this.deps.tasks.get(task.id) ?? task;
@@ -188,7 +188,7 @@ export class WorkflowService {
     return true;
   }
 
-  private stop(taskId: string, why: RunStopped['why']): boolean {
+  private stop(taskId: string, why: RunStopped['why'], message = 'cancelled by request'): boolean {
     const entry = this.active.get(taskId);
     if (!entry) return false;
     this.active.delete(taskId);
@@ -198,7 +198,7 @@ export class WorkflowService {
     entry.controller.abort(new RunStopped(why));
     const { tasks } = this.deps;
     if (why === 'cancelled') {
-      tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request' });
+      tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message });
     } else if (why === 'timed_out') {
       const t = tasks.require(taskId);
       tasks.finish(taskId, 'timed_out', {

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExtensionInfo } from '../../server/protocol/index.js';
 import { http, until } from './clients.js';
@@ -24,7 +27,12 @@ export interface BridgeOptions {
   token?: string;
   /** Kit mode only: the extension's forward_log setting (Kit log forwarding: off, or the lowest level). */
   forwardLog?: 'off' | 'verbose' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Where the bridge keeps its host secret; default one temporary folder per test process. */
+  secretsDir?: string;
 }
+
+/** One folder per test process: a bridge restarted in a test finds the secret its first run was issued. */
+const SECRETS_DIR = mkdtempSync(join(tmpdir(), 'sb-bridge-secrets-'));
 
 export interface PythonBridge {
   readonly child: ChildProcess;
@@ -41,7 +49,7 @@ const running = new Set<PythonBridge>();
 
 /** Spawns a bridge without waiting for it to register. The token goes in the environment, not argv. */
 export function spawnPythonBridge(hubUrl: string, token: string, options: BridgeOptions): PythonBridge {
-  const args = ['--hub', hubUrl, '--name', options.name];
+  const args = ['--hub', hubUrl, '--name', options.name, '--secrets-dir', options.secretsDir ?? SECRETS_DIR];
   if (options.id) args.push('--id', options.id);
   if (options.labels?.length) args.push('--labels', options.labels.join(','));
   if (options.concurrency) args.push('--concurrency', String(options.concurrency));

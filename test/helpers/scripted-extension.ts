@@ -68,12 +68,22 @@ export class ScriptedExtension {
     });
   }
 
+  /**
+   * Host secrets the hubs issued, by registered id: a scripted host registering under an id again (a
+   * reconnect, a replacement) presents it like a real host would. `secret: undefined` in a registration
+   * opts out (takeover tests).
+   */
+  static readonly secrets = new Map<string, string>();
+
   async start(): Promise<Registered> {
-    const res = (await this.socket
-      .timeout(5_000)
-      .emitWithAck('register', this.registration)) as Ack<Registered>;
-    if (!res.ok) throw new Error(`register failed: ${res.error.message}`);
+    const key = this.registration.id ?? this.registration.name;
+    const known = ScriptedExtension.secrets.get(key);
+    const registration =
+      'secret' in this.registration || !known ? this.registration : { ...this.registration, secret: known };
+    const res = (await this.socket.timeout(5_000).emitWithAck('register', registration)) as Ack<Registered>;
+    if (!res.ok) throw new Error(`register failed: ${res.error.code}: ${res.error.message}`);
     this.extensionId = res.data.extensionId;
+    if (res.data.hostSecret) ScriptedExtension.secrets.set(key, res.data.hostSecret);
     return res.data;
   }
 

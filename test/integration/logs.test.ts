@@ -7,7 +7,7 @@ import { buildHub, type Hub } from '../../server/app.js';
 import { createLogger } from '../../server/log.js';
 import type { Task } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
-import { scriptedExtension } from '../helpers/scripted-extension.js';
+import { ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 let hub: Hub | undefined;
 let dir = '';
@@ -48,6 +48,9 @@ describe('logs', () => {
     for (const l of transitions) expect(l['traceId']).toBe('trace-abc');
     const all = lines.join('\n');
     for (const secret of Object.values(tokens)) expect(all).not.toContain(secret);
+    const hostSecret = ScriptedExtension.secrets.get('kit');
+    expect(hostSecret).toMatch(/^shs_/);
+    expect(all).not.toContain(hostSecret);
     expect(all).not.toContain('BODY-OF-THE-CODE');
     expect(all).not.toContain('not-a-valid-token-at-all');
   });

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReferenceHost, type ReferenceHostOptions } from '../../extension-bridge/host/index.js';
 import type { ExtensionInfo, Task, TaskEvent } from '../../server/protocol/index.js';
@@ -248,8 +251,14 @@ describe('reference host against a real hub', () => {
 
   it('runs from the command line and stops cleanly on SIGTERM', async () => {
     const args = ['extension-bridge/host/cli.ts', '--hub', hub.url, '--name', 'cli-host', '--labels', 'cli'];
+    const configHome = mkdtempSync(join(tmpdir(), 'sb-ref-cli-'));
     const cli = spawn('node_modules/.bin/tsx', args, {
-      env: { ...process.env, SWITCHBOARD_TOKEN: hub.tokens.extension },
+      // Its host secret goes under a scratch config dir, not the user's ~/.config.
+      env: {
+        ...process.env,
+        SWITCHBOARD_TOKEN: hub.tokens.extension,
+        XDG_CONFIG_HOME: configHome,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -266,6 +275,7 @@ describe('reference host against a real hub', () => {
     expect(code).toBe(0);
     expect(log).toContain('registered as');
     expect(log).toContain('stopped');
+    expect(existsSync(join(configHome, 'switchboard', 'hosts', 'cli-host.secret'))).toBe(true);
     expect(await online()).toBeUndefined();
   });
 });

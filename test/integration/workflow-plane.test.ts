@@ -113,7 +113,7 @@ describe('POST /v1/run_workflow (execution plane SSE)', () => {
 
   it('resumes after Last-Event-ID with no gap and no duplicate', async () => {
     model.script({ text: ['one ', 'two ', 'three ', 'four ', 'five'], chunkDelayMs: 40 });
-    const first = await run(chat('count'));
+    const first = await run({ ...chat('count'), on_disconnect: 'continue' });
     const taskId = first.headers.get('x-task-id')!;
     const seen = await first.waitFor(
       (e) => e.event === 'message_chunk' && (e.data as { content: string }).content === 'two ',

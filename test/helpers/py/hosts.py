@@ -73,6 +73,10 @@ def poll_host(url, token, name, label):
         req = urllib.request.Request(url + path, method=method, headers=headers,
                                      data=json.dumps(body).encode() if body is not None else None)
         with urllib.request.urlopen(req, timeout=30) as res:
+            # The first poll gets this host's secret; every later request presents it.
+            issued = res.headers.get("X-Switchboard-Host-Secret")
+            if issued:
+                headers["X-Switchboard-Host-Secret"] = issued
             text = res.read().decode()
             return res.status, (json.loads(text) if text else None)
 

@@ -34,6 +34,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="allowlist mode: modules allowed besides the Kit default list, comma-separated")
     stuck_help = "seconds a job may ignore a timeout or cancel before it is reported stuck (default 3)"
     p.add_argument("--stuck-after", type=float, default=3.0, help=stuck_help)
+    secrets_help = "where the host secret the hub issues is kept (env SWITCHBOARD_BRIDGE_SECRETS_DIR)"
+    default_secrets = os.environ.get("SWITCHBOARD_BRIDGE_SECRETS_DIR", "~/.config/switchboard/bridge")
+    p.add_argument("--secrets-dir", default=default_secrets, help=secrets_help)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     return p.parse_args(argv)
 
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             policy_allow_modules=args.policy_allow_modules,
             give_up_when_refused=True,
             stuck_after_s=args.stuck_after,
+            secrets_dir=args.secrets_dir,
             **({"name": args.name} if args.name else {}),
         )
     except ConfigError as exc:

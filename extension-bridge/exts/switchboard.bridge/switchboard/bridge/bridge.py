@@ -164,8 +164,15 @@ class Bridge:
         if current is not None and current.stop_reason is not None:
             self._successors[task_id] = runner.Job(task_id, code, timeout_ms, attempt)
             return {"accepted": True}
-        if self.client.outbox.result_status(task_id) in ("cancelled", "timed_out"):
-            self.client.outbox.forget(task_id)
+        outbox = self.client.outbox
+        finished = outbox.result_status(task_id)
+        if finished in ("cancelled", "timed_out"):
+            outbox.forget(task_id)
+        elif finished is not None and attempt > (outbox.result_attempt(task_id) or 0):
+            # A new attempt of a job that finished here while the hub could not hear it (it re-queued the task
+            # after its restart): the finished run's result answers the new attempt; the code does not run twice.
+            outbox.carry_over(task_id, attempt)
+            return {"accepted": True}
         # Sent again (a lost ack) while it runs here, or its result is on its way: not run twice.
         elif current is not None or task_id in self.client.outbox:
             return {"accepted": True}

@@ -14,6 +14,7 @@ import threading
 
 import socketio
 
+from .identity import HostIdentity
 from .outbox import Outbox, wait_event
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ class HubClient:
         self.outbox = Outbox(config.ack_timeout_s)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = "stopped"
-        self.extension_id = config.id
+        self.identity = HostIdentity(config.secrets_dir, config.hub_url, config.id or f"name:{config.name}")
+        self.extension_id = config.id or self.identity.extension_id
         self.last_error: str | None = None
         self.ended = threading.Event()  # the thread is gone: stopped, or gave up (refused, replaced)
         self._thread: threading.Thread | None = None
@@ -159,6 +161,8 @@ class HubClient:
             payload = dict(self.bridge.registration(), running=self.outbox.running_ids())
             if self.extension_id:
                 payload["id"] = self.extension_id
+            if self.identity.secret:
+                payload["secret"] = self.identity.secret
             try:
                 timeout = self.config.ack_timeout_s
                 ack = await sio.call("register", payload, namespace=NAMESPACE, timeout=timeout)
@@ -168,6 +172,8 @@ class HubClient:
             if isinstance(ack, dict) and ack.get("ok"):
                 again = self._registered_once
                 self.extension_id = ack["data"]["extensionId"]
+                if ack["data"].get("hostSecret"):
+                    self.identity.issued(self.extension_id, ack["data"]["hostSecret"])
                 self._heartbeat_s = max(0.5, ack["data"].get("heartbeatMs", 10_000) / 1000)
                 self._registered_once, self.state, self.last_error = True, "registered", None
                 verb = "re-registered" if again else "registered"
@@ -175,6 +181,10 @@ class HubClient:
                 return True
             error = ack.get("error") if isinstance(ack, dict) else ack
             self._error(f"hub rejected register: {error}")
+            if isinstance(error, dict) and error.get("code") == "forbidden":
+                # Another host owns this id (we lack its secret): asking again will not change that.
+                self._refused = error.get("message")
+                return False
             await wait_event(self._stop, 2.0)
         return False
 

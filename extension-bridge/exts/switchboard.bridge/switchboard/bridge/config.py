@@ -6,6 +6,7 @@ refused by the hub later as an unexplained failed registration.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from dataclasses import dataclass, field
@@ -51,12 +52,16 @@ class BridgeConfig:
     forward_log: str = "off"
     # Log lines kept while the hub is unreachable; the oldest are dropped (and counted) past it.
     log_buffer_lines: int = 1000
+    # Where the host secret the hub issues is kept (one small file per hub and id); None keeps it in memory
+    # only, so a restarted bridge cannot register under its id again.
+    secrets_dir: str | None = None
 
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
         self.policy_allow = split_list(self.policy_allow)
         self.policy_allow_modules = split_list(self.policy_allow_modules)
         self.id = self.id or None
+        self.secrets_dir = os.path.expanduser(self.secrets_dir) if self.secrets_dir else None
         self.hub_url = (self.hub_url or "").strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", self.hub_url):
             raise ConfigError(f"hub_url must be an http(s) URL, like http://127.0.0.1:4000: {self.hub_url!r}")

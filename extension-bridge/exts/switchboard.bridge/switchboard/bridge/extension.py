@@ -40,6 +40,7 @@ def read_config(settings) -> BridgeConfig:
         "policy_mode": get("policy_mode", "strict"),
         "policy_allow": get("policy_allow", []),
         "policy_allow_modules": get("policy_allow_modules", []),
+        "secrets_dir": get("secrets_dir") or _default_secrets_dir(),
     }
     if get("name"):
         options["name"] = get("name")
@@ -47,6 +48,19 @@ def read_config(settings) -> BridgeConfig:
     options["forward_log"] = str(get("forward_log", "off")).lower()
     options["log_buffer_lines"] = get("log_buffer_lines", 1000)
     return BridgeConfig(**options)
+
+
+def _default_secrets_dir() -> str:
+    """Kit's per-user data folder (``${data}``), where the host secret outlives the app's settings."""
+    try:
+        import carb.tokens
+
+        resolved = carb.tokens.get_tokens_interface().resolve("${data}/switchboard.bridge")
+        if resolved and "${" not in resolved:
+            return resolved
+    except Exception:  # stand-ins and older Kits without the tokens interface
+        pass
+    return os.path.expanduser("~/.config/switchboard/bridge")
 
 
 class SwitchboardBridgeExtension(omni.ext.IExt):

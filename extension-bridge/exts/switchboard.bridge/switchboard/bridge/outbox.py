@@ -65,6 +65,21 @@ class Outbox:
         """Drops whatever is still owed for the task (an attempt the hub replaced)."""
         self._jobs.pop(task_id, None)
 
+    def result_attempt(self, task_id: str) -> int | None:
+        """The attempt whose finished result waits here for the hub's ack, if any."""
+        owed = self._jobs.get(task_id)
+        return owed.attempt if owed is not None and owed.result is not None else None
+
+    def carry_over(self, task_id: str, attempt: int) -> None:
+        """Reports the finished result as the hub's new attempt of the task (it re-sent the job before our
+        result reached it, e.g. after its restart): job:started, then the result, under the new attempt. A new
+        record, so the ack of a send under the old attempt cannot drop it."""
+        owed = self._jobs.get(task_id)
+        if owed is None or owed.result is None:
+            return
+        self._jobs[task_id] = Owed(task_id, owed.output, attempt, result=owed.result)
+        self._poke()
+
     def result_status(self, task_id: str) -> str | None:
         owed = self._jobs.get(task_id)
         return owed.result["status"] if owed is not None and owed.result is not None else None

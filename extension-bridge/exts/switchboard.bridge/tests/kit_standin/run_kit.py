@@ -29,12 +29,13 @@ def main() -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--labels", default="")
     p.add_argument("--policy", default="strict")
+    p.add_argument("--secrets-dir", default="")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
     settings = carb.settings.get_settings()
     values = {"hub_url": args.hub, "name": args.name, "labels": args.labels.split(",")}
-    for key, value in dict(values, policy_mode=args.policy).items():
+    for key, value in dict(values, policy_mode=args.policy, secrets_dir=args.secrets_dir).items():
         settings.set(f"/exts/switchboard.bridge/{key}", value)
 
     settings.set("/exts/switchboard.bridge/forward_log", args.forward_log)
