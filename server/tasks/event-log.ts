@@ -2,16 +2,24 @@ import type { Task, TaskEvent } from '../protocol/tasks.js';
 import type { TaskStore } from './store.js';
 
 /**
- * Buffers event and task-row writes and flushes them once per tick in one transaction. `flush()` runs
- * synchronously before any status or terminal event is broadcast, so what a client was told is on disk.
+ * Buffers new task rows, events and task-row changes and writes them once per tick in one transaction (group
+ * commit). `flush()` also runs synchronously before any status or terminal event is broadcast, so what a
+ * client was told is on disk; output and tokens ride along with the next flush.
  */
 export class EventLog {
   private pending: TaskEvent[] = [];
+  private inserts: Task[] = [];
   private dirtyTasks = new Map<string, Task>();
   private scheduled = false;
   private closed = false;
 
   constructor(private readonly store: TaskStore) {}
+
+  /** A new task row; its later changes in the same tick are written by the same insert. */
+  insert(task: Task): void {
+    this.inserts.push(task);
+    this.schedule();
+  }
 
   append(event: TaskEvent, task: Task): void {
     this.pending.push(event);
@@ -27,12 +35,16 @@ export class EventLog {
 
   flush(): void {
     if (this.closed) return;
+    if (!this.pending.length && !this.inserts.length && !this.dirtyTasks.size) return;
     const events = this.pending;
-    const tasks = [...this.dirtyTasks.values()];
+    const inserts = this.inserts;
+    const fresh = new Set(inserts.map((t) => t.id));
+    const updates: Task[] = [];
+    for (const t of this.dirtyTasks.values()) if (!fresh.has(t.id)) updates.push(t);
     this.pending = [];
+    this.inserts = [];
     this.dirtyTasks = new Map();
-    if (events.length) this.store.appendEvents(events);
-    for (const t of tasks) this.store.updateTask(t);
+    this.store.commit({ inserts, events, updates });
   }
 
   /** Stored events with seq > afterSeq followed by the not-yet-flushed ones: the full gapless tail. */

@@ -1,10 +1,16 @@
 import type { Task, TaskEvent, TaskStatus } from '../protocol/tasks.js';
-import type { TaskFilter, TaskStore } from './store.js';
+import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
 
 /** Keeps everything in process memory: for tests and throwaway hubs (`SWITCHBOARD_STORE=memory`). */
 export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, Task>();
   private readonly events = new Map<string, TaskEvent[]>();
+
+  commit(batch: CommitBatch): void {
+    for (const t of batch.inserts) this.insertTask(t);
+    this.appendEvents(batch.events);
+    for (const t of batch.updates) this.updateTask(t);
+  }
 
   insertTask(task: Task): void {
     this.tasks.set(task.id, structuredClone(task));

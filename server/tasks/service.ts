@@ -93,12 +93,13 @@ export class TaskService {
       endedAt: null,
       lastSeq: 0,
     };
-    this.store.insertTask(task);
+    this.log.insert(task);
     this.active.set(task.id, task);
-    this.logger.info(
-      { taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' },
-      'task created',
-    );
+    if (this.logger.isLevelEnabled('debug'))
+      this.logger.debug(
+        { taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' },
+        'task created',
+      );
     this.emitStatus(task, 'submitted');
     return { ...task };
   }
@@ -171,17 +172,7 @@ export class TaskService {
     if (patch.result !== undefined) task.result = patch.result;
     if (patch.error !== undefined) task.error = patch.error;
     if (isTerminal(to)) task.endedAt = now;
-    this.logger.info(
-      {
-        taskId,
-        traceId: task.traceId,
-        status: to,
-        reason,
-        attempt: task.attempts,
-        extensionId: task.extensionId,
-      },
-      `task ${to}`,
-    );
+    this.logTransition(task, reason);
     this.emitStatus(task, reason, patch.message);
     if (isTerminal(to)) this.active.delete(taskId);
     return { ...task };
@@ -238,6 +229,27 @@ export class TaskService {
 
   close(): void {
     this.log.close();
+  }
+
+  /**
+   * One line per task at info, when it ends (with how long it took); every other transition at debug only,
+   * so the dispatch hot path costs no log I/O at the default level.
+   */
+  private logTransition(task: Task, reason: StatusReason): void {
+    const end = isTerminal(task.status);
+    if (!end && !this.logger.isLevelEnabled('debug')) return;
+    const line = {
+      taskId: task.id,
+      traceId: task.traceId,
+      kind: task.kind,
+      status: task.status,
+      reason,
+      attempt: task.attempts,
+      extensionId: task.extensionId,
+      ...(end ? { durationMs: Date.parse(task.endedAt ?? task.updatedAt) - Date.parse(task.createdAt) } : {}),
+    };
+    if (end) this.logger.info(line, `task ${task.status}`);
+    else this.logger.debug(line, `task ${task.status}`);
   }
 
   private emitStatus(task: Task, reason: StatusReason, message?: string): void {

@@ -15,7 +15,16 @@ export interface TaskFilter {
  * All calls are synchronous: the task service relies on a read and the following broadcast happening in one
  * tick, which is what makes replay-then-live gapless.
  */
+/** Everything one tick changed: written in one transaction (group commit). */
+export interface CommitBatch {
+  inserts: readonly Task[];
+  events: readonly TaskEvent[];
+  updates: readonly Task[];
+}
+
 export interface TaskStore {
+  /** New task rows, events and changed task rows, all or nothing. */
+  commit(batch: CommitBatch): void;
   insertTask(task: Task): void;
   updateTask(task: Task): void;
   getTask(id: string): Task | null;
