@@ -21,13 +21,16 @@ export class EventLog {
     this.schedule();
   }
 
-  append(event: TaskEvent, task: Task): void {
+  /**
+   * An event. It does not mark its task row dirty: the row's `lastSeq` is written with the next status change,
+   * and the store recomputes it from the events for tasks a crash left unfinished.
+   */
+  append(event: TaskEvent): void {
     this.pending.push(event);
-    this.dirtyTasks.set(task.id, task);
     this.schedule();
   }
 
-  /** Marks a task row for the next flush without an event (e.g. a heartbeat-only change). */
+  /** Marks a task row for the next flush (its status or another field changed). */
   touch(task: Task): void {
     this.dirtyTasks.set(task.id, task);
     this.schedule();

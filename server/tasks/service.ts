@@ -258,6 +258,7 @@ export class TaskService {
     if (task.extensionId) data.extensionId = task.extensionId;
     if (task.attempts) data.attempt = task.attempts;
     const event = this.record(task, 'status', data);
+    this.log.touch(task);
     this.log.flush();
     this.broadcast(event);
     const summary = summaryOf(task);
@@ -279,7 +280,7 @@ export class TaskService {
       type,
       data,
     } as TaskEvent;
-    this.log.append(event, task);
+    this.log.append(event);
     return event;
   }
 

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 `;
 
-type Row = { body: string; input: string | null };
+type Row = { body: string; input: string | null; maxSeq?: number | null };
 
 /**
  * SQLite in WAL mode with synchronous=NORMAL: a commit is in the WAL before the call returns, so it survives
@@ -55,7 +55,9 @@ export class SqliteTaskStore implements TaskStore {
         'INSERT INTO tasks (id, kind, status, extension_id, parent_id, created_at, body, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       update: this.db.prepare('UPDATE tasks SET status = ?, extension_id = ?, body = ? WHERE id = ?'),
-      get: this.db.prepare('SELECT body, input FROM tasks WHERE id = ?'),
+      get: this.db.prepare(
+        'SELECT body, input, (SELECT MAX(seq) FROM events WHERE task_id = tasks.id) AS maxSeq FROM tasks WHERE id = ?',
+      ),
       appendEvent: this.db.prepare('INSERT OR IGNORE INTO events (task_id, seq, body) VALUES (?, ?, ?)'),
       readEvents: this.db.prepare(
         'SELECT body FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -118,7 +120,9 @@ export class SqliteTaskStore implements TaskStore {
 
   tasksWithStatus(statuses: readonly TaskStatus[]): Task[] {
     if (statuses.length === 0) return [];
-    const sql = `SELECT body, input FROM tasks WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at, id`;
+    // lastSeq from the events themselves: a row is rewritten on status changes only, so after a crash the
+    // events of an unfinished task can be ahead of it.
+    const sql = `SELECT body, input, (SELECT MAX(seq) FROM events WHERE task_id = tasks.id) AS maxSeq FROM tasks WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at, id`;
     return (this.db.prepare(sql).all(...statuses) as Row[]).map(fromRow);
   }
 
@@ -151,5 +155,6 @@ function mutableJson(task: Task): string {
 function fromRow(r: Row): Task {
   const body = JSON.parse(r.body) as Task;
   if (r.input !== null) body.input = JSON.parse(r.input) as Task['input'];
+  if (r.maxSeq && r.maxSeq > body.lastSeq) body.lastSeq = r.maxSeq;
   return body;
 }

@@ -67,6 +67,18 @@ describe('the SQLite store', () => {
     again.close();
   });
 
+  it('gives an unfinished task the lastSeq of its stored events (rows are rewritten on status changes only)', () => {
+    const store = new SqliteTaskStore(tempDir());
+    store.commit({
+      inserts: [task('t_run', 'x')],
+      events: [1, 2, 3].map((n) => event('t_run', n)),
+      updates: [],
+    });
+    expect(store.tasksWithStatus(['queued']).map((t) => t.lastSeq)).toEqual([3]);
+    expect(store.getTask('t_run')?.lastSeq).toBe(3);
+    store.close();
+  });
+
   it('reads a database written before input had its own column', () => {
     const dir = tempDir();
     const old = new Database(join(dir, 'switchboard.db'));
