@@ -11,6 +11,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
+import { holdRepliesForCommit } from './http/durable-replies.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -88,6 +89,7 @@ export async function buildHub(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app, logger);
+  holdRepliesForCommit(app, tasks);
   await app.register(swagger, {
     openapi: {
       info: {

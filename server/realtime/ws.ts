@@ -114,9 +114,12 @@ function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: Handl
   }
   const { id, event, data } = frame.data;
   const { res, after } = runHandler(ctx, principal, table, event, data);
-  if (id !== undefined) peer.write({ type: 'ack', id, data: res });
-  else if (!res.ok) sendError(res.error);
-  after?.();
+  // The answer waits for this tick's commit when it changed a task's status: told means on disk.
+  ctx.tasks.afterCommit(() => {
+    if (id !== undefined) peer.write({ type: 'ack', id, data: res });
+    else if (!res.ok) sendError(res.error);
+    after?.();
+  });
 }
 
 function refuse(socket: Duplex, status: number, body: ErrorBody): void {

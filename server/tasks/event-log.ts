@@ -2,20 +2,30 @@ import type { Task, TaskEvent } from '../protocol/tasks.js';
 import type { TaskStore } from './store.js';
 
 /**
- * Buffers new task rows, events and task-row changes and writes them once per tick in one transaction (group
- * commit). `flush()` also runs synchronously before any status or terminal event is broadcast, so what a
- * client was told is on disk; output and tokens ride along with the next flush.
+ * Group commit: buffers new task rows, events and changed task rows, and writes everything one tick touched in
+ * one transaction at the end of the tick (setImmediate, after the I/O that tick read).
+ *
+ * A status change raises a commit barrier: until the commit, whatever would tell someone about it (its
+ * broadcast, a socket ack, an HTTP reply, a job sent to a host) waits in `afterCommit`, so nobody learns of a
+ * status that is not on disk. Output and tokens are broadcast at once while no barrier is up, and ride along
+ * with the next commit ("token events may be coalesced per tick; status and terminal events are flushed to
+ * disk before they are broadcast").
  */
 export class EventLog {
   private pending: TaskEvent[] = [];
   private inserts: Task[] = [];
   private dirtyTasks = new Map<string, Task>();
+  private held: Array<() => void> = [];
+  private barrier = false;
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly store: TaskStore) {}
+  constructor(
+    private readonly store: TaskStore,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
 
-  /** A new task row; its later changes in the same tick are written by the same insert. */
+  /** A new task row; its later changes before the commit are written by the same insert. */
   insert(task: Task): void {
     this.inserts.push(task);
     this.schedule();
@@ -30,24 +40,64 @@ export class EventLog {
     this.schedule();
   }
 
-  /** Marks a task row for the next flush (its status or another field changed). */
+  /** Marks a task row for the next commit (its status or another field changed). */
   touch(task: Task): void {
     this.dirtyTasks.set(task.id, task);
     this.schedule();
   }
 
+  /** What was touched must be on disk before anyone hears of it: hold `afterCommit` work until the commit. */
+  requireCommit(): void {
+    this.barrier = true;
+    this.schedule();
+  }
+
+  /** Whether a commit barrier is up (work passed to `afterCommit` would wait). */
+  get holding(): boolean {
+    return this.barrier;
+  }
+
+  /** Runs `fn` now, or right after the next commit while a barrier is up; in the order given. */
+  afterCommit(fn: () => void): void {
+    if (this.barrier) this.held.push(fn);
+    else fn();
+  }
+
+  /** Resolves once what has been changed so far is on disk (at once when no barrier is up). */
+  durable(): Promise<void> {
+    return this.barrier ? new Promise((resolve) => this.held.push(resolve)) : Promise.resolve();
+  }
+
+  /** A task changed since the last commit (its newest state), if any: reads must not see the stale row. */
+  uncommitted(id: string): Task | undefined {
+    return this.dirtyTasks.get(id);
+  }
+
   flush(): void {
     if (this.closed) return;
-    if (!this.pending.length && !this.inserts.length && !this.dirtyTasks.size) return;
-    const events = this.pending;
-    const inserts = this.inserts;
-    const fresh = new Set(inserts.map((t) => t.id));
-    const updates: Task[] = [];
-    for (const t of this.dirtyTasks.values()) if (!fresh.has(t.id)) updates.push(t);
-    this.pending = [];
-    this.inserts = [];
-    this.dirtyTasks = new Map();
-    this.store.commit({ inserts, events, updates });
+    if (this.pending.length || this.inserts.length || this.dirtyTasks.size) {
+      const events = this.pending;
+      const inserts = this.inserts;
+      const fresh = new Set(inserts.map((t) => t.id));
+      const updates: Task[] = [];
+      for (const t of this.dirtyTasks.values()) if (!fresh.has(t.id)) updates.push(t);
+      this.pending = [];
+      this.inserts = [];
+      this.dirtyTasks = new Map();
+      this.store.commit({ inserts, events, updates });
+    }
+    if (!this.barrier) return;
+    // Work released here may raise a new barrier; it then waits for the next commit, in a new queue.
+    this.barrier = false;
+    const run = this.held;
+    this.held = [];
+    for (const fn of run) {
+      try {
+        fn();
+      } catch (err) {
+        this.onError(err);
+      }
+    }
   }
 
   /** Stored events with seq > afterSeq followed by the not-yet-flushed ones: the full gapless tail. */

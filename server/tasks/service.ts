@@ -61,13 +61,15 @@ export class TaskService {
   private readonly taskListeners = new Map<string, Set<EventListener>>();
   private readonly eventListeners = new Set<EventListener>();
   private readonly summaryListeners = new Set<SummaryListener>();
+  /** Per task, events recorded but held behind a commit barrier: replay stops before the first of them. */
+  private readonly held = new Map<string, { first: number; count: number }>();
   readonly log: EventLog;
 
   constructor(
     readonly store: TaskStore,
     private readonly logger: Logger,
   ) {
-    this.log = new EventLog(store);
+    this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener failed'));
     for (const t of store.tasksWithStatus(['queued', 'dispatched', 'running'])) this.active.set(t.id, t);
   }
 
@@ -105,8 +107,16 @@ export class TaskService {
   }
 
   get(id: string): Task | null {
-    const live = this.active.get(id);
+    const live = this.active.get(id) ?? this.log.uncommitted(id);
     return live ? { ...live } : this.store.getTask(id);
+  }
+
+  /**
+   * Runs `fn` once every change made so far is on disk: at once, or right after this tick's commit. Whatever
+   * tells a client about a task (an ack, a reply, a job sent to a host) goes through here.
+   */
+  afterCommit(fn: () => void): void {
+    this.log.afterCommit(fn);
   }
 
   require(id: string): Task {
@@ -157,7 +167,7 @@ export class TaskService {
   transition(taskId: string, to: TaskStatus, reason: StatusReason, patch: TransitionPatch = {}): Task {
     const task = this.active.get(taskId);
     if (!task) {
-      const stored = this.store.getTask(taskId);
+      const stored = this.get(taskId);
       if (!stored) throw new HubError('not_found', `no task with id ${taskId}`);
       assertTransition(taskId, stored.status, to);
       throw new HubError('conflict', `task ${taskId} is not active`);
@@ -198,7 +208,9 @@ export class TaskService {
 
   /** Events with seq > afterSeq: what a subscriber must be sent before live ones. */
   replay(taskId: string, afterSeq: number): TaskEvent[] {
-    return this.log.read(taskId, afterSeq);
+    const events = this.log.read(taskId, afterSeq);
+    const held = this.held.get(taskId);
+    return held ? events.filter((e) => e.seq < held.first) : events;
   }
 
   /** Listens to one task's events. Call `replay` and this in the same tick for a gapless stream. */
@@ -259,16 +271,38 @@ export class TaskService {
     if (task.attempts) data.attempt = task.attempts;
     const event = this.record(task, 'status', data);
     this.log.touch(task);
-    this.log.flush();
-    this.broadcast(event);
+    this.log.requireCommit();
+    this.deliver(event);
     const summary = summaryOf(task);
-    for (const fn of this.summaryListeners) fn(summary);
+    this.log.afterCommit(() => {
+      for (const fn of this.summaryListeners) fn(summary);
+    });
   }
 
   private push<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     const event = this.record(task, type, data);
-    this.broadcast(event);
+    this.deliver(event);
     return event;
+  }
+
+  /** Broadcasts now, or after the commit while a barrier is up (then later events queue behind it, in order). */
+  private deliver(event: TaskEvent): void {
+    if (!this.log.holding) {
+      this.broadcast(event);
+      return;
+    }
+    const h = this.held.get(event.taskId);
+    if (h) h.count += 1;
+    else this.held.set(event.taskId, { first: event.seq, count: 1 });
+    this.log.afterCommit(() => {
+      const mine = this.held.get(event.taskId);
+      if (mine) {
+        mine.count -= 1;
+        mine.first = event.seq + 1;
+        if (mine.count === 0) this.held.delete(event.taskId);
+      }
+      this.broadcast(event);
+    });
   }
 
   private record<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
