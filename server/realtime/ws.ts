@@ -12,11 +12,13 @@ import {
   type JobRunAck,
   JobRunAck as JobRunAckSchema,
 } from '../protocol/extension.js';
+import type { TaskEvent } from '../protocol/tasks.js';
 import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
 import { type HandlerTable, runHandler } from './handler.js';
 import { monitorHandlers } from './monitor-session.js';
+import type { SendLimits } from './send-budget.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -24,11 +26,28 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; time
 class WsPeer {
   private nextId = 1;
   private readonly pending = new Map<string, Pending>();
+  /** Frames handed to ws and not yet written to the kernel: the packet side of the send budget. */
+  private inFlight = 0;
+  private dropped = false;
+  private readonly onSent = () => {
+    this.inFlight -= 1;
+  };
 
   constructor(
     readonly ws: WebSocket,
-    private readonly sendLimitBytes: number,
+    private readonly limits: SendLimits,
   ) {}
+
+  /** Runs `fn` once the send queue is below half its budget; never if the peer is dropped first. */
+  whenDrained(fn: () => void): void {
+    const check = () => {
+      if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
+      if (this.ws.bufferedAmount <= this.limits.bytes / 2 && this.inFlight < this.limits.packets / 2)
+        setImmediate(fn);
+      else setTimeout(check, 10);
+    };
+    check();
+  }
 
   send(event: string, data: unknown): void {
     this.write({ type: 'event', event, data });
@@ -55,13 +74,29 @@ class WsPeer {
   }
 
   write(frame: WsFrame | { type: 'ack'; id: string | number; data: unknown }): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.writeRaw(JSON.stringify(frame));
+  }
+
+  /** Sends an already encoded frame (a broadcast encodes once for every peer). */
+  writeRaw(text: string): void {
+    if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
     // A reader this far behind is dropped; it reconnects and resumes by seq.
-    if (this.ws.bufferedAmount > this.sendLimitBytes) {
-      this.ws.close(1013, 'reading too slowly; reconnect and resume by seq');
+    const over =
+      this.inFlight >= this.limits.packets
+        ? `send queue over ${this.limits.packets} frames`
+        : this.ws.bufferedAmount + text.length > this.limits.bytes
+          ? `send queue over ${this.limits.bytes} bytes`
+          : null;
+    if (over) {
+      this.dropped = true;
+      // terminate, not close: a reader that stopped cannot take a closing handshake, and what it has not read
+      // is freed now. The close code and reason are for readers that are merely slow.
+      this.ws.close(1013, `${over}: reading too slowly; reconnect and resume by seq`);
+      setTimeout(() => this.ws.terminate(), 1_000).unref();
       return;
     }
-    this.ws.send(JSON.stringify(frame));
+    this.inFlight += 1;
+    this.ws.send(text, this.onSent);
   }
 
   closed(): void {
@@ -92,6 +127,20 @@ class WsLink implements ExtensionLink {
     this.peer.send('hub:error', { code: 'conflict', message: reason });
     this.peer.ws.close(4009, reason.slice(0, 120));
   }
+}
+
+/**
+ * A task event as a ws frame, encoded once however many raw ws monitors watch the task: every listener of a
+ * broadcast gets the same event object, so the frame is cached on it.
+ */
+const frames = new WeakMap<TaskEvent, string>();
+function eventFrame(e: TaskEvent): string {
+  let text = frames.get(e);
+  if (text === undefined) {
+    text = JSON.stringify({ type: 'event', event: 'task:event', data: e });
+    frames.set(e, text);
+  }
+  return text;
 }
 
 function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: HandlerTable, raw: string): void {
@@ -135,7 +184,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
     noServer: true,
     maxPayload: Math.max(ctx.config.maxPayloadBytes * 4, 8 << 20),
   });
-  const sendLimit = ctx.config.subscriberQueueLimit * 1024;
+  const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hub');
@@ -157,7 +206,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const peer = new WsPeer(ws, sendLimit);
+      const peer = new WsPeer(ws, limits);
       if (kind === 'extension') {
         const session = new ExtensionSession(ctx, principal, new WsLink(peer));
         ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
@@ -169,12 +218,13 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
         const subs = new Map<string, () => void>();
         const feed: Array<() => void> = [];
         const table = monitorHandlers(ctx, {
-          sendEvent: (e) => peer.send('task:event', e),
+          sendEvent: (e) => peer.writeRaw(eventFrame(e)),
+          whenDrained: (fn) => peer.whenDrained(fn),
           watchTask: (id) => {
             if (!subs.has(id))
               subs.set(
                 id,
-                ctx.tasks.subscribeTask(id, (e) => peer.send('task:event', e)),
+                ctx.tasks.subscribeTask(id, (e) => peer.writeRaw(eventFrame(e))),
               );
           },
           unwatchTask: (id) => {

@@ -11,6 +11,12 @@ import type { TaskStore } from './store.js';
  * with the next commit ("token events may be coalesced per tick; status and terminal events are flushed to
  * disk before they are broadcast").
  */
+/** Rough size of an event, for paging: its text fields are where the bytes are. */
+function sizeOf(e: TaskEvent): number {
+  const d = e.data as { text?: unknown };
+  return 100 + (typeof d.text === 'string' ? d.text.length : 0);
+}
+
 export class EventLog {
   private pending: TaskEvent[] = [];
   private inserts: Task[] = [];
@@ -101,8 +107,11 @@ export class EventLog {
   }
 
   /** Stored events with seq > afterSeq followed by the not-yet-flushed ones: the full gapless tail. */
-  read(taskId: string, afterSeq: number): TaskEvent[] {
-    const stored = this.store.readEvents(taskId, afterSeq);
+  read(taskId: string, afterSeq: number, limit?: number, maxBytes?: number): TaskEvent[] {
+    const stored = this.store.readEvents(taskId, afterSeq, limit, maxBytes);
+    if (limit !== undefined && stored.length >= limit) return stored;
+    if (maxBytes !== undefined && stored.length && stored.reduce((n, e) => n + sizeOf(e), 0) >= maxBytes)
+      return stored;
     const lastStored = stored.at(-1)?.seq ?? afterSeq;
     const buffered = this.pending.filter((e) => e.taskId === taskId && e.seq > lastStored);
     return buffered.length ? stored.concat(buffered) : stored;

@@ -60,8 +60,20 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
-  readEvents(taskId: string, afterSeq: number, limit = Number.MAX_SAFE_INTEGER): TaskEvent[] {
-    return (this.events.get(taskId) ?? []).filter((e) => e.seq > afterSeq).slice(0, limit);
+  readEvents(
+    taskId: string,
+    afterSeq: number,
+    limit = Number.MAX_SAFE_INTEGER,
+    maxBytes?: number,
+  ): TaskEvent[] {
+    const page = (this.events.get(taskId) ?? []).filter((e) => e.seq > afterSeq).slice(0, limit);
+    if (maxBytes === undefined) return page;
+    let bytes = 0;
+    const cut = page.findIndex((e) => {
+      bytes += JSON.stringify(e).length;
+      return bytes >= maxBytes;
+    });
+    return cut < 0 ? page : page.slice(0, cut + 1);
   }
 
   countByStatus(): Record<string, number> {

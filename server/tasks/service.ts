@@ -213,6 +213,24 @@ export class TaskService {
     return held ? events.filter((e) => e.seq < held.first) : events;
   }
 
+  /**
+   * One page of the replay: at most `limit` events (and about `maxBytes`) with seq > afterSeq; `more` when the
+   * backlog goes on past them. When `more` is false, the caller must start watching in this same tick.
+   */
+  replayPage(
+    taskId: string,
+    afterSeq: number,
+    limit: number,
+    maxBytes?: number,
+  ): { events: TaskEvent[]; more: boolean } {
+    const read = this.log.read(taskId, afterSeq, limit, maxBytes);
+    const held = this.held.get(taskId);
+    const events = (held ? read.filter((e) => e.seq < held.first) : read).slice(0, limit);
+    const upTo = held ? held.first - 1 : (this.get(taskId)?.lastSeq ?? 0);
+    const last = events.at(-1)?.seq ?? afterSeq;
+    return { events, more: events.length > 0 && last < upTo };
+  }
+
   /** Listens to one task's events. Call `replay` and this in the same tick for a gapless stream. */
   subscribeTask(taskId: string, fn: EventListener): () => void {
     const set = this.taskListeners.get(taskId) ?? new Set<EventListener>();

@@ -131,9 +131,19 @@ export class SqliteTaskStore implements TaskStore {
     this.commit({ inserts: [], events, updates: [] });
   }
 
-  readEvents(taskId: string, afterSeq: number, limit = 1_000_000): TaskEvent[] {
-    const rows = this.stmts.readEvents.all(taskId, afterSeq, limit) as Array<{ body: string }>;
-    return rows.map((r) => JSON.parse(r.body) as TaskEvent);
+  readEvents(taskId: string, afterSeq: number, limit = 1_000_000, maxBytes?: number): TaskEvent[] {
+    if (maxBytes === undefined) {
+      const rows = this.stmts.readEvents.all(taskId, afterSeq, limit) as Array<{ body: string }>;
+      return rows.map((r) => JSON.parse(r.body) as TaskEvent);
+    }
+    const out: TaskEvent[] = [];
+    let bytes = 0;
+    for (const r of this.stmts.readEvents.iterate(taskId, afterSeq, limit) as Iterable<{ body: string }>) {
+      out.push(JSON.parse(r.body) as TaskEvent);
+      bytes += r.body.length;
+      if (bytes >= maxBytes) break; // ends the iterator, which resets the statement
+    }
+    return out;
   }
 
   countByStatus(): Record<string, number> {

@@ -31,8 +31,11 @@ export interface TaskStore {
   listTasks(filter: TaskFilter): Task[];
   tasksWithStatus(statuses: readonly TaskStatus[]): Task[];
   appendEvents(events: readonly TaskEvent[]): void;
-  /** Events of a task with seq > afterSeq, in seq order, at most `limit`. */
-  readEvents(taskId: string, afterSeq: number, limit?: number): TaskEvent[];
+  /**
+   * Events of a task with seq > afterSeq, in seq order, at most `limit`, and stopping after the event that
+   * takes the total past `maxBytes` (of stored JSON) so a page of 1 MB chunks stays a page.
+   */
+  readEvents(taskId: string, afterSeq: number, limit?: number, maxBytes?: number): TaskEvent[];
   countByStatus(): Record<string, number>;
   close(): void;
 }

@@ -30,7 +30,7 @@ const N = quick
       conc: 800,
       append: 30_000,
       replay: 20_000,
-      subs: 2_000,
+      subs: Number(process.env['BENCH_SUBS'] ?? 2_000),
     }
   : {
       fan500: 200,
