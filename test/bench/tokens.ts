@@ -7,10 +7,9 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { counter, cpuAcross, inBatches, sio, sleep, TOKENS } from './load.js';
 import type { BenchServer } from './proc.js';
-import type { ServerKind } from './protocol.js';
 
 /** A model whose answer waits until `release()`, then streams `n` one-word chunks, one write each. */
-async function tokenSource(n: number) {
+export async function tokenSource(n: number) {
   let waiting: Array<() => void> = [];
   const requested: Array<() => void> = [];
   const server = createServer((req, res: ServerResponse) => {
@@ -47,67 +46,60 @@ async function tokenSource(n: number) {
   };
 }
 
-type Rounds = <T>(
-  base: ServerKind,
-  measure: (s: BenchServer) => Promise<T>,
-  opts: { llmUrl?: string },
-) => Promise<Array<{ hub: T; base: T }>>;
+export type TokenSource = Awaited<ReturnType<typeof tokenSource>>;
 
-/** µs of server CPU per token for hub and bare, per round. */
-export async function tokenStream(tokens: number, subs: number, rounds: Rounds) {
-  const source = await tokenSource(tokens);
-  const measure = async (server: BenchServer): Promise<number> => {
-    if (server.kind === 'hub') {
-      const ended = counter(subs);
-      const operator = await sio(`${server.url}/monitor`, TOKENS.operator);
-      const started = (await operator
-        .timeout(30_000)
-        .emitWithAck('workflow:start', { workflow: 'agent_chat', message: 'go' })) as {
-        ok: boolean;
-        data: { id: string };
-      };
-      if (!started.ok) throw new Error(`workflow:start: ${JSON.stringify(started)}`);
-      const clients = await inBatches(subs, 100, async () => {
-        const s = await sio(`${server.url}/monitor`, TOKENS.viewer);
-        s.on('task:event', (e: { type: string; data: { status?: string } }) => {
-          if (e.type === 'status' && e.data.status === 'succeeded') ended.hit();
-        });
-        await s.timeout(30_000).emitWithAck('task:subscribe', { taskId: started.data.id });
-        return s;
-      });
-      await source.requested();
-      await sleep(100);
-      const cpu = await cpuAcross(server.cpuMs, async () => {
-        source.release();
-        await ended.done;
-      });
-      operator.close();
-      for (const c of clients) c.close();
-      return (cpu * 1000) / tokens;
-    }
-    const got = counter(subs * tokens);
+/** µs of server CPU per token, hub or bare. */
+export async function tokenStream(
+  server: BenchServer,
+  source: TokenSource,
+  tokens: number,
+  subs: number,
+): Promise<number> {
+  if (server.kind === 'hub') {
+    const ended = counter(subs);
+    const operator = await sio(`${server.url}/monitor`, TOKENS.operator);
+    const started = (await operator
+      .timeout(30_000)
+      .emitWithAck('workflow:start', { workflow: 'agent_chat', message: 'go' })) as {
+      ok: boolean;
+      data: { id: string };
+    };
+    if (!started.ok) throw new Error(`workflow:start: ${JSON.stringify(started)}`);
     const clients = await inBatches(subs, 100, async () => {
-      const s = await sio(server.url);
-      s.on('event', () => got.hit());
-      await s.timeout(30_000).emitWithAck('join', 'r');
+      const s = await sio(`${server.url}/monitor`, TOKENS.viewer);
+      s.on('task:event', (e: { type: string; data: { status?: string } }) => {
+        if (e.type === 'status' && e.data.status === 'succeeded') ended.hit();
+      });
+      await s.timeout(30_000).emitWithAck('task:subscribe', { taskId: started.data.id });
       return s;
     });
-    const producer = await sio(server.url);
-    const acked = producer.timeout(120_000).emitWithAck('tokens', 'r', tokens);
     await source.requested();
     await sleep(100);
     const cpu = await cpuAcross(server.cpuMs, async () => {
       source.release();
-      await acked;
-      await got.done;
+      await ended.done;
     });
-    producer.close();
+    operator.close();
     for (const c of clients) c.close();
     return (cpu * 1000) / tokens;
-  };
-  try {
-    return await rounds('socket.io', measure, { llmUrl: source.url });
-  } finally {
-    await source.close();
   }
+  const got = counter(subs * tokens);
+  const clients = await inBatches(subs, 100, async () => {
+    const s = await sio(server.url);
+    s.on('event', () => got.hit());
+    await s.timeout(30_000).emitWithAck('join', 'r');
+    return s;
+  });
+  const producer = await sio(server.url);
+  const acked = producer.timeout(120_000).emitWithAck('tokens', 'r', tokens);
+  await source.requested();
+  await sleep(100);
+  const cpu = await cpuAcross(server.cpuMs, async () => {
+    source.release();
+    await acked;
+    await got.done;
+  });
+  producer.close();
+  for (const c of clients) c.close();
+  return (cpu * 1000) / tokens;
 }
