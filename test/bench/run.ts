@@ -5,7 +5,7 @@
  * spread of its ratio. Results go to bench-results.json; `--check` compares the ratios with the committed
  * test/bench/baseline.json and fails on one more than BENCH_GATE_FACTOR (default 2) times worse.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { appendAcrossTasks } from './append-run.js';
 import { dispatchConcurrent, dispatchSequential } from './dispatch.js';
@@ -257,7 +257,9 @@ console.log(
   `\n${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}; server and load ${PINNED ? 'pinned to separate cores' : 'NOT pinned (no taskset)'}; results in bench-results.json`,
 );
 
-if (check) {
+if (check && !existsSync(new URL('./baseline.json', import.meta.url))) {
+  console.log('bench: no test/bench/baseline.json to compare with; copy a --quick bench-results.json there');
+} else if (check) {
   const committed = JSON.parse(readFileSync(new URL('./baseline.json', import.meta.url), 'utf8')) as {
     figures: Figure[];
   };
