@@ -14,9 +14,14 @@ export const PINNED = (() => {
   }
 })();
 
-/** Pins every thread of a process to one core; a no-op where taskset is missing. */
+/** Pins every thread of a process to one core; a no-op where taskset is missing or the core is not ours. */
 export function pin(pid: number, core: number): void {
-  if (PINNED) execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+  if (!PINNED) return;
+  try {
+    execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+  } catch {
+    console.warn(`bench: could not pin ${pid} to core ${core}; running unpinned`);
+  }
 }
 
 /** Raises the open-files limit of a process (many sockets); best effort, to the hard limit if not root. */
