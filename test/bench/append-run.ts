@@ -6,8 +6,14 @@ import type { Sample } from './stats.js';
 export async function appendAcrossTasks(tasks: number, events: number): Promise<Sample> {
   const script = new URL('./append.ts', import.meta.url).pathname;
   const args = ['--import', 'tsx', script, String(tasks), String(events)];
-  const out = PINNED
-    ? execFileSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
-    : execFileSync(process.execPath, args, { encoding: 'utf8' });
+  let out: string;
+  try {
+    out = PINNED
+      ? execFileSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8' })
+      : execFileSync(process.execPath, args, { encoding: 'utf8' });
+  } catch (err) {
+    if (!PINNED) throw err;
+    out = execFileSync(process.execPath, args, { encoding: 'utf8' }); // core 0 not ours: unpinned
+  }
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Sample;
 }
