@@ -13,6 +13,7 @@ import { HostSecrets } from './dispatch/host-secrets.js';
 import { PollingHosts } from './dispatch/polling-hosts.js';
 import { ExtensionRegistry } from './dispatch/registry.js';
 import { HubError } from './errors.js';
+import { holdRepliesForCommit } from './http/durable-replies.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { flowgramRoutes } from './http/flowgram.js';
@@ -123,6 +124,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app, logger);
+  holdRepliesForCommit(app, tasks);
   await app.register(swagger, {
     openapi: {
       info: {

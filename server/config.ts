@@ -101,6 +101,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().positive().default(10_000),
     'Packets queued for one slow socket before it is dropped',
   ],
+  subscriberQueueBytes: [
+    'SWITCHBOARD_SUBSCRIBER_QUEUE_BYTES',
+    z.coerce.number().int().positive().default(8_388_608),
+    'Bytes queued for one slow socket (Socket.IO or raw ws) before it is dropped',
+  ],
   logLevel: [
     'SWITCHBOARD_LOG_LEVEL',
     // Any case, and Python's WARNING/CRITICAL, as the execution plane's LOG_LEVEL spells them.

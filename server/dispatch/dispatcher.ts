@@ -312,11 +312,14 @@ export class Dispatcher {
       attempt,
       traceId: task.traceId,
     };
-    host.link.runJob(job).then(
-      (ack) => {
-        if (!ack.accepted) this.rejected(host, task.id, ack.reason ?? 'the extension refused the job');
-      },
-      (err: unknown) => this.rejected(host, task.id, `the extension did not ack the job: ${String(err)}`),
+    // Sent once `dispatched` is on disk (end of this tick's group commit).
+    this.tasks.afterCommit(() =>
+      host.link.runJob(job).then(
+        (ack) => {
+          if (!ack.accepted) this.rejected(host, task.id, ack.reason ?? 'the extension refused the job');
+        },
+        (err: unknown) => this.rejected(host, task.id, `the extension did not ack the job: ${String(err)}`),
+      ),
     );
   }
 

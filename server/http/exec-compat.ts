@@ -18,6 +18,7 @@ import type { TaskService } from '../tasks/service.js';
 import { waitForEnd } from '../tasks/wait.js';
 import { requireRole } from './auth-hook.js';
 import { onClientGone } from './client-gone.js';
+import { collectOutput, type OutputSoFar } from './exec-output.js';
 
 /** The exec platform's `target` string as a native target; a bad label is the caller's `target` field. */
 function execTarget(target: string | undefined): Target {
@@ -37,15 +38,16 @@ const errors = {
   429: HttpError,
 };
 
-/** The exec platform's view of a task: output streams joined, durations in ms. */
-export function execResultOf(tasks: TaskService, task: Task): ExecResult {
-  let stdout = '';
-  let stderr = '';
-  for (const e of tasks.replay(task.id, 0)) {
-    if (e.type !== 'output') continue;
-    if (e.data.stream === 'stdout') stdout += e.data.text;
-    else stderr += e.data.text;
-  }
+/** The exec platform's view of a task: output streams joined (as collected, or read back), durations in ms. */
+export function execResultOf(tasks: TaskService, task: Task, output?: OutputSoFar): ExecResult {
+  let stdout = output?.stdout ?? '';
+  let stderr = output?.stderr ?? '';
+  if (!output)
+    for (const e of tasks.replay(task.id, 0)) {
+      if (e.type !== 'output') continue;
+      if (e.data.stream === 'stdout') stdout += e.data.text;
+      else stderr += e.data.text;
+    }
   const duration =
     task.startedAt && task.endedAt ? Date.parse(task.endedAt) - Date.parse(task.startedAt) : null;
   return {
@@ -84,12 +86,14 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       const task = submit(req.body);
+      const output = collectOutput(tasks, task.id);
+      reply.raw.once('close', output.stop);
       const controller = new AbortController();
       onClientGone(reply, () => controller.abort());
       // The task's own deadline (counted from submission, queued or not) ends it; the margin only lets the
       // timed_out status arrive before we answer.
       const done = await waitForEnd(tasks, task.id, task.timeoutMs + 5_000, controller.signal);
-      return execResultOf(tasks, done);
+      return execResultOf(tasks, done, output);
     },
   );
 

@@ -55,14 +55,17 @@ export function streamTaskEvents(
     res.end();
   };
   onClientGone(reply, finish);
-  // Replay and subscribe in one tick: nothing is missed or sent twice.
-  const backlog = tasks.replay(taskId, afterSeq);
-  const task = tasks.get(taskId);
-  if (task && isTerminal(task.status) && !backlog.some(isEnd)) {
+  // Replay and subscribe in one tick, once what the task did so far is on disk: nothing missed or sent twice.
+  tasks.afterCommit(() => {
+    if (closed) return;
+    const backlog = tasks.replay(taskId, afterSeq);
+    const task = tasks.get(taskId);
+    if (task && isTerminal(task.status) && !backlog.some(isEnd)) {
+      for (const e of backlog) write(e);
+      finish();
+      return;
+    }
+    unsubscribe = tasks.subscribeTask(taskId, write);
     for (const e of backlog) write(e);
-    finish();
-    return;
-  }
-  unsubscribe = tasks.subscribeTask(taskId, write);
-  for (const e of backlog) write(e);
+  });
 }

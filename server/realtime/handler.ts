@@ -114,8 +114,11 @@ export function bindSocketIo(
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
     const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
     const { res, after } = runHandler(ctx, principal, table, event, payload);
-    if (ack) ack(res);
-    else if (!res.ok) onError(res.error);
-    after?.();
+    // The answer waits for this tick's commit when it changed a task's status: told means on disk.
+    ctx.tasks.afterCommit(() => {
+      if (ack) ack(res);
+      else if (!res.ok) onError(res.error);
+      after?.();
+    });
   });
 }

@@ -3,16 +3,13 @@ import { Server } from 'socket.io';
 import type { Action } from '../auth/index.js';
 import { bearer } from '../auth/index.js';
 import type { HubContext } from '../context.js';
-import { HubError, toHubError } from '../errors.js';
+import { toHubError } from '../errors.js';
 import { NAMESPACES } from '../protocol/index.js';
 import { attachExtension, type ExtensionNamespace } from './extension.js';
 import { attachMonitor, type MonitorNamespace } from './monitor.js';
 import { attachRawWs } from './ws.js';
 
-/** How often send queues are checked; a socket found past the limit is dropped and resumes by seq on reconnect. */
-const SLOW_SWEEP_MS = 1_000;
-
-/** Socket.IO on the hub's HTTP server: auth on the handshake, the two namespaces, slow-consumer sweep. */
+/** Socket.IO on the hub's HTTP server: auth on the handshake, the two namespaces, the raw ws endpoints. */
 export function createIo(server: HttpServer, ctx: HubContext): { io: Server; close: () => Promise<void> } {
   const io = new Server(server, {
     // Above the app-level limits so an oversized message gets an error ack instead of a dropped connection.
@@ -62,32 +59,11 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
   attachExtension(extension, ctx);
 
   const detachWs = attachRawWs(server, ctx);
-
-  const sweep = setInterval(() => {
-    for (const socket of monitor.sockets.values()) {
-      // engine.io keeps unsent packets in writeBuffer; it is not public API, hence the narrow cast.
-      const pending = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer;
-      const queued = pending.length;
-      if (queued > ctx.config.subscriberQueueLimit) {
-        // Drop what it has not read (engine.io would otherwise hold it all until drained), so the memory is
-        // freed now and the last thing it reads is why it was dropped. It resumes by seq.
-        pending.length = 0;
-        const err = new HubError(
-          'rate_limited',
-          `send queue over ${ctx.config.subscriberQueueLimit} packets: reading too slowly; reconnect and resume by seq`,
-        );
-        ctx.logger.warn({ socketId: socket.id, queued }, 'dropping slow consumer');
-        socket.emit('hub:error', err.toBody());
-        socket.disconnect(true);
-      }
-    }
-  }, SLOW_SWEEP_MS);
-  sweep.unref();
+  // Slow consumers: each /monitor socket has a send budget in packets and bytes (send-budget.ts).
 
   return {
     io,
     close: async () => {
-      clearInterval(sweep);
       detachMonitor();
       detachWs();
       // Not io.close(): it would close the HTTP server that Fastify owns and closes itself.

@@ -9,10 +9,38 @@ import { type HandlerTable, handler, ThenRun } from './handler.js';
 /** What a monitor session needs from its transport: send one event, and start/stop live delivery. */
 export interface MonitorPeer {
   sendEvent(event: TaskEvent): void;
+  /** Runs `fn` once the peer's send queue has room again (never, if it is dropped meanwhile). */
+  whenDrained(fn: () => void): void;
   watchTask(taskId: string): void;
   unwatchTask(taskId: string): void;
   joinFeed(): void;
   leaveFeed(): void;
+}
+
+/** Events per replay page: a long backlog goes out a page at a time, as the reader takes it. */
+export const REPLAY_PAGE = 500;
+
+/**
+ * Replays a task's events after `afterSeq` in pages, each once the reader has drained the last, so a resuming
+ * consumer of a 100k-event task costs the hub a page, not the backlog. The last page and the watch happen in
+ * one tick: no live event can slip between replay and watch, and none is sent twice.
+ */
+function replayThenWatch(ctx: HubContext, peer: MonitorPeer, taskId: string, afterSeq: number): void {
+  // A page fits well inside the consumer's send budget, in packets and in bytes.
+  const { subscriberQueueLimit: packets, subscriberQueueBytes: bytes } = ctx.config;
+  const { events, more } = ctx.tasks.replayPage(
+    taskId,
+    afterSeq,
+    Math.max(1, Math.min(REPLAY_PAGE, Math.floor(packets / 2) - 1)),
+    bytes / 4,
+  );
+  for (const e of events) peer.sendEvent(e);
+  if (!more) {
+    peer.watchTask(taskId);
+    return;
+  }
+  const next = events.at(-1)?.seq ?? afterSeq;
+  peer.whenDrained(() => replayThenWatch(ctx, peer, taskId, next));
 }
 
 /** The `/monitor` requests, the same over Socket.IO and raw ws. */
@@ -26,11 +54,7 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
     'task:cancel': handler(TaskRef, 'cancel', ({ taskId }) => dispatcher.cancel(taskId)),
     'task:subscribe': handler(Subscribe, 'subscribe', ({ taskId, afterSeq }) => {
       const task = tasks.require(taskId);
-      // Ack, replay and watch happen in this one tick: no live event can slip between replay and watch.
-      return new ThenRun(task, () => {
-        for (const e of tasks.replay(taskId, afterSeq)) peer.sendEvent(e);
-        peer.watchTask(taskId);
-      });
+      return new ThenRun(task, () => replayThenWatch(ctx, peer, taskId, afterSeq));
     }),
     'task:unsubscribe': handler(TaskRef, 'subscribe', ({ taskId }) => {
       peer.unwatchTask(taskId);

@@ -12,12 +12,14 @@ import {
   type JobRunAck,
   JobRunAck as JobRunAckSchema,
 } from '../protocol/extension.js';
+import type { TaskEvent } from '../protocol/tasks.js';
 import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
 import { type HandlerTable, runHandler } from './handler.js';
 import { hostLogHandlers } from './host-log-handlers.js';
 import { monitorHandlers } from './monitor-session.js';
+import type { SendLimits } from './send-budget.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -25,11 +27,28 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; time
 class WsPeer {
   private nextId = 1;
   private readonly pending = new Map<string, Pending>();
+  /** Frames handed to ws and not yet written to the kernel: the packet side of the send budget. */
+  private inFlight = 0;
+  private dropped = false;
+  private readonly onSent = () => {
+    this.inFlight -= 1;
+  };
 
   constructor(
     readonly ws: WebSocket,
-    private readonly sendLimitBytes: number,
+    private readonly limits: SendLimits,
   ) {}
+
+  /** Runs `fn` once the send queue is below half its budget; never if the peer is dropped first. */
+  whenDrained(fn: () => void): void {
+    const check = () => {
+      if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
+      if (this.ws.bufferedAmount <= this.limits.bytes / 2 && this.inFlight < this.limits.packets / 2)
+        setImmediate(fn);
+      else setTimeout(check, 10);
+    };
+    check();
+  }
 
   send(event: string, data: unknown): void {
     this.write({ type: 'event', event, data });
@@ -56,13 +75,29 @@ class WsPeer {
   }
 
   write(frame: WsFrame | { type: 'ack'; id: string | number; data: unknown }): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.writeRaw(JSON.stringify(frame));
+  }
+
+  /** Sends an already encoded frame (a broadcast encodes once for every peer). */
+  writeRaw(text: string): void {
+    if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
     // A reader this far behind is dropped; it reconnects and resumes by seq.
-    if (this.ws.bufferedAmount > this.sendLimitBytes) {
-      this.ws.close(1013, 'reading too slowly; reconnect and resume by seq');
+    const over =
+      this.inFlight >= this.limits.packets
+        ? `send queue over ${this.limits.packets} frames`
+        : this.ws.bufferedAmount + text.length > this.limits.bytes
+          ? `send queue over ${this.limits.bytes} bytes`
+          : null;
+    if (over) {
+      this.dropped = true;
+      // terminate, not close: a reader that stopped cannot take a closing handshake, and what it has not read
+      // is freed now. The close code and reason are for readers that are merely slow.
+      this.ws.close(1013, `${over}: reading too slowly; reconnect and resume by seq`);
+      setTimeout(() => this.ws.terminate(), 1_000).unref();
       return;
     }
-    this.ws.send(JSON.stringify(frame));
+    this.inFlight += 1;
+    this.ws.send(text, this.onSent);
   }
 
   closed(): void {
@@ -95,6 +130,20 @@ class WsLink implements ExtensionLink {
   }
 }
 
+/**
+ * A task event as a ws frame, encoded once however many raw ws monitors watch the task: every listener of a
+ * broadcast gets the same event object, so the frame is cached on it.
+ */
+const frames = new WeakMap<TaskEvent, string>();
+function eventFrame(e: TaskEvent): string {
+  let text = frames.get(e);
+  if (text === undefined) {
+    text = JSON.stringify({ type: 'event', event: 'task:event', data: e });
+    frames.set(e, text);
+  }
+  return text;
+}
+
 function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: HandlerTable, raw: string): void {
   const sendError = (body: ErrorBody) => peer.send('hub:error', body);
   let json: unknown;
@@ -115,9 +164,12 @@ function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: Handl
   }
   const { id, event, data } = frame.data;
   const { res, after } = runHandler(ctx, principal, table, event, data);
-  if (id !== undefined) peer.write({ type: 'ack', id, data: res });
-  else if (!res.ok) sendError(res.error);
-  after?.();
+  // The answer waits for this tick's commit when it changed a task's status: told means on disk.
+  ctx.tasks.afterCommit(() => {
+    if (id !== undefined) peer.write({ type: 'ack', id, data: res });
+    else if (!res.ok) sendError(res.error);
+    after?.();
+  });
 }
 
 function refuse(socket: Duplex, status: number, body: ErrorBody): void {
@@ -133,7 +185,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
     noServer: true,
     maxPayload: Math.max(ctx.config.maxPayloadBytes * 4, 8 << 20),
   });
-  const sendLimit = ctx.config.subscriberQueueLimit * 1024;
+  const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hub');
@@ -155,7 +207,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const peer = new WsPeer(ws, sendLimit);
+      const peer = new WsPeer(ws, limits);
       if (kind === 'extension') {
         const session = new ExtensionSession(ctx, principal, new WsLink(peer));
         ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
@@ -167,12 +219,13 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
         const subs = new Map<string, () => void>();
         const feed: Array<() => void> = [];
         const table = monitorHandlers(ctx, {
-          sendEvent: (e) => peer.send('task:event', e),
+          sendEvent: (e) => peer.writeRaw(eventFrame(e)),
+          whenDrained: (fn) => peer.whenDrained(fn),
           watchTask: (id) => {
             if (!subs.has(id))
               subs.set(
                 id,
-                ctx.tasks.subscribeTask(id, (e) => peer.send('task:event', e)),
+                ctx.tasks.subscribeTask(id, (e) => peer.writeRaw(eventFrame(e))),
               );
           },
           unwatchTask: (id) => {

@@ -1,10 +1,16 @@
 import type { Task, TaskEvent, TaskStatus } from '../protocol/tasks.js';
-import type { TaskFilter, TaskStore } from './store.js';
+import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
 
 /** Keeps everything in process memory: for tests and throwaway hubs (`SWITCHBOARD_STORE=memory`). */
 export class MemoryTaskStore implements TaskStore {
   private readonly tasks = new Map<string, Task>();
   private readonly events = new Map<string, TaskEvent[]>();
+
+  commit(batch: CommitBatch): void {
+    for (const t of batch.inserts) this.insertTask(t);
+    this.appendEvents(batch.events);
+    for (const t of batch.updates) this.updateTask(t);
+  }
 
   insertTask(task: Task): void {
     this.tasks.set(task.id, structuredClone(task));
@@ -54,8 +60,20 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
-  readEvents(taskId: string, afterSeq: number, limit = Number.MAX_SAFE_INTEGER): TaskEvent[] {
-    return (this.events.get(taskId) ?? []).filter((e) => e.seq > afterSeq).slice(0, limit);
+  readEvents(
+    taskId: string,
+    afterSeq: number,
+    limit = Number.MAX_SAFE_INTEGER,
+    maxBytes?: number,
+  ): TaskEvent[] {
+    const page = (this.events.get(taskId) ?? []).filter((e) => e.seq > afterSeq).slice(0, limit);
+    if (maxBytes === undefined) return page;
+    let bytes = 0;
+    const cut = page.findIndex((e) => {
+      bytes += JSON.stringify(e).length;
+      return bytes >= maxBytes;
+    });
+    return cut < 0 ? page : page.slice(0, cut + 1);
   }
 
   countByStatus(): Record<string, number> {

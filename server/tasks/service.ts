@@ -61,13 +61,15 @@ export class TaskService {
   private readonly taskListeners = new Map<string, Set<EventListener>>();
   private readonly eventListeners = new Set<EventListener>();
   private readonly summaryListeners = new Set<SummaryListener>();
+  /** Per task, events recorded but held behind a commit barrier: replay stops before the first of them. */
+  private readonly held = new Map<string, { first: number; count: number }>();
   readonly log: EventLog;
 
   constructor(
     readonly store: TaskStore,
     private readonly logger: Logger,
   ) {
-    this.log = new EventLog(store);
+    this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener failed'));
     for (const t of store.tasksWithStatus(['queued', 'dispatched', 'running'])) this.active.set(t.id, t);
   }
 
@@ -93,19 +95,28 @@ export class TaskService {
       endedAt: null,
       lastSeq: 0,
     };
-    this.store.insertTask(task);
+    this.log.insert(task);
     this.active.set(task.id, task);
-    this.logger.info(
-      { taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' },
-      'task created',
-    );
+    if (this.logger.isLevelEnabled('debug'))
+      this.logger.debug(
+        { taskId: task.id, traceId: task.traceId, kind: task.kind, status: 'queued' },
+        'task created',
+      );
     this.emitStatus(task, 'submitted');
     return { ...task };
   }
 
   get(id: string): Task | null {
-    const live = this.active.get(id);
+    const live = this.active.get(id) ?? this.log.uncommitted(id);
     return live ? { ...live } : this.store.getTask(id);
+  }
+
+  /**
+   * Runs `fn` once every change made so far is on disk: at once, or right after this tick's commit. Whatever
+   * tells a client about a task (an ack, a reply, a job sent to a host) goes through here.
+   */
+  afterCommit(fn: () => void): void {
+    this.log.afterCommit(fn);
   }
 
   require(id: string): Task {
@@ -156,7 +167,7 @@ export class TaskService {
   transition(taskId: string, to: TaskStatus, reason: StatusReason, patch: TransitionPatch = {}): Task {
     const task = this.active.get(taskId);
     if (!task) {
-      const stored = this.store.getTask(taskId);
+      const stored = this.get(taskId);
       if (!stored) throw new HubError('not_found', `no task with id ${taskId}`);
       assertTransition(taskId, stored.status, to);
       throw new HubError('conflict', `task ${taskId} is not active`);
@@ -171,17 +182,7 @@ export class TaskService {
     if (patch.result !== undefined) task.result = patch.result;
     if (patch.error !== undefined) task.error = patch.error;
     if (isTerminal(to)) task.endedAt = now;
-    this.logger.info(
-      {
-        taskId,
-        traceId: task.traceId,
-        status: to,
-        reason,
-        attempt: task.attempts,
-        extensionId: task.extensionId,
-      },
-      `task ${to}`,
-    );
+    this.logTransition(task, reason);
     this.emitStatus(task, reason, patch.message);
     if (isTerminal(to)) this.active.delete(taskId);
     return { ...task };
@@ -207,7 +208,27 @@ export class TaskService {
 
   /** Events with seq > afterSeq: what a subscriber must be sent before live ones. */
   replay(taskId: string, afterSeq: number): TaskEvent[] {
-    return this.log.read(taskId, afterSeq);
+    const events = this.log.read(taskId, afterSeq);
+    const held = this.held.get(taskId);
+    return held ? events.filter((e) => e.seq < held.first) : events;
+  }
+
+  /**
+   * One page of the replay: at most `limit` events (and about `maxBytes`) with seq > afterSeq; `more` when the
+   * backlog goes on past them. When `more` is false, the caller must start watching in this same tick.
+   */
+  replayPage(
+    taskId: string,
+    afterSeq: number,
+    limit: number,
+    maxBytes?: number,
+  ): { events: TaskEvent[]; more: boolean } {
+    const read = this.log.read(taskId, afterSeq, limit, maxBytes);
+    const held = this.held.get(taskId);
+    const events = (held ? read.filter((e) => e.seq < held.first) : read).slice(0, limit);
+    const upTo = held ? held.first - 1 : (this.get(taskId)?.lastSeq ?? 0);
+    const last = events.at(-1)?.seq ?? afterSeq;
+    return { events, more: events.length > 0 && last < upTo };
   }
 
   /** Listens to one task's events. Call `replay` and this in the same tick for a gapless stream. */
@@ -240,22 +261,66 @@ export class TaskService {
     this.log.close();
   }
 
+  /**
+   * One line per task at info, when it ends (with how long it took); every other transition at debug only,
+   * so the dispatch hot path costs no log I/O at the default level.
+   */
+  private logTransition(task: Task, reason: StatusReason): void {
+    const end = isTerminal(task.status);
+    if (!end && !this.logger.isLevelEnabled('debug')) return;
+    const line = {
+      taskId: task.id,
+      traceId: task.traceId,
+      kind: task.kind,
+      status: task.status,
+      reason,
+      attempt: task.attempts,
+      extensionId: task.extensionId,
+      ...(end ? { durationMs: Date.parse(task.endedAt ?? task.updatedAt) - Date.parse(task.createdAt) } : {}),
+    };
+    if (end) this.logger.info(line, `task ${task.status}`);
+    else this.logger.debug(line, `task ${task.status}`);
+  }
+
   private emitStatus(task: Task, reason: StatusReason, message?: string): void {
     const data: EventDataOf<'status'> = { status: task.status, reason };
     if (message) data.message = message;
     if (task.extensionId) data.extensionId = task.extensionId;
     if (task.attempts) data.attempt = task.attempts;
     const event = this.record(task, 'status', data);
-    this.log.flush();
-    this.broadcast(event);
+    this.log.touch(task);
+    this.log.requireCommit();
+    this.deliver(event);
     const summary = summaryOf(task);
-    for (const fn of this.summaryListeners) fn(summary);
+    this.log.afterCommit(() => {
+      for (const fn of this.summaryListeners) fn(summary);
+    });
   }
 
   private push<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     const event = this.record(task, type, data);
-    this.broadcast(event);
+    this.deliver(event);
     return event;
+  }
+
+  /** Broadcasts now, or after the commit while a barrier is up (then later events queue behind it, in order). */
+  private deliver(event: TaskEvent): void {
+    if (!this.log.holding) {
+      this.broadcast(event);
+      return;
+    }
+    const h = this.held.get(event.taskId);
+    if (h) h.count += 1;
+    else this.held.set(event.taskId, { first: event.seq, count: 1 });
+    this.log.afterCommit(() => {
+      const mine = this.held.get(event.taskId);
+      if (mine) {
+        mine.count -= 1;
+        mine.first = event.seq + 1;
+        if (mine.count === 0) this.held.delete(event.taskId);
+      }
+      this.broadcast(event);
+    });
   }
 
   private record<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
@@ -267,7 +332,7 @@ export class TaskService {
       type,
       data,
     } as TaskEvent;
-    this.log.append(event, task);
+    this.log.append(event);
     return event;
   }
 

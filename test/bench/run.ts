@@ -1,128 +1,279 @@
 /**
- * `npm run bench`: how much the hub costs over bare Socket.IO for its hot path, an extension's output streamed
- * to every subscriber of a task room. Each figure is a ratio against a baseline measured in the same run.
+ * `npm run bench [-- --quick] [-- --check]`: every hot path of the hub against a bare baseline measured in the
+ * same run. The servers run as child processes pinned to core 0, this process (the load) to core 1, where
+ * `taskset` exists; server CPU comes from /proc/<pid>/stat. Each figure is the median of 3 rounds with the
+ * spread of its ratio. Results go to bench-results.json; `--check` compares the ratios with the committed
+ * test/bench/baseline.json and fails on one more than BENCH_GATE_FACTOR (default 2) times worse.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
-import { io as connect } from 'socket.io-client';
-import type { Task } from '../../server/protocol/index.js';
-import { call, http, monitorClient } from '../helpers/clients.js';
-import { startTestHub } from '../helpers/hub.js';
-import { scriptedExtension } from '../helpers/scripted-extension.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { appendAcrossTasks } from './append-run.js';
+import { dispatchConcurrent, dispatchSequential } from './dispatch.js';
+import { fanoutRawWs, fanoutSocketIo } from './fanout.js';
 import { benchFlowgram } from './flowgram.js';
+import { heapPerSubscriber } from './memory.js';
+import { type BenchServer, PINNED, pinLoad, startServer } from './proc.js';
+import type { ServerKind } from './protocol.js';
+import { replayOverSocket } from './replay.js';
+import { type Figure, figure, printFigure, regressions, type Sample } from './stats.js';
+import { tokenSource, tokenStream } from './tokens.js';
 
-const CHUNKS = Number(process.env['BENCH_CHUNKS'] ?? 3000);
-const SUBSCRIBERS = Number(process.env['BENCH_SUBSCRIBERS'] ?? 4);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const TEXT = 'x'.repeat(80);
+const quick = process.argv.includes('--quick');
+const check = process.argv.includes('--check');
+const ROUNDS = 3;
+const N = quick
+  ? {
+      fan500: 24,
+      fan2000: 6,
+      ws: 24,
+      tokens: 300,
+      seq: 200,
+      conc: 480,
+      append: 20_000,
+      replay: 10_000,
+      subs: Number(process.env['BENCH_SUBS'] ?? 1_000),
+    }
+  : {
+      fan500: 200,
+      fan2000: 60,
+      ws: 200,
+      tokens: 2_000,
+      seq: 2_000,
+      conc: 4_000,
+      append: 100_000,
+      replay: 100_000,
+      subs: 20_000,
+    };
 
-/** Baseline: a bare Socket.IO server relays the same chunks from one client to a room of subscribers. */
-async function baseline(): Promise<number> {
-  const server = createServer();
-  const io = new Server(server);
-  io.on('connection', (s) => {
-    s.on('join', () => s.join('room'));
-    s.on('chunk', (c: unknown, ack: () => void) => {
-      io.to('room').emit('event', { seq: 1, ts: new Date().toISOString(), type: 'output', data: c });
-      ack();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const subs = await Promise.all(
-    Array.from({ length: SUBSCRIBERS }, async () => {
-      const s = connect(url, { transports: ['websocket'], forceNew: true });
-      await new Promise<void>((r) => s.once('connect', () => r()));
-      s.emit('join');
-      return s;
-    }),
-  );
-  const producer = connect(url, { transports: ['websocket'], forceNew: true });
-  await new Promise<void>((r) => producer.once('connect', () => r()));
-  await new Promise((r) => setTimeout(r, 50));
-  const start = performance.now();
-  const done = Promise.all(
-    subs.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          let n = 0;
-          s.on('event', () => {
-            n += 1;
-            if (n === CHUNKS) resolve();
-          });
-        }),
+pinLoad();
+const figures: Figure[] = [];
+const only = process.env['BENCH_ONLY']?.split(',');
+const wanted = (id: string) => !only || only.some((o) => id.startsWith(o));
+
+// The model every server streams tokens from, and one server process per kind, shared by the scenarios.
+const source = await tokenSource(N.tokens);
+const servers = new Map<ServerKind, Promise<BenchServer>>();
+const server = (kind: ServerKind) => {
+  let s = servers.get(kind);
+  if (!s) {
+    s = startServer(kind, source.url);
+    servers.set(kind, s);
+  }
+  return s;
+};
+
+/** Runs `measure` on the baseline and on the hub, alternating, for each round. */
+async function rounds<T>(
+  baseKind: ServerKind,
+  measure: (s: BenchServer) => Promise<T>,
+  opts: { setup?: (s: BenchServer) => Promise<void> } = {},
+): Promise<Array<{ hub: T; base: T }>> {
+  const hub = await server('hub');
+  const base = await server(baseKind);
+  await opts.setup?.(hub);
+  await opts.setup?.(base);
+  const out: Array<{ hub: T; base: T }> = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const b = await measure(base);
+    const h = await measure(hub);
+    out.push({ hub: h, base: b });
+  }
+  return out;
+}
+
+function add(f: Figure): void {
+  figures.push(f);
+  printFigure(f);
+}
+
+const lower = { better: 'lower' as const };
+
+if (wanted('fanout-500')) {
+  const r = await rounds('socket.io', (s) => fanoutSocketIo(s, 500, N.fan500));
+  add(
+    figure(
+      {
+        id: 'fanout-500',
+        label: 'fan-out, 500 subscribers (CPU per delivery)',
+        unit: 'us',
+        target: 1.0,
+        ...lower,
+      },
+      r,
     ),
   );
-  for (let i = 0; i < CHUNKS; i++) await producer.emitWithAck('chunk', { stream: 'stdout', text: TEXT });
-  await done;
-  const ms = performance.now() - start;
-  producer.close();
-  for (const s of subs) s.close();
-  io.close();
-  return ms;
 }
-
-/** The hub: a real extension streams the chunks as job output; subscribers follow the task room. */
-async function hubRun(): Promise<number> {
-  const hub = await startTestHub();
-  let go: () => void = () => {};
-  const gate = new Promise<void>((r) => {
-    go = r;
-  });
-  const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'bench' }, async (api) => {
-    await api.started();
-    await gate;
-    for (let i = 0; i < CHUNKS; i++) await api.output(TEXT);
-    await api.result({ status: 'succeeded', result: null });
-  });
-  const task = (await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', { code: 'bench' }))
-    .body;
-  const subs = await Promise.all(
-    Array.from({ length: SUBSCRIBERS }, () => monitorClient(hub.url, hub.tokens.viewer)),
-  );
-  const done = Promise.all(
-    subs.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          let n = 0;
-          s.on('task:event', (e) => {
-            if (e.type !== 'output') return;
-            n += 1;
-            if (n === CHUNKS) resolve();
-          });
-        }),
+if (wanted('fanout-2000')) {
+  const r = await rounds('socket.io', (s) => fanoutSocketIo(s, 2_000, N.fan2000));
+  add(
+    figure(
+      {
+        id: 'fanout-2000',
+        label: 'fan-out, 2,000 subscribers (CPU per delivery)',
+        unit: 'us',
+        target: 1.0,
+        ...lower,
+      },
+      r,
     ),
   );
-  for (const s of subs) await call(s, 'task:subscribe', { taskId: task.id });
-  await new Promise((r) => setTimeout(r, 50));
-  const start = performance.now();
-  go();
-  await done;
-  const ms = performance.now() - start;
-  for (const s of subs) s.close();
-  ext.close();
-  await hub.close();
-  return ms;
+}
+if (wanted('raw-ws')) {
+  const r = await rounds('ws', (s) => fanoutRawWs(s, 500, N.ws));
+  add(
+    figure(
+      {
+        id: 'raw-ws',
+        label: 'raw-ws monitor, 500 subscribers (CPU per delivery)',
+        unit: 'us',
+        target: 1.3,
+        ...lower,
+      },
+      r,
+    ),
+  );
+}
+if (wanted('tokens')) {
+  const r = await rounds('socket.io', (s) => tokenStream(s, source, N.tokens, 100));
+  add(
+    figure(
+      {
+        id: 'tokens',
+        label: 'tokens to 100 subscribers (bare CPU / hub CPU)',
+        unit: 'us/tok',
+        target: 5,
+        better: 'higher',
+        speedup: true,
+      },
+      r,
+    ),
+  );
+}
+if (wanted('dispatch')) {
+  const seq = await rounds('fastify', (s) => dispatchSequential(s, N.seq));
+  add(
+    figure(
+      {
+        id: 'dispatch-seq',
+        label: '/execute sequential (server CPU per task)',
+        unit: 'ms',
+        target: 1.5,
+        ...lower,
+      },
+      seq,
+    ),
+  );
+  const conc = await rounds('fastify', (s) => dispatchConcurrent(s, N.conc));
+  add(
+    figure(
+      {
+        id: 'dispatch-tput',
+        label: '8 submitters x 4 hosts (tasks/s)',
+        unit: 'tasks/s',
+        target: 0.9,
+        better: 'higher',
+      },
+      conc.map((c) => ({ hub: c.hub.perSecond, base: c.base.perSecond })),
+    ),
+  );
+  add(
+    figure(
+      {
+        id: 'dispatch-p99',
+        label: '8 submitters x 4 hosts (p99 round trip)',
+        unit: 'ms',
+        target: 1.2,
+        ...lower,
+      },
+      conc.map((c) => ({ hub: c.hub.p99, base: c.base.p99 })),
+    ),
+  );
+}
+if (wanted('append')) {
+  const r: Sample[] = [];
+  for (let i = 0; i < ROUNDS; i++) r.push(await appendAcrossTasks(10_000, N.append));
+  add(
+    figure(
+      {
+        id: 'append',
+        label: 'event append across 10k tasks (CPU per event)',
+        unit: 'us',
+        target: 1.3,
+        ...lower,
+      },
+      r,
+    ),
+  );
+}
+if (wanted('replay')) {
+  const ids = new Map<BenchServer, string>();
+  const r = await rounds('socket.io', (s) => replayOverSocket(s, ids.get(s) ?? '', N.replay), {
+    setup: async (s) => {
+      ids.set(s, (await s.request({ cmd: 'seed', events: N.replay })).taskId);
+    },
+  });
+  add(
+    figure(
+      {
+        id: 'replay',
+        label: `replay of a ${N.replay / 1000}k-event task (CPU per event)`,
+        unit: 'us',
+        target: 1.3,
+        ...lower,
+      },
+      r,
+    ),
+  );
+}
+if (wanted('memory')) {
+  const r = await rounds('socket.io', (s) => heapPerSubscriber(s, N.subs));
+  add(
+    figure(
+      {
+        id: 'memory',
+        label: `heap per idle subscriber (${N.subs.toLocaleString('en')} held)`,
+        unit: 'KB',
+        target: 1.1,
+        ...lower,
+      },
+      r.map((x) => ({ hub: x.hub / 1024, base: x.base / 1024 })),
+    ),
+  );
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+for (const s of servers.values()) await (await s).stop();
+await source.close();
 
-const base: number[] = [];
-const hub: number[] = [];
-for (let i = 0; i < ROUNDS; i++) {
-  base.push(await baseline());
-  hub.push(await hubRun());
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memGB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  pinned: PINNED,
+  quick,
+};
+const results = { date: new Date().toISOString(), machine, figures };
+writeFileSync('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+console.log(
+  `\n${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}; server and load ${PINNED ? 'pinned to separate cores' : 'NOT pinned (no taskset)'}; results in bench-results.json`,
+);
+
+if (check && !existsSync(new URL('./baseline.json', import.meta.url))) {
+  console.log('bench: no test/bench/baseline.json to compare with; copy a --quick bench-results.json there');
+} else if (check) {
+  const committed = JSON.parse(readFileSync(new URL('./baseline.json', import.meta.url), 'utf8')) as {
+    figures: Figure[];
+  };
+  const factor = Number(process.env['BENCH_GATE_FACTOR'] ?? 2);
+  const bad = regressions(figures, committed.figures, factor);
+  if (bad.length) {
+    console.error(
+      `bench: even the best round is more than ${factor}x worse than test/bench/baseline.json:\n  ${bad.join('\n  ')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`bench: every ratio within ${factor}x of test/bench/baseline.json`);
 }
-const b = median(base);
-const h = median(hub);
-console.log(`output fan-out: ${CHUNKS} chunks x ${SUBSCRIBERS} subscribers, median of ${ROUNDS} rounds`);
-console.log(
-  `  baseline (bare Socket.IO relay): ${b.toFixed(0)} ms (${((CHUNKS / b) * 1000).toFixed(0)} chunks/s)`,
-);
-console.log(
-  `  hub (validate, seq, SQLite, rooms): ${h.toFixed(0)} ms (${((CHUNKS / h) * 1000).toFixed(0)} chunks/s)`,
-);
-console.log(`  ratio hub/baseline: ${(h / b).toFixed(2)}x`);
-await benchFlowgram();
+// The FlowGram figure (a 1,000-iteration loop against @flowgram.ai/runtime-js) takes minutes: full runs only.
+if (!quick) await benchFlowgram();
 process.exit(0);

@@ -20,3 +20,10 @@ echo "== contract (JSON Schema export)"
 npx tsx server/protocol/export-json-schema.ts --check
 echo "== tests (vitest)"
 npx vitest run --config test/vitest.config.ts "$@"
+# After the tests, so a slow bench never hides their results. Ratios against bare baselines measured in the same
+# run; fails only when even the best of three rounds is more than BENCH_GATE_FACTOR (default 2) times worse
+# than test/bench/baseline.json. BENCH_GATE=0 skips it, and so does a run limited to some test files.
+if [ "${BENCH_GATE:-1}" != "0" ] && [ $# -eq 0 ]; then
+  echo "== bench (quick, ratios against test/bench/baseline.json)"
+  npx tsx test/bench/run.ts --quick --check
+fi
