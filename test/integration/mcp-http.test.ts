@@ -73,6 +73,8 @@ describe('MCP over streamable HTTP', () => {
       'list_tasks',
       'get_task',
       'cancel_task',
+      // then every plugin tool (the built-in demo plugin's; see mcp-plugins.test.ts)
+      'text2image',
     ]);
     const exec = tools.find((t) => t.name === 'execute_python');
     expect(exec?.inputSchema.required).toEqual(['code']);
@@ -188,6 +190,17 @@ describe('MCP over streamable HTTP', () => {
     await until(async () => (await taskOf(id)).status === 'running', 20_000, 'the task to run');
     const listed = structured(await c.call('list_tasks', { kind: 'code', status: 'running' }));
     expect((listed['tasks'] as Array<{ id: string }>).map((t) => t.id)).toEqual([id]);
+    // Output reaches the hub a little after `running` (hosts coalesce it): wait for it before cancelling.
+    await until(
+      async () =>
+        (
+          structured(await c.call('get_task', { taskId: id, events: true }))['events'] as Array<{
+            type: string;
+          }>
+        ).some((e) => e.type === 'output'),
+      20_000,
+      'the loop to print',
+    );
     const cancelled = structured(await c.call('cancel_task', { taskId: id }));
     expect(cancelled['task']).toMatchObject({ id, status: 'cancelled' });
     const got = structured(await c.call('get_task', { taskId: id, events: true }));
