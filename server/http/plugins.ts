@@ -21,6 +21,7 @@ import { isTerminal, type TaskEvent } from '../protocol/tasks.js';
 import { requireRole } from './auth-hook.js';
 import { onClientGone } from './client-gone.js';
 import { SeedStream, startParsedSeedTask } from './plugins-seed.js';
+import { openSse } from './sse.js';
 
 const errors = { 400: HttpError, 401: HttpError, 403: HttpError, 404: HttpError, 429: HttpError };
 
@@ -191,15 +192,7 @@ export function pluginRoutes(app: FastifyInstance, ctx: HubContext): void {
 
 /** Answers the execute call as the seed's SSE stream: `data:` lines only, so `onmessage` clients see them all. */
 function streamSeed(ctx: HubContext, taskId: string, reply: import('fastify').FastifyReply): void {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-task-id': taskId,
-  });
+  const res = openSse(reply, { 'x-task-id': taskId });
   const seed = new SeedStream(ctx, taskId);
   let closed = false;
   const send = (data: unknown, id?: number) => {

@@ -17,6 +17,20 @@ export function resumeSeq(req: FastifyRequest, afterSeq: number | undefined): nu
   return Number.isFinite(n) && n >= 0 ? n : (afterSeq ?? 0);
 }
 
+/** Takes the reply over as an SSE stream (no proxy buffering, no caching); extra headers are added as given. */
+export function openSse(reply: FastifyReply, headers: Record<string, string> = {}): FastifyReply['raw'] {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    ...headers,
+  });
+  return res;
+}
+
 /**
  * Streams a task's events as SSE: replay after `afterSeq`, then live, ending after the terminal status event.
  * `format` lets compatibility APIs rename events; ids are always the task seq so Last-Event-ID resumes.
@@ -29,14 +43,7 @@ export function streamTaskEvents(
   format: (e: TaskEvent) => { event: string; data: unknown } | null = (e) => ({ event: e.type, data: e }),
   opts: { keepaliveMs?: number } = {},
 ): void {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  const res = openSse(reply);
   res.write(': stream open\n\n');
   let closed = false;
   const write = (e: TaskEvent) => {
