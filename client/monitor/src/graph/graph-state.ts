@@ -28,18 +28,20 @@ export class GraphState {
   private readonly nodes = new Map<string, NodeRun>();
   private readonly running: string[] = [];
   private status: TaskStatus | null = null;
+  private started = false;
   /** Bumped on every change, so a view redraws only what moved. */
   version = 0;
 
   get(id: string): NodeRun {
     let n = this.nodes.get(id);
     if (!n) {
-      n = {
-        state: this.status && isTerminal(this.status) ? 'skipped' : 'waiting',
-        runs: 0,
-        events: [],
-        eventCount: 0,
-      };
+      n = { state: 'waiting', runs: 0, events: [], eventCount: 0 };
+      // A node the graph names after events came in (the graph arrives after the replay) starts settled.
+      if (id === ENTRY && this.started) n = { ...n, state: 'succeeded', runs: 1 };
+      else if (this.status && isTerminal(this.status)) {
+        const reached = id === EXIT && this.status === 'succeeded';
+        n = { ...n, state: reached ? 'succeeded' : 'skipped', runs: reached ? 1 : 0 };
+      }
       this.nodes.set(id, n);
     }
     return n;
@@ -58,6 +60,7 @@ export class GraphState {
       delete n.error;
       if (e.data.inputs) n.inputs = e.data.inputs;
       this.running.push(e.data.node);
+      this.started = true;
       this.settleEntry();
       keep(n, e);
       return;
