@@ -72,6 +72,8 @@ export class SandboxSession {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    // A task's end aborts its nodes first; should an execution still be going, it ends as cancelled.
+    this.current?.cancel();
     const live = this.live;
     this.live = undefined;
     if (!live) return;
@@ -196,6 +198,10 @@ class SessionExecution {
     this.signal?.removeEventListener('abort', this.onAbort);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  cancel(): void {
+    this.stop(cancelled());
   }
 
   schedule(id: unknown, ms: unknown): void {
