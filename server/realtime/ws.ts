@@ -20,6 +20,7 @@ import { type HandlerTable, runHandler } from './handler.js';
 import { hostLogHandlers } from './host-log-handlers.js';
 import { monitorHandlers } from './monitor-session.js';
 import type { SendLimits } from './send-budget.js';
+import { waitingNote } from './waiting-note.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -235,6 +236,12 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
           joinFeed: () => {
             if (feed.length) return;
             feed.push(ctx.tasks.onSummary((s) => peer.send('task:summary', s)));
+            feed.push(
+              ctx.tasks.onEvent((e) => {
+                const note = waitingNote(e);
+                if (note) peer.send('task:waiting', note);
+              }),
+            );
             feed.push(
               ctx.registry.onPresence((extension, online) =>
                 peer.send('extension:presence', { extension, online }),
