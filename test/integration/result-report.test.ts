@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReferenceHost } from '../../extension-bridge/host/index.js';
 import type { ExecResult, JobRun, JobRunAck, Registered, TaskEvent } from '../../server/protocol/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { startPythonBridge, stopAllBridges } from '../helpers/python-bridge.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
 
 /**
@@ -15,6 +16,7 @@ beforeEach(async () => {
   hub = await startTestHub();
 });
 afterEach(async () => {
+  await stopAllBridges();
   await hub.close();
 });
 
@@ -221,5 +223,31 @@ describe('result-report', () => {
     } finally {
       await host.stop();
     }
+  });
+
+  it('is used by the Python bridge: a quick job is reported in one message, a slow one live', async () => {
+    const seen: string[] = [];
+    hub.hub.io.of('/extension').on('connection', (s) => s.onAny((event: string) => seen.push(event)));
+    // A wide window (read by the bridge from its environment), so a loaded machine cannot make it miss.
+    process.env['SWITCHBOARD_FOLD_WINDOW_MS'] = '3000';
+    try {
+      await startPythonBridge(hub, { name: 'py-fold', policy: 'off' });
+    } finally {
+      delete process.env['SWITCHBOARD_FOLD_WINDOW_MS'];
+    }
+    const res = await post<ExecResult>('/execute', {
+      code: 'import sys\nprint("hello")\nsys.stderr.write("careful\\n")\nresult = 42',
+    });
+    expect(res).toMatchObject({ status: 'succeeded', stdout: 'hello\n', stderr: 'careful\n' });
+    expect(shape(hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
+    expect(seen.filter((e) => e.startsWith('job:'))).toEqual(['job:result']);
+    // Past the window the start and the output so far are told while the job runs.
+    const task = await post<{ id: string }>('/api/v1/tasks', {
+      code: 'import time\nprint("early")\ntime.sleep(30)',
+    });
+    await expect
+      .poll(() => shape(hub.hub.ctx.tasks.replay(task.id, 0)), { timeout: 20_000 })
+      .toEqual(['status:queued', 'status:dispatched', 'status:running', 'output:stdout:early\n']);
+    await post(`/api/v1/tasks/${task.id}/cancel`, {});
   });
 });
