@@ -12,6 +12,9 @@ import { median } from './stats.js';
  * A hub host as lean as the bare one: registers, and answers each job in its ack with the whole report (the
  * `result-report` feature: start, output and end folded into the ack of a job that ended before it acked).
  */
+/** Host secrets by name: a round's hosts register again under the ids of the last round's. */
+const secrets = new Map<string, string>();
+
 async function hubHost(url: string, name: string): Promise<Socket> {
   const s = io(`${url}/extension`, {
     auth: { token: TOKENS.extension },
@@ -23,12 +26,16 @@ async function hubHost(url: string, name: string): Promise<Socket> {
     s.once('connect', resolve);
     s.once('connect_error', reject);
   });
-  const reg = (await s.timeout(5_000).emitWithAck('register', { name, concurrency: 16 })) as {
+  const secret = secrets.get(name);
+  const reg = (await s
+    .timeout(5_000)
+    .emitWithAck('register', { name, concurrency: 16, ...(secret ? { secret } : {}) })) as {
     ok: boolean;
-    data?: { features?: string[] };
+    data?: { features?: string[]; hostSecret?: string };
   };
   if (!reg.ok || !reg.data?.features?.includes('result-report'))
     throw new Error(`register: ${JSON.stringify(reg)}`);
+  if (reg.data.hostSecret) secrets.set(name, reg.data.hostSecret);
   s.on('job:run', (job: { code: string; attempt: number }, ack: (r: unknown) => void) =>
     ack({
       accepted: true,
