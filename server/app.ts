@@ -79,7 +79,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     allowModules: config.policyAllowModules,
   });
   const store = createTaskStore(config);
-  const tasks = new TaskService(store, logger);
+  const tasks = await TaskService.open(store, logger);
   if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
@@ -187,8 +187,8 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       ctx.polling.close();
       await realtime.close();
       await app.close();
-      tasks.close();
-      store.close();
+      await tasks.close();
+      await store.close();
       unlock();
     },
   };
