@@ -192,8 +192,10 @@ export class EventLog {
     return merge(stored, unacked, afterSeq, limit, maxBytes);
   }
 
+  /** Commits what is left; a store that stays down gets a few seconds, then what it missed is dropped. */
   async close(): Promise<void> {
-    await this.flush();
+    const flushed = this.flush();
+    if (flushed) await Promise.race([flushed, new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.closed = true;
   }
 
