@@ -17,7 +17,7 @@ export function metricsRoutes(
     '/metrics',
     { onRequest: requireRole(ctx, 'read'), schema: { hide: true } },
     async (_req, reply) => {
-      const counts = ctx.tasks.counts();
+      const counts = await ctx.tasks.counts();
       const lines = [
         '# HELP switchboard_tasks Tasks by status.',
         '# TYPE switchboard_tasks gauge',

@@ -98,7 +98,7 @@ describe('result-report', () => {
     ext.close();
     expect(res).toMatchObject({ status: 'succeeded', stdout: 'hello\n', stderr: 'careful\n', result: 42 });
     expect(res.duration_ms).not.toBeNull();
-    expect(shape(hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
+    expect(shape(await hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
   });
 
   it('takes the whole report in the job:run ack', async () => {
@@ -116,7 +116,7 @@ describe('result-report', () => {
     }));
     const res = await post<ExecResult>('/execute', { code: 'print("hello")' });
     expect(res).toMatchObject({ status: 'succeeded', stdout: 'hello\n', result: { echo: 'print("hello")' } });
-    expect(shape(hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
+    expect(shape(await hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
     // Nothing else was sent about the job: the slot is free again and takes the next one.
     const next = await post<ExecResult>('/execute', { code: '2' });
     expect(next.status).toBe('succeeded');
@@ -173,8 +173,8 @@ describe('result-report', () => {
         code: 'print("hello")\nimport sys\nsys.stderr.write("careful\\n")\n6 * 7',
       });
       expect(res).toMatchObject({ status: 'succeeded', stdout: 'hello\n', stderr: 'careful\n', result: 42 });
-      expect(shape(hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
-      expect(hub.hub.ctx.tasks.require(res.task_id).startedAt).not.toBeNull();
+      expect(shape(await hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
+      expect((await hub.hub.ctx.tasks.require(res.task_id)).startedAt).not.toBeNull();
       expect(seen.filter((e) => e.startsWith('job:'))).toEqual(['job:result']);
     } finally {
       await host.stop();
@@ -197,7 +197,7 @@ describe('result-report', () => {
       });
       // Followed live: running, and the output held so far, long before the job ends.
       await expect
-        .poll(() => shape(hub.hub.ctx.tasks.replay(task.id, 0)), { timeout: 20_000 })
+        .poll(async () => shape(await hub.hub.ctx.tasks.replay(task.id, 0)), { timeout: 20_000 })
         .toEqual(['status:queued', 'status:dispatched', 'status:running', 'output:stdout:early\n']);
       expect(seen.filter((e) => e.startsWith('job:'))).toEqual(['job:started', 'job:output']);
       await post(`/api/v1/tasks/${task.id}/cancel`, {});
@@ -239,14 +239,14 @@ describe('result-report', () => {
       code: 'import sys\nprint("hello")\nsys.stderr.write("careful\\n")\nresult = 42',
     });
     expect(res).toMatchObject({ status: 'succeeded', stdout: 'hello\n', stderr: 'careful\n' });
-    expect(shape(hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
+    expect(shape(await hub.hub.ctx.tasks.replay(res.task_id, 0))).toEqual(FOLDED);
     expect(seen.filter((e) => e.startsWith('job:'))).toEqual(['job:result']);
     // Past the window the start and the output so far are told while the job runs.
     const task = await post<{ id: string }>('/api/v1/tasks', {
       code: 'import time\nprint("early")\ntime.sleep(30)',
     });
     await expect
-      .poll(() => shape(hub.hub.ctx.tasks.replay(task.id, 0)), { timeout: 20_000 })
+      .poll(async () => shape(await hub.hub.ctx.tasks.replay(task.id, 0)), { timeout: 20_000 })
       .toEqual(['status:queued', 'status:dispatched', 'status:running', 'output:stdout:early\n']);
     await post(`/api/v1/tasks/${task.id}/cancel`, {});
   });
