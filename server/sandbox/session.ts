@@ -25,7 +25,8 @@ return function (json) {
   const main = load();
   if (typeof main !== 'function') throw new TypeError(${JSON.stringify(MISSING_MAIN)});
   const params = json === undefined ? undefined : parse(json);
-  return Promise.resolve(main({ params })).then((value) => stringify(value));
+  // Timers still pending when main settles are dropped here, in the isolate: none can fire after it.
+  return Promise.resolve(main({ params })).then((value) => { reset(); return stringify(value); });
 }; })()`;
 }
 
