@@ -12,24 +12,28 @@ export class ThenRun<T> {
   ) {}
 }
 
-/** One inbound event: its payload schema, the role action it needs, whether it counts against the rate. */
-export interface HandlerSpec<S extends z.ZodType = z.ZodType> {
+/**
+ * One inbound event: its payload schema, the role action it needs, whether it counts against the rate. `run`
+ * gets the connection the message came on (`conn`): a table is built once per endpoint and shared by every
+ * connection, so an idle subscriber holds no handlers or closures of its own.
+ */
+export interface HandlerSpec<S extends z.ZodType = z.ZodType, C = unknown> {
   schema: S;
   action: Action;
   charge: boolean;
-  run: (payload: z.output<S>) => unknown;
+  run: (payload: z.output<S>, conn: C) => unknown;
 }
 
 export type HandlerTable = Record<string, HandlerSpec>;
 
-/** Builds a spec with the payload type inferred from the schema. */
-export function handler<S extends z.ZodType>(
+/** Builds a spec with the payload type inferred from the schema; `C` is the connection its table serves. */
+export function handler<S extends z.ZodType, C = unknown>(
   schema: S,
   action: Action,
-  run: (payload: z.output<S>) => unknown,
+  run: (payload: z.output<S>, conn: C) => unknown,
   charge = true,
 ): HandlerSpec {
-  return { schema, action, charge, run: run as (p: unknown) => unknown };
+  return { schema, action, charge, run: run as (p: unknown, c: unknown) => unknown };
 }
 
 /**
@@ -42,6 +46,7 @@ export function runHandler(
   table: HandlerTable,
   event: string,
   payload: unknown,
+  conn?: unknown,
 ): { res: Ack<unknown>; after?: () => void } {
   try {
     if (exceedsBytes(payload, ctx.config.maxPayloadBytes)) {
@@ -60,7 +65,7 @@ export function runHandler(
     if (spec.charge) ctx.auth.charge(principal);
     const parsed = spec.schema.safeParse(payload ?? {});
     if (!parsed.success) throw fromZodError(parsed.error);
-    const data = spec.run(parsed.data);
+    const data = spec.run(parsed.data, conn);
     if (data instanceof ThenRun) return { res: { ok: true, data: data.data }, after: data.after };
     return { res: { ok: true, data: data ?? {} } };
   } catch (err) {
@@ -106,18 +111,19 @@ export function bindSocketIo(
   ctx: HubContext,
   principal: Principal,
   table: HandlerTable,
-  onError: (body: ErrorBody) => void,
+  onError: (body: ErrorBody, conn: unknown) => void,
+  conn?: unknown,
 ): void {
   // onAny, not one listener per event: an unknown event gets an answer too, never silence.
   socket.onAny((event: string, ...args: unknown[]) => {
     const last = args.at(-1);
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
     const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
-    const { res, after } = runHandler(ctx, principal, table, event, payload);
+    const { res, after } = runHandler(ctx, principal, table, event, payload, conn);
     // The answer waits for this tick's commit when it changed a task's status: told means on disk.
     ctx.tasks.afterCommit(() => {
       if (ack) ack(res);
-      else if (!res.ok) onError(res.error);
+      else if (!res.ok) onError(res.error, conn);
       after?.();
     });
   });

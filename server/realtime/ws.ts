@@ -1,12 +1,13 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type Action, bearer, type Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import type { ExtensionLink } from '../dispatch/link.js';
 import { fromZodError, HubError, toHubError } from '../errors.js';
 import type { ErrorBody } from '../protocol/common.js';
 import {
+  type HostLogEntry,
   type JobCancel,
   type JobRun,
   type JobRunAck,
@@ -17,9 +18,11 @@ import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
 import { type HandlerTable, runHandler } from './handler.js';
-import { hostLogHandlers } from './host-log-handlers.js';
-import { monitorHandlers } from './monitor-session.js';
+import { hostLogHandlers, type LogPeer } from './host-log-handlers.js';
+import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 import type { SendLimits } from './send-budget.js';
+
+const TEXT_FRAME = { binary: false } as const;
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -78,8 +81,11 @@ class WsPeer {
     this.writeRaw(JSON.stringify(frame));
   }
 
-  /** Sends an already encoded frame (a broadcast encodes once for every peer). */
-  writeRaw(text: string): void {
+  /**
+   * Sends an already encoded frame, as text. A broadcast encodes once for every peer, to UTF-8 bytes too, so
+   * ws has nothing left to convert per peer.
+   */
+  writeRaw(text: string | Buffer): void {
     if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
     // A reader this far behind is dropped; it reconnects and resumes by seq.
     const over =
@@ -97,7 +103,8 @@ class WsPeer {
       return;
     }
     this.inFlight += 1;
-    this.ws.send(text, this.onSent);
+    if (typeof text === 'string') this.ws.send(text, this.onSent);
+    else this.ws.send(text, TEXT_FRAME, this.onSent);
   }
 
   closed(): void {
@@ -134,15 +141,76 @@ class WsLink implements ExtensionLink {
  * A task event as a ws frame, encoded once however many raw ws monitors watch the task: every listener of a
  * broadcast gets the same event object, so the frame is cached on it.
  */
-const frames = new WeakMap<TaskEvent, string>();
-function eventFrame(e: TaskEvent): string {
-  let text = frames.get(e);
-  if (text === undefined) {
-    text = JSON.stringify({ type: 'event', event: 'task:event', data: e });
-    frames.set(e, text);
+const frames = new WeakMap<TaskEvent, Buffer>();
+function eventFrame(e: TaskEvent): Buffer {
+  let bytes = frames.get(e);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify({ type: 'event', event: 'task:event', data: e }));
+    frames.set(e, bytes);
   }
-  return text;
+  return bytes;
 }
+
+/**
+ * A raw ws `/monitor` connection as the shared monitor and host-log handlers see it: methods, not closures,
+ * and its task and feed subscriptions created on first use.
+ */
+class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
+  logFollows?: Map<string, () => void>;
+  private subs?: Map<string, () => void>;
+  private feed?: Array<() => void>;
+  private readonly onTaskEvent = (e: TaskEvent) => this.writeRaw(eventFrame(e));
+
+  constructor(
+    ws: WebSocket,
+    limits: SendLimits,
+    private readonly ctx: HubContext,
+    readonly principal: Principal,
+  ) {
+    super(ws, limits);
+  }
+
+  sendEvent(e: TaskEvent): void {
+    this.writeRaw(eventFrame(e));
+  }
+  watchTask(id: string): void {
+    this.subs ??= new Map();
+    if (!this.subs.has(id)) this.subs.set(id, this.ctx.tasks.subscribeTask(id, this.onTaskEvent));
+  }
+  unwatchTask(id: string): void {
+    this.subs?.get(id)?.();
+    this.subs?.delete(id);
+  }
+  joinFeed(): void {
+    if (this.feed) return;
+    this.feed = [
+      this.ctx.tasks.onSummary((s) => this.send('task:summary', s)),
+      this.ctx.registry.onPresence((extension, online) =>
+        this.send('extension:presence', { extension, online }),
+      ),
+    ];
+  }
+  leaveFeed(): void {
+    for (const off of this.feed ?? []) off();
+    this.feed = undefined;
+  }
+  sendLog(line: HostLogEntry): void {
+    this.send('extension:log', line);
+  }
+  onceClosed(fn: () => void): void {
+    if (this.ws.readyState === this.ws.CLOSED) fn();
+    else this.ws.once('close', fn);
+  }
+  override closed(): void {
+    super.closed();
+    for (const off of this.subs?.values() ?? []) off();
+    this.subs = undefined;
+    this.leaveFeed();
+  }
+}
+
+const PEER = Symbol('monitorPeer');
+type PeeredWs = WebSocket & { [PEER]: WsMonitorPeer };
 
 function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: HandlerTable, raw: string): void {
   const sendError = (body: ErrorBody) => peer.send('hub:error', body);
@@ -163,7 +231,7 @@ function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: Handl
     return;
   }
   const { id, event, data } = frame.data;
-  const { res, after } = runHandler(ctx, principal, table, event, data);
+  const { res, after } = runHandler(ctx, principal, table, event, data, peer);
   // The answer waits for this tick's commit when it changed a task's status: told means on disk.
   ctx.tasks.afterCommit(() => {
     if (id !== undefined) peer.write({ type: 'ack', id, data: res });
@@ -186,6 +254,15 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
     maxPayload: Math.max(ctx.config.maxPayloadBytes * 4, 8 << 20),
   });
   const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
+  // One table and two listeners (ws calls them with the socket as `this`) for every monitor connection.
+  const monitorTable = { ...monitorHandlers(ctx), ...hostLogHandlers(ctx) };
+  function onMonitorMessage(this: WebSocket, d: RawData): void {
+    const peer = (this as PeeredWs)[PEER];
+    serve(ctx, peer, peer.principal, monitorTable, d.toString());
+  }
+  function onMonitorClose(this: WebSocket): void {
+    (this as PeeredWs)[PEER].closed();
+  }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hub');
@@ -207,8 +284,8 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const peer = new WsPeer(ws, limits);
       if (kind === 'extension') {
+        const peer = new WsPeer(ws, limits);
         const session = new ExtensionSession(ctx, principal, new WsLink(peer));
         ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
         ws.on('close', (code) => {
@@ -216,44 +293,9 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
           session.closed(`disconnected (ws close ${code})`, code === 1000 || code === 1001);
         });
       } else {
-        const subs = new Map<string, () => void>();
-        const feed: Array<() => void> = [];
-        const table = monitorHandlers(ctx, {
-          sendEvent: (e) => peer.writeRaw(eventFrame(e)),
-          whenDrained: (fn) => peer.whenDrained(fn),
-          watchTask: (id) => {
-            if (!subs.has(id))
-              subs.set(
-                id,
-                ctx.tasks.subscribeTask(id, (e) => peer.writeRaw(eventFrame(e))),
-              );
-          },
-          unwatchTask: (id) => {
-            subs.get(id)?.();
-            subs.delete(id);
-          },
-          joinFeed: () => {
-            if (feed.length) return;
-            feed.push(ctx.tasks.onSummary((s) => peer.send('task:summary', s)));
-            feed.push(
-              ctx.registry.onPresence((extension, online) =>
-                peer.send('extension:presence', { extension, online }),
-              ),
-            );
-          },
-          leaveFeed: () => {
-            for (const off of feed.splice(0)) off();
-          },
-        });
-        const logs = hostLogHandlers(ctx, (line) => peer.send('extension:log', line));
-        Object.assign(table, logs.handlers);
-        ws.on('message', (d) => serve(ctx, peer, principal, table, d.toString()));
-        ws.on('close', () => {
-          logs.close();
-          peer.closed();
-          for (const off of subs.values()) off();
-          for (const off of feed.splice(0)) off();
-        });
+        (ws as PeeredWs)[PEER] = new WsMonitorPeer(ws, limits, ctx, principal);
+        ws.on('message', onMonitorMessage);
+        ws.on('close', onMonitorClose);
       }
     });
   };
