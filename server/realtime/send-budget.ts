@@ -11,7 +11,6 @@ interface EngineConn {
   writeBuffer: Array<{ data?: unknown }>;
   transport: { writable: boolean; socket?: { bufferedAmount?: number } };
   on(event: 'packetCreate', fn: (p: { data?: unknown }) => void): void;
-  on(event: 'flush', fn: () => void): void;
 }
 
 const sizeOf = (data: unknown) =>
@@ -24,9 +23,6 @@ const BUDGET = Symbol('sendBudget');
 type BudgetedConn = EngineConn & { [BUDGET]: SocketSendBudget<Socket> };
 
 /** engine.io calls its listeners with the connection as `this`: one function for every connection. */
-function onFlush(this: BudgetedConn): void {
-  this[BUDGET].buffered = 0;
-}
 function onPacketCreate(this: BudgetedConn, p: { data?: unknown }): void {
   this[BUDGET].queued(p);
 }
@@ -38,8 +34,8 @@ function onPacketCreate(this: BudgetedConn, p: { data?: unknown }): void {
  */
 export class SocketSendBudget<S extends Socket = Socket> {
   private readonly conn: EngineConn;
-  /** Bytes queued since engine.io last flushed its write buffer. */
-  buffered = 0;
+  /** Bytes of the packets in engine.io's write buffer (counted from when it was last empty). */
+  private buffered = 0;
   private over = false;
 
   constructor(
@@ -49,17 +45,19 @@ export class SocketSendBudget<S extends Socket = Socket> {
   ) {
     this.conn = socket.conn as unknown as EngineConn;
     (this.conn as BudgetedConn)[BUDGET] = this as never;
-    this.conn.on('flush', onFlush as () => void);
     this.conn.on('packetCreate', onPacketCreate as (p: { data?: unknown }) => void);
   }
 
   /** A packet is being queued for this consumer. */
   queued(p: { data?: unknown }): void {
     if (this.over) return;
-    this.buffered += sizeOf(p.data);
+    // engine.io announces a packet before queueing it: an empty write buffer means all before it went out
+    // (no listener on every flush needed to know it).
+    const waiting = this.conn.writeBuffer.length;
+    this.buffered = (waiting === 0 ? 0 : this.buffered) + sizeOf(p.data);
     const { limits } = this;
     const why =
-      this.conn.writeBuffer.length >= limits.packets
+      waiting >= limits.packets
         ? `send queue over ${limits.packets} packets`
         : this.queuedBytes() > limits.bytes
           ? `send queue over ${limits.bytes} bytes`
@@ -76,7 +74,8 @@ export class SocketSendBudget<S extends Socket = Socket> {
   }
 
   queuedBytes(): number {
-    return this.buffered + (this.conn.transport.socket?.bufferedAmount ?? 0);
+    const waiting = this.conn.writeBuffer.length === 0 ? 0 : this.buffered;
+    return waiting + (this.conn.transport.socket?.bufferedAmount ?? 0);
   }
 
   /** Runs `fn` once the queue is below half the byte budget (at once on the next turn if it already is). */

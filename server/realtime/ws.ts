@@ -152,19 +152,49 @@ function eventFrame(e: TaskEvent): Buffer {
 }
 
 /**
+ * The raw ws monitors watching each task, like Socket.IO's rooms: one task listener per watched task, and each
+ * event encoded once for all of them.
+ */
+class WsRooms {
+  private readonly rooms = new Map<string, { peers: Set<WsPeer>; off: () => void }>();
+  constructor(private readonly tasks: HubContext['tasks']) {}
+
+  join(taskId: string, peer: WsPeer): void {
+    let room = this.rooms.get(taskId);
+    if (!room) {
+      const peers = new Set<WsPeer>();
+      const off = this.tasks.subscribeTask(taskId, (e) => {
+        const frame = eventFrame(e);
+        for (const p of peers) p.writeRaw(frame);
+      });
+      room = { peers, off };
+      this.rooms.set(taskId, room);
+    }
+    room.peers.add(peer);
+  }
+
+  leave(taskId: string, peer: WsPeer): void {
+    const room = this.rooms.get(taskId);
+    if (!room?.peers.delete(peer) || room.peers.size) return;
+    room.off();
+    this.rooms.delete(taskId);
+  }
+}
+
+/**
  * A raw ws `/monitor` connection as the shared monitor and host-log handlers see it: methods, not closures,
  * and its task and feed subscriptions created on first use.
  */
 class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
   logFollows?: Map<string, () => void>;
-  private subs?: Map<string, () => void>;
+  private watching?: Set<string>;
   private feed?: Array<() => void>;
-  private readonly onTaskEvent = (e: TaskEvent) => this.writeRaw(eventFrame(e));
 
   constructor(
     ws: WebSocket,
     limits: SendLimits,
     private readonly ctx: HubContext,
+    private readonly rooms: WsRooms,
     readonly principal: Principal,
   ) {
     super(ws, limits);
@@ -174,12 +204,14 @@ class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
     this.writeRaw(eventFrame(e));
   }
   watchTask(id: string): void {
-    this.subs ??= new Map();
-    if (!this.subs.has(id)) this.subs.set(id, this.ctx.tasks.subscribeTask(id, this.onTaskEvent));
+    this.watching ??= new Set();
+    if (this.watching.has(id)) return;
+    this.watching.add(id);
+    this.rooms.join(id, this);
   }
   unwatchTask(id: string): void {
-    this.subs?.get(id)?.();
-    this.subs?.delete(id);
+    if (!this.watching?.delete(id)) return;
+    this.rooms.leave(id, this);
   }
   joinFeed(): void {
     if (this.feed) return;
@@ -203,8 +235,8 @@ class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
   }
   override closed(): void {
     super.closed();
-    for (const off of this.subs?.values() ?? []) off();
-    this.subs = undefined;
+    for (const id of this.watching ?? []) this.rooms.leave(id, this);
+    this.watching = undefined;
     this.leaveFeed();
   }
 }
@@ -256,6 +288,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
   const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
   // One table and two listeners (ws calls them with the socket as `this`) for every monitor connection.
   const monitorTable = { ...monitorHandlers(ctx), ...hostLogHandlers(ctx) };
+  const rooms = new WsRooms(ctx.tasks);
   function onMonitorMessage(this: WebSocket, d: RawData): void {
     const peer = (this as PeeredWs)[PEER];
     serve(ctx, peer, peer.principal, monitorTable, d.toString());
@@ -293,7 +326,7 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
           session.closed(`disconnected (ws close ${code})`, code === 1000 || code === 1001);
         });
       } else {
-        (ws as PeeredWs)[PEER] = new WsMonitorPeer(ws, limits, ctx, principal);
+        (ws as PeeredWs)[PEER] = new WsMonitorPeer(ws, limits, ctx, rooms, principal);
         ws.on('message', onMonitorMessage);
         ws.on('close', onMonitorClose);
       }
