@@ -168,6 +168,10 @@ export class Dispatcher {
     if (!t) return; // a replaced attempt: the slot belongs to the attempt that replaced it
     this.release(record, res.taskId);
     if (!t || isTerminal(t.status)) return;
+    // A folded report (`result-report`): the start and the output the host held back, then the end, all in
+    // this tick and so in one commit.
+    if (t.status === 'dispatched' && res.output) this.tasks.transition(t.id, 'running', 'started');
+    for (const o of res.output ?? []) if (o.text) this.tasks.append(t.id, 'output', o);
     const base = res.error?.type ? `${res.error.type}: ` : '';
     const message = res.error ? `${res.error.message.startsWith(base) ? '' : base}${res.error.message}` : '';
     const traceback = res.error?.traceback;
@@ -190,6 +194,15 @@ export class Dispatcher {
           reason: res.status,
           error: { code: res.status, message: message || `the extension stopped the job (${res.status})` },
         });
+    }
+  }
+
+  private reportInAck(host: ExtensionRecord, res: JobResultParsed): void {
+    try {
+      this.jobResult(host, res);
+    } catch (err) {
+      // The task moved on meanwhile (given to another host): the report is stale, as a late job:result is.
+      this.logger.debug({ err, taskId: res.taskId }, 'report in job:run ack ignored');
     }
   }
 
@@ -317,6 +330,8 @@ export class Dispatcher {
       host.link.runJob(job).then(
         (ack) => {
           if (!ack.accepted) this.rejected(host, task.id, ack.reason ?? 'the extension refused the job');
+          // `result-report`: the job ended before the host answered; the ack is its whole report.
+          else if (ack.report) this.reportInAck(host, { ...ack.report, taskId: task.id });
         },
         (err: unknown) => this.rejected(host, task.id, `the extension did not ack the job: ${String(err)}`),
       ),

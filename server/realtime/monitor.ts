@@ -10,6 +10,7 @@ import { bindSocketIo } from './handler.js';
 import { hostLogHandlers, type LogPeer } from './host-log-handlers.js';
 import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 import { SocketSendBudget } from './send-budget.js';
+import { waitingNote } from './waiting-note.js';
 
 export interface SocketData {
   principal: Principal;
@@ -75,6 +76,8 @@ export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => voi
   const offEvent = tasks.onEvent((event) => {
     const room = taskRoom(event.taskId);
     if (anyone(room)) nsp.to(room).emit('task:event', event);
+    const note = waitingNote(event);
+    if (note && anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('task:waiting', note);
   });
   const offSummary = tasks.onSummary((summary) => {
     if (anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('task:summary', summary);

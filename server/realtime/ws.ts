@@ -21,6 +21,7 @@ import { type HandlerTable, runHandler } from './handler.js';
 import { hostLogHandlers, type LogPeer } from './host-log-handlers.js';
 import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 import type { SendLimits } from './send-budget.js';
+import { waitingNote } from './waiting-note.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
@@ -217,6 +218,10 @@ class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
     if (this.feed) return;
     this.feed = [
       this.ctx.tasks.onSummary((s) => this.send('task:summary', s)),
+      this.ctx.tasks.onEvent((e) => {
+        const note = waitingNote(e);
+        if (note) this.send('task:waiting', note);
+      }),
       this.ctx.registry.onPresence((extension, online) =>
         this.send('extension:presence', { extension, online }),
       ),
