@@ -12,24 +12,28 @@ export class ThenRun<T> {
   ) {}
 }
 
-/** One inbound event: its payload schema, the role action it needs, whether it counts against the rate. */
-export interface HandlerSpec<S extends z.ZodType = z.ZodType> {
+/**
+ * One inbound event: its payload schema, the role action it needs, whether it counts against the rate. `run`
+ * gets the connection the message came on (`conn`): a table is built once per endpoint and shared by every
+ * connection, so an idle subscriber holds no handlers or closures of its own.
+ */
+export interface HandlerSpec<S extends z.ZodType = z.ZodType, C = unknown> {
   schema: S;
   action: Action;
   charge: boolean;
-  run: (payload: z.output<S>) => unknown;
+  run: (payload: z.output<S>, conn: C) => unknown;
 }
 
 export type HandlerTable = Record<string, HandlerSpec>;
 
-/** Builds a spec with the payload type inferred from the schema. */
-export function handler<S extends z.ZodType>(
+/** Builds a spec with the payload type inferred from the schema; `C` is the connection its table serves. */
+export function handler<S extends z.ZodType, C = unknown>(
   schema: S,
   action: Action,
-  run: (payload: z.output<S>) => unknown,
+  run: (payload: z.output<S>, conn: C) => unknown,
   charge = true,
 ): HandlerSpec {
-  return { schema, action, charge, run: run as (p: unknown) => unknown };
+  return { schema, action, charge, run: run as (p: unknown, c: unknown) => unknown };
 }
 
 /**
@@ -50,6 +54,7 @@ export function runHandler(
   table: HandlerTable,
   event: string,
   payload: unknown,
+  conn?: unknown,
 ): Handled | Promise<Handled> {
   const failed = (err: unknown): Handled => {
     const e = toHubError(err);
@@ -77,7 +82,7 @@ export function runHandler(
     if (spec.charge) ctx.auth.charge(principal);
     const parsed = spec.schema.safeParse(payload ?? {});
     if (!parsed.success) throw fromZodError(parsed.error);
-    const data = spec.run(parsed.data);
+    const data = spec.run(parsed.data, conn);
     if (data instanceof Promise) return data.then(answer, failed);
     return answer(data);
   } catch (err) {
@@ -121,7 +126,8 @@ export function bindSocketIo(
   ctx: HubContext,
   principal: Principal,
   table: HandlerTable,
-  onError: (body: ErrorBody) => void,
+  onError: (body: ErrorBody, conn: unknown) => void,
+  conn?: unknown,
 ): void {
   // onAny, not one listener per event: an unknown event gets an answer too, never silence.
   socket.onAny((event: string, ...args: unknown[]) => {
@@ -129,10 +135,10 @@ export function bindSocketIo(
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
     const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
     // The answer waits for this tick's commit when it changed a task's status: told means on disk.
-    whenHandled(runHandler(ctx, principal, table, event, payload), ({ res, after }) =>
+    whenHandled(runHandler(ctx, principal, table, event, payload, conn), ({ res, after }) =>
       ctx.tasks.afterCommit(() => {
         if (ack) ack(res);
-        else if (!res.ok) onError(res.error);
+        else if (!res.ok) onError(res.error, conn);
         after?.();
       }),
     );

@@ -7,7 +7,10 @@ import { StartWorkflow } from '../protocol/workflows.js';
 import { taskGraph } from '../workflows/task-graph.js';
 import { type HandlerTable, handler, ThenRun } from './handler.js';
 
-/** What a monitor session needs from its transport: send one event, and start/stop live delivery. */
+/**
+ * What a monitor session needs from its transport: send one event, and start/stop live delivery. It is the
+ * connection the shared handler table is run with (see `handler`).
+ */
 export interface MonitorPeer {
   sendEvent(event: TaskEvent): void;
   /** Runs `fn` once the peer's send queue has room again (never, if it is dropped meanwhile). */
@@ -53,8 +56,17 @@ async function replayThenWatch(ctx: HubContext, peer: MonitorPeer, taskId: strin
   else again();
 }
 
-/** The `/monitor` requests, the same over Socket.IO and raw ws. */
-export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTable {
+const onPeer = <S extends z.ZodType>(
+  schema: S,
+  action: Parameters<typeof handler>[1],
+  run: (payload: z.output<S>, peer: MonitorPeer) => unknown,
+) => handler<S, MonitorPeer>(schema, action, run);
+
+/**
+ * The `/monitor` requests, the same over Socket.IO and raw ws: one table per endpoint, run with the
+ * connection's `MonitorPeer`.
+ */
+export function monitorHandlers(ctx: HubContext): HandlerTable {
   const { tasks, registry, dispatcher, codeTasks, workflows } = ctx;
   return {
     // CodeTasks validates the submission itself: HTTP and sockets share that one path.
@@ -62,7 +74,7 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
     'task:get': handler(TaskRef, 'read', ({ taskId }) => tasks.require(taskId)),
     'task:list': handler(TaskListQuery, 'read', (q) => tasks.list(q)),
     'task:cancel': handler(TaskRef, 'cancel', ({ taskId }) => dispatcher.cancel(taskId)),
-    'task:subscribe': handler(Subscribe, 'subscribe', async ({ taskId, afterSeq }) => {
+    'task:subscribe': onPeer(Subscribe, 'subscribe', async ({ taskId, afterSeq }, peer) => {
       const task = await tasks.require(taskId);
       return new ThenRun(task, () => {
         replayThenWatch(ctx, peer, taskId, afterSeq).catch((err: unknown) =>
@@ -70,15 +82,15 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
         );
       });
     }),
-    'task:unsubscribe': handler(TaskRef, 'subscribe', ({ taskId }) => {
+    'task:unsubscribe': onPeer(TaskRef, 'subscribe', ({ taskId }, peer) => {
       peer.unwatchTask(taskId);
       return {};
     }),
-    'feed:subscribe': handler(Empty, 'subscribe', () => {
+    'feed:subscribe': onPeer(Empty, 'subscribe', (_, peer) => {
       peer.joinFeed();
       return { extensions: registry.list() };
     }),
-    'feed:unsubscribe': handler(Empty, 'subscribe', () => {
+    'feed:unsubscribe': onPeer(Empty, 'subscribe', (_, peer) => {
       peer.leaveFeed();
       return {};
     }),

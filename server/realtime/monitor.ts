@@ -2,9 +2,12 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import { HubError } from '../errors.js';
+import type { ErrorBody } from '../protocol/common.js';
+import type { HostLogEntry } from '../protocol/extension.js';
 import type { MonitorClientToServer, MonitorServerToClient } from '../protocol/index.js';
+import type { TaskEvent } from '../protocol/tasks.js';
 import { bindSocketIo } from './handler.js';
-import { hostLogHandlers } from './host-log-handlers.js';
+import { hostLogHandlers, type LogPeer } from './host-log-handlers.js';
 import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 import { SocketSendBudget } from './send-budget.js';
 import { waitingNote } from './waiting-note.js';
@@ -24,6 +27,40 @@ export type MonitorNamespace = Namespace<
   Record<string, never>,
   SocketData
 >;
+
+/** A `/monitor` Socket.IO connection as the monitor and host-log handlers see it (methods, no closures). */
+class SocketMonitorPeer implements MonitorPeer, LogPeer {
+  logFollows?: Map<string, () => void>;
+  constructor(
+    readonly socket: MonitorSocket,
+    private readonly budget: SocketSendBudget,
+  ) {}
+  sendEvent(e: TaskEvent): void {
+    this.socket.emit('task:event', e);
+  }
+  whenDrained(fn: () => void): void {
+    this.budget.whenDrained(fn);
+  }
+  watchTask(id: string): void {
+    void this.socket.join(taskRoom(id));
+  }
+  unwatchTask(id: string): void {
+    void this.socket.leave(taskRoom(id));
+  }
+  joinFeed(): void {
+    void this.socket.join(FEED_ROOM);
+  }
+  leaveFeed(): void {
+    void this.socket.leave(FEED_ROOM);
+  }
+  sendLog(line: HostLogEntry): void {
+    this.socket.emit('extension:log', line);
+  }
+  onceClosed(fn: () => void): void {
+    if (this.socket.disconnected) fn();
+    else this.socket.once('disconnect', fn);
+  }
+}
 
 export const FEED_ROOM = 'feed';
 export const taskRoom = (id: string) => `task:${id}`;
@@ -50,26 +87,19 @@ export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => voi
   });
 
   const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
+  // One handler table and one error path for every connection: an idle subscriber holds only its peer.
+  const table = { ...monitorHandlers(ctx), ...hostLogHandlers(ctx) };
+  const onError = (body: ErrorBody, peer: unknown) =>
+    (peer as SocketMonitorPeer).socket.emit('hub:error', body);
+  const drop = (socket: MonitorSocket, why: string) => {
+    ctx.logger.warn({ socketId: socket.id, why }, 'dropping slow consumer');
+    const err = new HubError('rate_limited', `${why}: reading too slowly; reconnect and resume by seq`);
+    socket.emit('hub:error', err.toBody());
+    socket.disconnect(true);
+  };
   nsp.on('connection', (socket: MonitorSocket) => {
-    const budget = new SocketSendBudget(socket, limits, (why) => {
-      ctx.logger.warn({ socketId: socket.id, why }, 'dropping slow consumer');
-      const err = new HubError('rate_limited', `${why}: reading too slowly; reconnect and resume by seq`);
-      socket.emit('hub:error', err.toBody());
-      socket.disconnect(true);
-    });
-    const peer: MonitorPeer = {
-      whenDrained: (fn) => budget.whenDrained(fn),
-      sendEvent: (e) => socket.emit('task:event', e),
-      watchTask: (id) => void socket.join(taskRoom(id)),
-      unwatchTask: (id) => void socket.leave(taskRoom(id)),
-      joinFeed: () => void socket.join(FEED_ROOM),
-      leaveFeed: () => void socket.leave(FEED_ROOM),
-    };
-    const principal = socket.data.principal;
-    const logs = hostLogHandlers(ctx, (line) => socket.emit('extension:log', line));
-    socket.on('disconnect', logs.close);
-    const table = { ...monitorHandlers(ctx, peer), ...logs.handlers };
-    bindSocketIo(socket as never, ctx, principal, table, (body) => socket.emit('hub:error', body));
+    const peer = new SocketMonitorPeer(socket, new SocketSendBudget(socket, limits, drop));
+    bindSocketIo(socket as never, ctx, socket.data.principal, table, onError, peer);
   });
 
   return () => {

@@ -1,12 +1,13 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type Action, bearer, type Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import type { ExtensionLink } from '../dispatch/link.js';
 import { fromZodError, HubError, toHubError } from '../errors.js';
 import type { ErrorBody } from '../protocol/common.js';
 import {
+  type HostLogEntry,
   type JobCancel,
   type JobRun,
   type JobRunAck,
@@ -17,10 +18,12 @@ import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
 import { type HandlerTable, runHandler, whenHandled } from './handler.js';
-import { hostLogHandlers } from './host-log-handlers.js';
-import { monitorHandlers } from './monitor-session.js';
+import { hostLogHandlers, type LogPeer } from './host-log-handlers.js';
+import { type MonitorPeer, monitorHandlers } from './monitor-session.js';
 import type { SendLimits } from './send-budget.js';
 import { waitingNote } from './waiting-note.js';
+
+const TEXT_FRAME = { binary: false } as const;
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -79,8 +82,11 @@ class WsPeer {
     this.writeRaw(JSON.stringify(frame));
   }
 
-  /** Sends an already encoded frame (a broadcast encodes once for every peer). */
-  writeRaw(text: string): void {
+  /**
+   * Sends an already encoded frame, as text. A broadcast encodes once for every peer, to UTF-8 bytes too, so
+   * ws has nothing left to convert per peer.
+   */
+  writeRaw(text: string | Buffer): void {
     if (this.dropped || this.ws.readyState !== this.ws.OPEN) return;
     // A reader this far behind is dropped; it reconnects and resumes by seq.
     const over =
@@ -98,7 +104,8 @@ class WsPeer {
       return;
     }
     this.inFlight += 1;
-    this.ws.send(text, this.onSent);
+    if (typeof text === 'string') this.ws.send(text, this.onSent);
+    else this.ws.send(text, TEXT_FRAME, this.onSent);
   }
 
   closed(): void {
@@ -135,15 +142,112 @@ class WsLink implements ExtensionLink {
  * A task event as a ws frame, encoded once however many raw ws monitors watch the task: every listener of a
  * broadcast gets the same event object, so the frame is cached on it.
  */
-const frames = new WeakMap<TaskEvent, string>();
-function eventFrame(e: TaskEvent): string {
-  let text = frames.get(e);
-  if (text === undefined) {
-    text = JSON.stringify({ type: 'event', event: 'task:event', data: e });
-    frames.set(e, text);
+const frames = new WeakMap<TaskEvent, Buffer>();
+function eventFrame(e: TaskEvent): Buffer {
+  let bytes = frames.get(e);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify({ type: 'event', event: 'task:event', data: e }));
+    frames.set(e, bytes);
   }
-  return text;
+  return bytes;
 }
+
+/**
+ * The raw ws monitors watching each task, like Socket.IO's rooms: one task listener per watched task, and each
+ * event encoded once for all of them.
+ */
+class WsRooms {
+  private readonly rooms = new Map<string, { peers: Set<WsPeer>; off: () => void }>();
+  constructor(private readonly tasks: HubContext['tasks']) {}
+
+  join(taskId: string, peer: WsPeer): void {
+    let room = this.rooms.get(taskId);
+    if (!room) {
+      const peers = new Set<WsPeer>();
+      const off = this.tasks.subscribeTask(taskId, (e) => {
+        const frame = eventFrame(e);
+        for (const p of peers) p.writeRaw(frame);
+      });
+      room = { peers, off };
+      this.rooms.set(taskId, room);
+    }
+    room.peers.add(peer);
+  }
+
+  leave(taskId: string, peer: WsPeer): void {
+    const room = this.rooms.get(taskId);
+    if (!room?.peers.delete(peer) || room.peers.size) return;
+    room.off();
+    this.rooms.delete(taskId);
+  }
+}
+
+/**
+ * A raw ws `/monitor` connection as the shared monitor and host-log handlers see it: methods, not closures,
+ * and its task and feed subscriptions created on first use.
+ */
+class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
+  logFollows?: Map<string, () => void>;
+  private watching?: Set<string>;
+  private feed?: Array<() => void>;
+
+  constructor(
+    ws: WebSocket,
+    limits: SendLimits,
+    private readonly ctx: HubContext,
+    private readonly rooms: WsRooms,
+    readonly principal: Principal,
+  ) {
+    super(ws, limits);
+  }
+
+  sendEvent(e: TaskEvent): void {
+    this.writeRaw(eventFrame(e));
+  }
+  watchTask(id: string): void {
+    this.watching ??= new Set();
+    if (this.watching.has(id)) return;
+    this.watching.add(id);
+    this.rooms.join(id, this);
+  }
+  unwatchTask(id: string): void {
+    if (!this.watching?.delete(id)) return;
+    this.rooms.leave(id, this);
+  }
+  joinFeed(): void {
+    if (this.feed) return;
+    this.feed = [
+      this.ctx.tasks.onSummary((s) => this.send('task:summary', s)),
+      this.ctx.tasks.onEvent((e) => {
+        const note = waitingNote(e);
+        if (note) this.send('task:waiting', note);
+      }),
+      this.ctx.registry.onPresence((extension, online) =>
+        this.send('extension:presence', { extension, online }),
+      ),
+    ];
+  }
+  leaveFeed(): void {
+    for (const off of this.feed ?? []) off();
+    this.feed = undefined;
+  }
+  sendLog(line: HostLogEntry): void {
+    this.send('extension:log', line);
+  }
+  onceClosed(fn: () => void): void {
+    if (this.ws.readyState === this.ws.CLOSED) fn();
+    else this.ws.once('close', fn);
+  }
+  override closed(): void {
+    super.closed();
+    for (const id of this.watching ?? []) this.rooms.leave(id, this);
+    this.watching = undefined;
+    this.leaveFeed();
+  }
+}
+
+const PEER = Symbol('monitorPeer');
+type PeeredWs = WebSocket & { [PEER]: WsMonitorPeer };
 
 function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: HandlerTable, raw: string): void {
   const sendError = (body: ErrorBody) => peer.send('hub:error', body);
@@ -165,7 +269,7 @@ function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: Handl
   }
   const { id, event, data } = frame.data;
   // The answer waits for this tick's commit when it changed a task's status: told means on disk.
-  whenHandled(runHandler(ctx, principal, table, event, data), ({ res, after }) =>
+  whenHandled(runHandler(ctx, principal, table, event, data, peer), ({ res, after }) =>
     ctx.tasks.afterCommit(() => {
       if (id !== undefined) peer.write({ type: 'ack', id, data: res });
       else if (!res.ok) sendError(res.error);
@@ -188,6 +292,16 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
     maxPayload: Math.max(ctx.config.maxPayloadBytes * 4, 8 << 20),
   });
   const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
+  // One table and two listeners (ws calls them with the socket as `this`) for every monitor connection.
+  const monitorTable = { ...monitorHandlers(ctx), ...hostLogHandlers(ctx) };
+  const rooms = new WsRooms(ctx.tasks);
+  function onMonitorMessage(this: WebSocket, d: RawData): void {
+    const peer = (this as PeeredWs)[PEER];
+    serve(ctx, peer, peer.principal, monitorTable, d.toString());
+  }
+  function onMonitorClose(this: WebSocket): void {
+    (this as PeeredWs)[PEER].closed();
+  }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hub');
@@ -209,8 +323,8 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const peer = new WsPeer(ws, limits);
       if (kind === 'extension') {
+        const peer = new WsPeer(ws, limits);
         const session = new ExtensionSession(ctx, principal, new WsLink(peer));
         ws.on('message', (d) => serve(ctx, peer, principal, session.handlers, d.toString()));
         ws.on('close', (code) => {
@@ -218,50 +332,9 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
           session.closed(`disconnected (ws close ${code})`, code === 1000 || code === 1001);
         });
       } else {
-        const subs = new Map<string, () => void>();
-        const feed: Array<() => void> = [];
-        const table = monitorHandlers(ctx, {
-          sendEvent: (e) => peer.writeRaw(eventFrame(e)),
-          whenDrained: (fn) => peer.whenDrained(fn),
-          watchTask: (id) => {
-            if (!subs.has(id))
-              subs.set(
-                id,
-                ctx.tasks.subscribeTask(id, (e) => peer.writeRaw(eventFrame(e))),
-              );
-          },
-          unwatchTask: (id) => {
-            subs.get(id)?.();
-            subs.delete(id);
-          },
-          joinFeed: () => {
-            if (feed.length) return;
-            feed.push(ctx.tasks.onSummary((s) => peer.send('task:summary', s)));
-            feed.push(
-              ctx.tasks.onEvent((e) => {
-                const note = waitingNote(e);
-                if (note) peer.send('task:waiting', note);
-              }),
-            );
-            feed.push(
-              ctx.registry.onPresence((extension, online) =>
-                peer.send('extension:presence', { extension, online }),
-              ),
-            );
-          },
-          leaveFeed: () => {
-            for (const off of feed.splice(0)) off();
-          },
-        });
-        const logs = hostLogHandlers(ctx, (line) => peer.send('extension:log', line));
-        Object.assign(table, logs.handlers);
-        ws.on('message', (d) => serve(ctx, peer, principal, table, d.toString()));
-        ws.on('close', () => {
-          logs.close();
-          peer.closed();
-          for (const off of subs.values()) off();
-          for (const off of feed.splice(0)) off();
-        });
+        (ws as PeeredWs)[PEER] = new WsMonitorPeer(ws, limits, ctx, rooms, principal);
+        ws.on('message', onMonitorMessage);
+        ws.on('close', onMonitorClose);
       }
     });
   };

@@ -9,20 +9,36 @@ import type { BenchServer } from './proc.js';
 
 const TEXT = `${'x'.repeat(79)}\n`;
 
-/** A host whose job waits for `go`, then streams `chunks` outputs; resolves with the running task's id. */
+/**
+ * A host whose job waits for `go`, then streams `chunks` outputs, and reports its result only on `finish`
+ * (after the measurement: the bare relays send no status events); resolves with the running task's id.
+ */
 async function gatedStream(url: string, chunks: number) {
   let go: () => void = () => {};
+  let finish: () => void = () => {};
   const gate = new Promise<void>((r) => {
     go = r;
+  });
+  const end = new Promise<void>((r) => {
+    finish = r;
   });
   const ext = await scriptedExtension(url, TOKENS.extension, { name: 'bench' }, async (api) => {
     await api.started();
     await gate;
     for (let i = 0; i < chunks; i++) await api.output(TEXT);
+    await end;
     await api.result({ status: 'succeeded', result: null });
   });
   const task = await createTask(url, { code: 'bench()' });
-  return { taskId: task.id, go, close: () => ext.close() };
+  return {
+    taskId: task.id,
+    go,
+    close: async () => {
+      finish();
+      await sleep(100);
+      ext.close();
+    },
+  };
 }
 
 /** µs of server CPU per delivery over Socket.IO. */
@@ -43,7 +59,7 @@ export async function fanoutSocketIo(server: BenchServer, subs: number, chunks: 
       stream.go();
       await got.done;
     });
-    stream.close();
+    await stream.close();
     for (const c of clients) c.close();
     return (cpu * 1000) / (subs * chunks);
   }
@@ -57,7 +73,7 @@ export async function fanoutSocketIo(server: BenchServer, subs: number, chunks: 
   await sleep(200);
   const cpu = await cpuAcross(server.cpuMs, async () => {
     for (let i = 0; i < chunks; i++)
-      await producer.timeout(30_000).emitWithAck('chunk', 'r', { stream: 'stdout', text: TEXT });
+      await producer.timeout(30_000).emitWithAck('chunk', 'r', i + 3, { stream: 'stdout', text: TEXT });
     await got.done;
   });
   producer.close();
@@ -100,7 +116,7 @@ export async function fanoutRawWs(server: BenchServer, subs: number, chunks: num
       stream.go();
       await got.done;
     });
-    stream.close();
+    await stream.close();
     for (const c of clients) c.close();
     return (cpu * 1000) / (subs * chunks);
   }
@@ -117,7 +133,9 @@ export async function fanoutRawWs(server: BenchServer, subs: number, chunks: num
   const cpu = await cpuAcross(server.cpuMs, async () => {
     for (let i = 0; i < chunks; i++) {
       const acked = ack(producer, i + 2);
-      producer.send(JSON.stringify({ type: 'chunk', id: i + 2, data: { stream: 'stdout', text: TEXT } }));
+      producer.send(
+        JSON.stringify({ type: 'chunk', id: i + 2, seq: i + 3, data: { stream: 'stdout', text: TEXT } }),
+      );
       await acked;
     }
     await got.done;

@@ -36,6 +36,15 @@ export function raiseFileLimit(pid: number, want: number): void {
   }
 }
 
+/** This process's open-files limit (soft), from /proc; children inherit it. */
+export function fileLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.split(/\s{2,}/)[1]);
+  return Number.isFinite(soft) ? soft : 65_536;
+}
+
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** User + system CPU of a process (all its threads) in ms, from /proc/<pid>/stat. */

@@ -15,3 +15,9 @@ export const BENCH_TOKENS = {
   viewerToken: 'bench-viewer-token-0123456789',
   extensionToken: 'bench-extension-token-0123456789',
 } as const;
+
+/**
+ * The task id the bare relays put in their events: as long as the hub's (`t_` + 22), so both send the same
+ * bytes per delivery.
+ */
+export const BARE_TASK_ID = `t_${'0'.repeat(22)}`;

@@ -15,7 +15,13 @@ import OpenAI from 'openai';
 import { Server, type Socket } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { buildHub } from '../../server/app.js';
-import { BENCH_TOKENS, type BenchReply, type BenchRequest, type ServerKind } from './protocol.js';
+import {
+  BARE_TASK_ID,
+  BENCH_TOKENS,
+  type BenchReply,
+  type BenchRequest,
+  type ServerKind,
+} from './protocol.js';
 
 const kind = process.argv[2] as ServerKind;
 const llmUrl = process.argv[3];
@@ -29,10 +35,10 @@ function bareSocketIo(io: Server): void {
       void s.join(room);
       ack?.();
     });
-    s.on('chunk', (room: string, c: unknown, ack: () => void) => {
+    s.on('chunk', (room: string, seq: number, c: unknown, ack: () => void) => {
       io.to(room).emit('event', {
-        taskId: room,
-        seq: 1,
+        taskId: BARE_TASK_ID,
+        seq,
         ts: new Date().toISOString(),
         type: 'output',
         data: c,
@@ -52,7 +58,7 @@ function bareSocketIo(io: Server): void {
         const text = chunk.choices[0]?.delta.content;
         if (text)
           io.to(room).emit('event', {
-            taskId: room,
+            taskId: BARE_TASK_ID,
             seq: ++seq,
             ts: new Date().toISOString(),
             type: 'token',
@@ -142,13 +148,19 @@ async function start(): Promise<{ url: string; seed?: (n: number) => string }> {
     const clients = new Set<WebSocket>();
     wss.on('connection', (ws) => {
       ws.on('message', (raw) => {
-        const msg = JSON.parse(raw.toString()) as { type: string; id?: number; data?: unknown };
+        const msg = JSON.parse(raw.toString()) as { type: string; id?: number; seq?: number; data?: unknown };
         if (msg.type === 'join') clients.add(ws);
         if (msg.type === 'chunk') {
           const frame = JSON.stringify({
             type: 'event',
             event: 'task:event',
-            data: { taskId: 'r', seq: 1, ts: new Date().toISOString(), type: 'output', data: msg.data },
+            data: {
+              taskId: BARE_TASK_ID,
+              seq: msg.seq,
+              ts: new Date().toISOString(),
+              type: 'output',
+              data: msg.data,
+            },
           });
           for (const c of clients) c.send(frame);
         }
@@ -166,7 +178,7 @@ async function start(): Promise<{ url: string; seed?: (n: number) => string }> {
     db.transaction(() => {
       for (let i = 1; i <= n; i++) {
         const e = {
-          taskId: 'r',
+          taskId: BARE_TASK_ID,
           seq: i,
           ts: new Date().toISOString(),
           type: 'output',
