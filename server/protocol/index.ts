@@ -7,6 +7,7 @@ export * from './extension.js';
 export * from './flowgram.js';
 export * from './http.js';
 export * from './monitor.js';
+export * from './stats.js';
 export * from './tasks.js';
 export * from './workflows.js';
 
