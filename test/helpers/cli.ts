@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { PYTHON } from './python-bridge.js';
 
 const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
 
@@ -48,7 +49,7 @@ export function runCliInPty(
   ctrlCAfter?: string,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [IN_PTY, process.execPath, BIN, ...args], {
+    const child = spawn(PYTHON, [IN_PTY, process.execPath, BIN, ...args], {
       cwd: tmpdir(),
       env: {
         PATH: process.env['PATH'],

@@ -13,7 +13,7 @@ import {
 } from '../helpers/scripted-extension.js';
 
 // Each run starts a node process that compiles the CLI with tsx: allow for a loaded machine.
-describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
+describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
   let hub: TestHub;
   let ext: ScriptedExtension;
   let env: Record<string, string>;
