@@ -40,6 +40,13 @@ async function gatedHost(h: TestHub) {
   return { host, release };
 }
 
+/** Tasks finished in each sample's interval: its rate times the time since the sample before (`from`). */
+function finishedIn(samples: ReadonlyArray<{ t: number; finishedPerSec: number }>, from: number): number[] {
+  return samples.map(
+    (s, i) => (s.finishedPerSec * (s.t - (i === 0 ? from : (samples[i - 1]?.t ?? from)))) / 1000,
+  );
+}
+
 async function scrape(h: TestHub) {
   const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.tokens.viewer}` } });
   expect(res.status).toBe(200);
@@ -174,8 +181,8 @@ describe('GET /api/v1/stats/overview', () => {
     const after = await until(
       async () => {
         const o = await get(`?since=${queued.t}`);
-        // Every finish has been sampled once the totals add up.
-        const done = o.samples.reduce((n, s) => n + (s.finishedPerSec * o.sampleMs) / 1000, 0);
+        // Every finish has been sampled once the totals add up (rate × the real interval of each sample).
+        const done = finishedIn(o.samples, queued.t).reduce((n, c) => n + c, 0);
         return o.samples.every((s) => s.t > queued.t) && done > 2.5 && o.samples.at(-1)?.queueDepth === 0
           ? o
           : null;
@@ -191,8 +198,9 @@ describe('GET /api/v1/stats/overview', () => {
       expect(s.failureRate).not.toBeNull();
     }
     // One of three failed: across the samples, failures are a third of finishes.
-    const failures = withFinishes.reduce((n, s) => n + (s.failureRate ?? 0) * s.finishedPerSec, 0);
-    const finishes = withFinishes.reduce((n, s) => n + s.finishedPerSec, 0);
+    const counts = finishedIn(after.samples, queued.t);
+    const failures = after.samples.reduce((n, s, i) => n + (s.failureRate ?? 0) * (counts[i] ?? 0), 0);
+    const finishes = counts.reduce((n, c) => n + c, 0);
     expect(failures / finishes).toBeCloseTo(1 / 3, 1);
     expect(after.samples.some((s) => s.startedPerSec > 0)).toBe(true);
     expect(after.samples.at(-1)?.extensions.find((e) => e.id === host.extensionId)?.state).toBe('idle');

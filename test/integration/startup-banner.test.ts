@@ -17,7 +17,8 @@ function startHub(
 ): Promise<{ out: string; dataDir: string; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-banner-'));
   dirs.push(dataDir);
-  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
+  // node with tsx's loader (what `npm start` runs, minus the wrapper process), so the exit code is the hub's.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { PATH: process.env['PATH'], PORT: '0', SWITCHBOARD_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
