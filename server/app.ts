@@ -80,8 +80,11 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     allow: config.policyAllow,
     allowModules: config.policyAllowModules,
   });
-  const store = createTaskStore(config);
-  const tasks = new TaskService(store, logger);
+  const store = await createTaskStore(config, logger);
+  const tasks = await TaskService.open(store, logger).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
@@ -192,8 +195,8 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       ctx.polling.close();
       await realtime.close();
       await app.close();
-      tasks.close();
-      store.close();
+      await tasks.close();
+      await store.close();
       unlock();
     },
   };

@@ -28,6 +28,24 @@ export const CONFIG_ENV = {
     'SQLite store and tokens file',
   ],
   store: ['SWITCHBOARD_STORE', z.enum(['sqlite', 'memory']).default('sqlite'), 'Task store driver'],
+  redisUrl: [
+    'SWITCHBOARD_REDIS_URL',
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+    'Redis (redis://[:password@]host:port[/db]): task store in Redis instead of SQLite; unset = embedded',
+  ],
+  redisPrefix: [
+    'SWITCHBOARD_REDIS_PREFIX',
+    z.string().min(1).max(64).default('sb:'),
+    'Prefix of every Redis key (several deployments on one Redis)',
+  ],
+  redisEventsMaxlen: [
+    'SWITCHBOARD_REDIS_EVENTS_MAXLEN',
+    z.coerce.number().int().min(0).default(0),
+    'Events kept per task stream in Redis, trimmed approximately (0 = keep all)',
+  ],
   adminToken: ['SWITCHBOARD_ADMIN_TOKEN', token.optional(), 'Admin token (generated when unset)'],
   operatorToken: ['SWITCHBOARD_OPERATOR_TOKEN', token.optional(), 'Operator token: submit, cancel'],
   viewerToken: ['SWITCHBOARD_VIEWER_TOKEN', token.optional(), 'Viewer token: read, subscribe'],

@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, CatalogueEntry> = {
   internal: { status: 500, message: 'Internal hub error.' },
   plugin_failed: { status: 502, message: 'The plugin failed while running the tool.' },
   plugin_unavailable: { status: 503, message: 'The plugin could not be started.' },
+  store_unavailable: { status: 503, message: 'The task store cannot be reached; try again shortly.' },
 };
 
 export class HubError extends Error {

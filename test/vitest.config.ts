@@ -1,11 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Integration files the `redis` project leaves out: they test the SQLite driver itself (its file on disk,
+ * its one-transaction commit) or touch no task store at all.
+ */
+const SQLITE_ONLY = [
+  'test/integration/sqlite-store.test.ts',
+  'test/integration/group-commit.test.ts',
+  'test/integration/kit-bridge-unit.test.ts',
+];
+
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
     pool: 'forks',
     // isolated-vm (the code-node sandbox) needs V8's startup snapshot off on Node 20+, or isolates can crash.
     poolOptions: { forks: { execArgv: ['--no-node-snapshot'] } },
@@ -14,6 +22,31 @@ export default defineConfig({
     minWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          exclude: [
+            'test/bench/**',
+            'node_modules/**',
+            'test/integration/redis-*.test.ts',
+            'test/integration/cluster.test.ts',
+          ],
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        // The same integration suite with every hub's task store in a real redis-server (SWITCHBOARD_REDIS_URL).
+        extends: true,
+        test: {
+          name: 'redis',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: ['node_modules/**', ...SQLITE_ONLY],
+          setupFiles: ['test/helpers/redis-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -12,8 +12,15 @@ import {
 } from '../../server/protocol/index.js';
 import { HostPolicy, type HostPolicyOptions } from './host-policy.js';
 import { type ConnectionState, HubLink } from './hub-link.js';
-import { OutputCoalescer } from './output-coalescer.js';
-import { defaultPython, type JobOutcome, type PythonJob, pythonVersion, runPython } from './python-runner.js';
+import { DEFAULT_COALESCER, OutputCoalescer } from './output-coalescer.js';
+import {
+  defaultPython,
+  type JobOutcome,
+  type OutputStream,
+  type PythonJob,
+  pythonVersion,
+  runPython,
+} from './python-runner.js';
 
 export const HOST_APP = 'switchboard-reference-host';
 export const HOST_VERSION = '0.1.0';
@@ -45,6 +52,12 @@ export interface ReferenceHostOptions {
   killGraceMs?: number;
   /** A stopped job whose process is still there after this long is reported stuck (default 3 s). */
   stuckAfterMs?: number;
+  /**
+   * With a hub that offers `result-report`: a job ending within this long (default 250 ms) is reported in
+   * one message, its start and output folded into its result; a longer one is told started (with the
+   * output so far) when it passes it. 0 reports every start at once.
+   */
+  foldWindowMs?: number;
   /**
    * Where the host keeps the secret the hub issues on its id's first registration (mode 0600); read at start
    * and presented on every registration, so the host keeps its id (and its jobs) across restarts. Without
@@ -187,15 +200,35 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     if (!link) return;
     const { taskId } = run;
     const verdict = this.policy?.check(run.code) ?? { warnings: [] };
+    // `result-report`: the start (and the output so far) is told once the job passes the fold window or its
+    // held output reaches a chunk, so a job that ends sooner is reported in one message.
+    const windowMs = this.options.foldWindowMs ?? FOLD_WINDOW_MS;
+    const fold = windowMs > 0 && link.supports('result-report');
+    let announced = !fold;
+    let startTimer: NodeJS.Timeout | undefined;
+    const held: Array<{ stream: OutputStream; text: string }> = [];
+    let heldChars = 0;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      clearTimeout(startTimer);
+      link.sendStarted(taskId, run.attempt);
+      for (const h of held.splice(0)) link.sendOutput(taskId, run.attempt, h.stream, h.text);
+    };
     if (verdict.refusal) {
       // Refused before anything runs: started then failed, as the Kit bridge reports a refusal.
-      link.sendStarted(taskId, run.attempt);
+      if (!fold) link.sendStarted(taskId, run.attempt);
       const result: JobResult = { taskId, attempt: run.attempt, status: 'failed', error: verdict.refusal };
-      link.sendResult(result);
+      link.sendResult(fold ? { ...result, output: [] } : result);
       this.emit('job:end', result);
       return;
     }
-    const output = new OutputCoalescer((stream, text) => link.sendOutput(taskId, run.attempt, stream, text));
+    const output = new OutputCoalescer((stream, text) => {
+      if (announced) return link.sendOutput(taskId, run.attempt, stream, text);
+      held.push({ stream, text });
+      heldChars += text.length;
+      if (heldChars >= DEFAULT_COALESCER.maxChunkChars) announce();
+    });
     for (const warning of verdict.warnings) output.push('stderr', warning);
     const child = runPython({
       code: run.code,
@@ -212,15 +245,18 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     });
     this.jobs.set(taskId, { run, child, output });
     this.runningIds.add(taskId);
-    link.sendStarted(taskId, run.attempt);
+    if (fold) startTimer = setTimeout(announce, windowMs);
+    else link.sendStarted(taskId, run.attempt);
     this.emit('job', run);
     void child.done.then((outcome) => {
-      output.flush();
+      clearTimeout(startTimer);
+      const folded = announced ? undefined : [...held, ...output.take()];
+      if (!folded) output.flush();
       this.jobs.delete(taskId);
       this.runningIds.delete(taskId);
       if (this.stopped) return;
       const result: JobResult = { taskId, attempt: run.attempt, ...limitResult(outcome) };
-      link.sendResult(result);
+      link.sendResult(folded ? { ...result, output: folded } : result);
       this.emit('job:end', result);
     });
   }
@@ -235,6 +271,12 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     this.jobs.get(parsed.data.taskId)?.child.stop(parsed.data.reason);
   }
 }
+
+/**
+ * How long a job may run before the hub is told it started, when the hub takes folded reports: a job that
+ * ends sooner (and sends no output before) costs one message instead of three.
+ */
+export const FOLD_WINDOW_MS = 250;
 
 /** Larger results are refused here: a message past the hub's buffer limit would cost the connection. */
 export const MAX_RESULT_BYTES = 4 * 1024 * 1024;

@@ -63,6 +63,8 @@ export class HubLink {
   private closed = false;
   private replacedBy: string | undefined;
   extensionId: string | undefined;
+  /** Protocol features the hub offered in its last registration. */
+  private features = new Set<string>();
   /** Proves to the hub that this host owns its id; presented on every registration. */
   private secret: string | undefined;
 
@@ -191,13 +193,30 @@ export class HubLink {
     if (this.outbox.isOpen) this.emitResult(result);
   }
 
+  /** Whether the hub offered a protocol feature (e.g. `result-report`) when this host last registered. */
+  supports(feature: string): boolean {
+    return this.features.has(feature);
+  }
+
   /** The attempt whose result for the task waits for the hub's ack, if any. */
   pendingResultAttempt(taskId: string): number | undefined {
     const pending = this.unreported.get(taskId);
     return pending ? (pending.attempt ?? 0) : undefined;
   }
 
-  private emitResult(result: JobResult): void {
+  private emitResult(folded: JobResult): void {
+    let result = folded;
+    if (result.output && !this.supports('result-report')) {
+      // Folded for a hub that offered `result-report`, sent to one that did not (a reconnect to another
+      // hub): the start and output as separate reports first, in order.
+      const { output, ...rest } = result;
+      const { taskId, attempt } = rest;
+      const s = this.socket.timeout(this.options.ackTimeoutMs);
+      s.emit('job:started', { taskId, attempt }, (err, ack) => this.checkAck('job:started', err, ack));
+      for (const o of output)
+        s.emit('job:output', { taskId, attempt, ...o }, (err, ack) => this.checkAck('job:output', err, ack));
+      result = rest;
+    }
     this.socket.timeout(this.options.ackTimeoutMs).emit('job:result', result, (err, ack) => {
       if (err)
         return this.host.warning(`job:result ${result.taskId}: ${err.message} (sent again on reconnect)`);
@@ -232,6 +251,7 @@ export class HubLink {
     }
     const reconnect = this.extensionId !== undefined;
     this.extensionId = registered.extensionId;
+    this.features = new Set(registered.features ?? []);
     this.startHeartbeat(this.options.heartbeatMs ?? registered.heartbeatMs);
     this.outbox.open(this.socket);
     for (const result of this.unreported.values()) this.emitResult(result);

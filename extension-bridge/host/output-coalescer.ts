@@ -33,6 +33,14 @@ export class OutputCoalescer {
     else this.timer ??= setTimeout(() => this.flush(), this.options.delayMs);
   }
 
+  /** Takes what is pending instead of sending it (to fold it into the job's result), in order. */
+  take(): Array<{ stream: OutputStream; text: string }> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pendingChars = 0;
+    return this.pending.splice(0);
+  }
+
   /** Sends everything pending now. */
   flush(): void {
     clearTimeout(this.timer);

@@ -14,7 +14,7 @@ export class CodeTasks {
     private readonly config: HubConfig,
   ) {}
 
-  submit(body: unknown): Task {
+  async submit(body: unknown): Promise<Task> {
     const parsed = SubmitCode.safeParse(body);
     if (!parsed.success) throw fromZodError(parsed.error);
     const input = parsed.data;
@@ -24,7 +24,7 @@ export class CodeTasks {
         field: 'timeoutMs',
       });
     }
-    if (input.parentId && !this.tasks.get(input.parentId)) {
+    if (input.parentId && !(await this.tasks.get(input.parentId))) {
       throw new HubError('not_found', `parentId: no task with id ${input.parentId}`, { field: 'parentId' });
     }
     const verdict = this.policy.check(input.code);
@@ -53,6 +53,6 @@ export class CodeTasks {
       });
     }
     this.dispatcher.enqueue(task);
-    return this.tasks.require(task.id);
+    return this.tasks.requireLive(task.id);
   }
 }

@@ -69,8 +69,16 @@ export class Dispatcher {
     this.schedulePump();
   }
 
-  cancel(taskId: string): Task {
-    const task = this.tasks.require(taskId);
+  /** Cancels a task, wherever it is; a task this process does not hold is read from the store first. */
+  async cancel(taskId: string): Promise<Task> {
+    if (!this.tasks.live(taskId)) await this.tasks.require(taskId);
+    return this.cancelLive(taskId);
+  }
+
+  /** `cancel` for a task this process holds (unfinished or ended lately), at once. */
+  cancelLive(taskId: string): Task {
+    const task = this.tasks.live(taskId);
+    if (!task) throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
     if (isTerminal(task.status))
       throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
     const owner = task.kind === 'code' ? undefined : this.cancellers.get(task.kind);
@@ -90,7 +98,7 @@ export class Dispatcher {
     const id = record.info.id;
     const orphans = this.orphans.get(id);
     for (const taskId of claimed) {
-      const t = this.tasks.get(taskId);
+      const t = this.tasks.live(taskId);
       if (t && !isTerminal(t.status) && t.extensionId === id) {
         record.running.add(taskId);
         orphans?.tasks.delete(taskId);
@@ -137,7 +145,7 @@ export class Dispatcher {
 
   private loseAll(taskIds: Iterable<string>, extensionId: string, why: string): void {
     for (const taskId of taskIds) {
-      const t = this.tasks.get(taskId);
+      const t = this.tasks.live(taskId);
       if (!t || isTerminal(t.status) || t.extensionId !== extensionId) continue;
       this.clearTimers(taskId);
       this.lose(t, 'extension_lost', `extension ${extensionId} ${why}`);
@@ -168,6 +176,10 @@ export class Dispatcher {
     if (!t) return; // a replaced attempt: the slot belongs to the attempt that replaced it
     this.release(record, res.taskId);
     if (!t || isTerminal(t.status)) return;
+    // A folded report (`result-report`): the start and the output the host held back, then the end, all in
+    // this tick and so in one commit.
+    if (t.status === 'dispatched' && res.output) this.tasks.transition(t.id, 'running', 'started');
+    for (const o of res.output ?? []) if (o.text) this.tasks.append(t.id, 'output', o);
     const base = res.error?.type ? `${res.error.type}: ` : '';
     const message = res.error ? `${res.error.message.startsWith(base) ? '' : base}${res.error.message}` : '';
     const traceback = res.error?.traceback;
@@ -190,6 +202,15 @@ export class Dispatcher {
           reason: res.status,
           error: { code: res.status, message: message || `the extension stopped the job (${res.status})` },
         });
+    }
+  }
+
+  private reportInAck(host: ExtensionRecord, res: JobResultParsed): void {
+    try {
+      this.jobResult(host, res);
+    } catch (err) {
+      // The task moved on meanwhile (given to another host): the report is stale, as a late job:result is.
+      this.logger.debug({ err, taskId: res.taskId }, 'report in job:run ack ignored');
     }
   }
 
@@ -230,7 +251,7 @@ export class Dispatcher {
 
   /** The task a host reports on, checked to be its own; null for a report on an attempt since replaced. */
   private owned(record: ExtensionRecord, taskId: string, attempt?: number): Task | null {
-    const t = this.tasks.get(taskId);
+    const t = this.tasks.live(taskId);
     if (!t) throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
     if (t.extensionId !== record.info.id) {
       throw new HubError('forbidden', `task ${taskId} is not assigned to extension ${record.info.id}`, {
@@ -267,7 +288,7 @@ export class Dispatcher {
   private pump(): void {
     for (let i = 0; i < this.queue.length; ) {
       const taskId = this.queue[i]!;
-      const task = this.tasks.get(taskId);
+      const task = this.tasks.live(taskId);
       if (task?.status !== 'queued') {
         this.queue.splice(i, 1);
         this.waitingWhy.delete(taskId);
@@ -317,6 +338,8 @@ export class Dispatcher {
       host.link.runJob(job).then(
         (ack) => {
           if (!ack.accepted) this.rejected(host, task.id, ack.reason ?? 'the extension refused the job');
+          // `result-report`: the job ended before the host answered; the ack is its whole report.
+          else if (ack.report) this.reportInAck(host, { ...ack.report, taskId: task.id });
         },
         (err: unknown) => this.rejected(host, task.id, `the extension did not ack the job: ${String(err)}`),
       ),
@@ -325,7 +348,7 @@ export class Dispatcher {
 
   private rejected(host: ExtensionRecord, taskId: string, why: string): void {
     this.release(host, taskId);
-    const t = this.tasks.get(taskId);
+    const t = this.tasks.live(taskId);
     if (t?.status !== 'dispatched' || t.extensionId !== host.info.id) return;
     this.clearTimers(taskId);
     this.logger.warn({ taskId, extensionId: host.info.id, why }, 'job refused by extension');
@@ -341,7 +364,7 @@ export class Dispatcher {
 
   /** Ends a task as timed out wherever it is (queue or host): its deadline passed. */
   private timeOut(taskId: string): void {
-    const t = this.tasks.get(taskId);
+    const t = this.tasks.live(taskId);
     if (!t || isTerminal(t.status)) return;
     const waited = t.status === 'queued' ? this.waitingWhy.get(taskId) : undefined;
     this.removeFromQueue(taskId);

@@ -88,7 +88,7 @@ export function receiveHostLog(
 ): void {
   for (const entry of logs.append(record.info.id, msg.lines, msg.dropped ?? 0)) {
     if (!entry.taskId) continue;
-    const task = tasks.get(entry.taskId);
+    const task = tasks.live(entry.taskId);
     if (!task || task.extensionId !== record.info.id || isTerminal(task.status)) continue;
     const where = entry.source ? `[${entry.source}] ` : '';
     tasks.append(task.id, 'log', { level: TASK_LEVEL[entry.level], message: `${where}${entry.message}` });

@@ -6,8 +6,9 @@ import type { TaskService } from '../tasks/service.js';
  * status change waits for that tick's group commit (nothing else does, so most replies pass straight through).
  */
 export function holdRepliesForCommit(app: FastifyInstance, tasks: TaskService): void {
-  app.addHook('onSend', (_req, _reply, payload, done) => {
-    if (!tasks.log.holding) {
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    // An error tells of no new state: it goes at once (a store that is down must not hold its 503s).
+    if (!tasks.log.holding || reply.statusCode >= 400) {
       done(null, payload);
       return;
     }

@@ -39,11 +39,15 @@ const errors = {
 };
 
 /** The exec platform's view of a task: output streams joined (as collected, or read back), durations in ms. */
-export function execResultOf(tasks: TaskService, task: Task, output?: OutputSoFar): ExecResult {
+export async function execResultOf(
+  tasks: TaskService,
+  task: Task,
+  output?: OutputSoFar,
+): Promise<ExecResult> {
   let stdout = output?.stdout ?? '';
   let stderr = output?.stderr ?? '';
   if (!output)
-    for (const e of tasks.replay(task.id, 0)) {
+    for (const e of await tasks.replay(task.id, 0)) {
       if (e.type !== 'output') continue;
       if (e.data.stream === 'stdout') stdout += e.data.text;
       else stderr += e.data.text;
@@ -85,7 +89,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req, reply) => {
-      const task = submit(req.body);
+      const task = await submit(req.body);
       const output = collectOutput(tasks, task.id);
       reply.raw.once('close', output.stop);
       const controller = new AbortController();
@@ -109,7 +113,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req) => {
-      const task = submit(req.body);
+      const task = await submit(req.body);
       return { task_id: task.id, status: task.status };
     },
   );
@@ -125,7 +129,7 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
         response: { 200: ExecResultSchema, ...errors },
       },
     },
-    async (req) => execResultOf(tasks, tasks.require(req.params.task_id)),
+    async (req) => execResultOf(tasks, await tasks.require(req.params.task_id)),
   );
 
   r.get(
@@ -139,9 +143,9 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async () => {
-      const last = tasks.list({ kind: 'code', limit: 1 }).tasks[0];
+      const last = (await tasks.list({ kind: 'code', limit: 1 })).tasks[0];
       if (!last) throw new HubError('not_found', 'no task has been submitted yet');
-      return execResultOf(tasks, tasks.require(last.id));
+      return execResultOf(tasks, await tasks.require(last.id));
     },
   );
 

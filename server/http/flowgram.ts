@@ -48,15 +48,15 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { tasks, flowgram } = ctx;
 
-  const flowTask = (id: string) => {
-    const task = tasks.get(id);
+  const flowTask = async (id: string) => {
+    const task = await tasks.get(id);
     if (task?.kind !== 'flowgram')
       throw new HubError('not_found', `taskID: no FlowGram task ${id}`, { field: 'taskID' });
     return task;
   };
-  const report = (id: string) => {
-    const task = flowTask(id);
-    return buildReport(task, tasks.replay(id, 0));
+  const report = async (id: string) => {
+    const task = await flowTask(id);
+    return buildReport(task, await tasks.replay(id, 0));
   };
   const validate = (schema: unknown, inputs: unknown) => {
     try {
@@ -109,7 +109,7 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
       },
     },
     async (req) => {
-      const task = flowTask(req.query.taskID);
+      const task = await flowTask(req.query.taskID);
       if (!isTerminal(task.status)) return null;
       return (task.result as Record<string, unknown> | null) ?? {};
     },
@@ -129,7 +129,7 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
       },
     },
     async (req) => {
-      const task = tasks.get(req.body.taskID);
+      const task = await tasks.get(req.body.taskID);
       if (task?.kind !== 'flowgram') return { success: false };
       if (!isTerminal(task.status)) flowgram.cancel(task.id);
       return { success: true };

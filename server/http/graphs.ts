@@ -36,6 +36,6 @@ export function graphRoutes(app: FastifyInstance, ctx: HubContext): void {
         response: { 200: RunGraph, ...errors },
       },
     },
-    async (req) => taskGraph(ctx.tasks.require(req.params.id), ctx.workflows.registry),
+    async (req) => taskGraph(await ctx.tasks.require(req.params.id), ctx.workflows.registry),
   );
 }

@@ -49,7 +49,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
           message: `Task created and started. Poll GET /api/v1/tasks/${task.id} or follow /api/v1/tasks/${task.id}/events.`,
         });
       }
-      return reply.code(201).send(codeTasks.submit(req.body));
+      return reply.code(201).send(await codeTasks.submit(req.body));
     },
   );
 
@@ -79,7 +79,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
         response: { 200: Task.extend(PluginStatusFields.shape), ...errors },
       },
     },
-    async (req) => withSeedFields(ctx, tasks.require(req.params.id)),
+    async (req) => withSeedFields(ctx, await tasks.require(req.params.id)),
   );
 
   r.post(
@@ -108,7 +108,7 @@ export function nativeRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req, reply) => {
-      tasks.require(req.params.id);
+      await tasks.require(req.params.id);
       streamTaskEvents(tasks, req.params.id, resumeSeq(req, req.query.afterSeq), reply, undefined, {
         keepaliveMs: ctx.config.sseKeepaliveS * 1000,
       });

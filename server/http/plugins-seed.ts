@@ -76,11 +76,14 @@ export function seedResult(task: Task): PluginTaskResult {
 }
 
 /** The last progress a plugin task reported, from its event log. */
-export function lastProgress(ctx: HubContext, task: Task): { percent: number; message: string } {
+export async function lastProgress(
+  ctx: HubContext,
+  task: Task,
+): Promise<{ percent: number; message: string }> {
   if (task.status === 'succeeded') return { percent: 100, message: 'Task completed' };
   let percent = 0;
   let message = task.status === 'queued' ? 'Waiting for the plugin' : '';
-  for (const e of ctx.tasks.replay(task.id, 0)) {
+  for (const e of await ctx.tasks.replay(task.id, 0)) {
     if (e.type !== 'progress') continue;
     if (e.data.percent !== undefined) percent = e.data.percent;
     if (e.data.message) message = e.data.message;
@@ -90,9 +93,9 @@ export function lastProgress(ctx: HubContext, task: Task): { percent: number; me
 }
 
 /** The seed's snake_case fields, added beside the native Task for plugin tasks in GET /api/v1/tasks/{id}. */
-export function withSeedFields(ctx: HubContext, task: Task): Task & Record<string, unknown> {
+export async function withSeedFields(ctx: HubContext, task: Task): Promise<Task & Record<string, unknown>> {
   if (task.kind !== 'plugin') return task;
-  const p = lastProgress(ctx, task);
+  const p = await lastProgress(ctx, task);
   return {
     ...task,
     task_id: task.id,
@@ -143,7 +146,7 @@ export class SeedStream {
     if (e.type !== 'status') return [];
     const { status } = e.data;
     if (status === 'running') {
-      const t = this.ctx.tasks.require(this.taskId);
+      const t = this.ctx.tasks.requireLive(this.taskId);
       return [
         this.progress('started', 'Task started', {
           plugin_name: t.input['plugin'],
@@ -152,7 +155,7 @@ export class SeedStream {
       ];
     }
     if (!isTerminal(status)) return [];
-    const task = this.ctx.tasks.require(this.taskId);
+    const task = this.ctx.tasks.requireLive(this.taskId);
     const result = seedResult(task);
     if (status === 'succeeded') {
       this.percent = 100;

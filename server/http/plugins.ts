@@ -214,7 +214,11 @@ function streamSeed(ctx: HubContext, taskId: string, reply: import('fastify').Fa
   };
   // A client that hangs up does not stop the task: poll GET /api/v1/tasks/{task_id} or cancel it.
   onClientGone(reply, finish);
-  const backlog = ctx.tasks.replay(taskId, 0);
-  unsubscribe = ctx.tasks.subscribeTask(taskId, onEvent);
-  for (const e of backlog) onEvent(e);
+  ctx.tasks.follow(taskId, 0, onEvent).then(
+    (stop) => {
+      if (closed) stop();
+      else unsubscribe = stop;
+    },
+    () => finish(),
+  );
 }

@@ -96,7 +96,7 @@ export function pollingRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req) => {
       const b = req.body;
-      const task = tasks.require(b.task_id);
+      const task = await tasks.require(b.task_id);
       const hostId = b.extension_id ?? task.extensionId;
       const host = hostId ? polling.byId(hostId) : undefined;
       if (!host) {

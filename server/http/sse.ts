@@ -62,17 +62,20 @@ export function streamTaskEvents(
     res.end();
   };
   onClientGone(reply, finish);
-  // Replay and subscribe in one tick, once what the task did so far is on disk: nothing missed or sent twice.
+  // Replay then live, once what the task did so far is on disk: nothing missed or sent twice (`follow`).
   tasks.afterCommit(() => {
     if (closed) return;
-    const backlog = tasks.replay(taskId, afterSeq);
-    const task = tasks.get(taskId);
-    if (task && isTerminal(task.status) && !backlog.some(isEnd)) {
-      for (const e of backlog) write(e);
-      finish();
-      return;
-    }
-    unsubscribe = tasks.subscribeTask(taskId, write);
-    for (const e of backlog) write(e);
+    tasks.follow(taskId, afterSeq, write).then(
+      async (stop) => {
+        unsubscribe = stop;
+        if (closed) return stop();
+        // Ended before afterSeq: no end event is coming. One still held for its commit goes out first.
+        const task = await tasks.get(taskId);
+        tasks.afterCommit(() => {
+          if (task && isTerminal(task.status)) finish();
+        });
+      },
+      () => finish(),
+    );
   });
 }

@@ -44,7 +44,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: HubContext): void {
       reply.raw.setHeader('x-task-id', task.id);
       if ((on_disconnect ?? config.workflowOnDisconnect) === 'cancel') {
         onClientGone(reply, () => {
-          const t = tasks.get(task.id);
+          const t = tasks.live(task.id);
           if (t && !isTerminal(t.status)) workflows.cancel(task.id, 'the client hung up the stream');
         });
       }
@@ -64,7 +64,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req, reply) => {
-      tasks.require(req.params.task_id);
+      await tasks.require(req.params.task_id);
       reply.raw.setHeader('x-task-id', req.params.task_id);
       streamTaskEvents(tasks, req.params.task_id, resumeSeq(req, req.query.afterSeq), reply, planeEvent, sse);
     },

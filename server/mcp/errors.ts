@@ -30,6 +30,7 @@ const RPC_OF: Record<ErrorCode, number> = {
   internal: Rpc.InternalError,
   plugin_failed: Rpc.InternalError,
   plugin_unavailable: Rpc.InternalError,
+  store_unavailable: Rpc.InternalError,
 };
 
 /**

@@ -30,7 +30,7 @@ export function followTask(call: ToolCall, taskId: string, onEvent: (e: TaskEven
       if (done) return;
       if (!call.shuttingDown()) {
         try {
-          dispatcher.cancel(taskId);
+          dispatcher.cancelLive(taskId);
         } catch (err) {
           // It ended on its own meanwhile: nothing to cancel.
           if (!(err instanceof HubError && err.code === 'task_finished'))
@@ -39,9 +39,15 @@ export function followTask(call: ToolCall, taskId: string, onEvent: (e: TaskEven
       }
       finish();
     };
-    // Subscribe, then replay in the same tick: no event can slip in between, and seq drops duplicates.
-    const unsubscribe = tasks.subscribeTask(taskId, handle);
-    for (const e of tasks.replay(taskId, 0)) handle(e);
+    // Replay then live, nothing missed or sent twice; seq drops duplicates.
+    let unsubscribe = () => {};
+    tasks.follow(taskId, 0, handle).then(
+      (stop) => {
+        if (done) stop();
+        else unsubscribe = stop;
+      },
+      () => finish(),
+    );
     if (done) return;
     if (call.signal.aborted) onAbort();
     else call.signal.addEventListener('abort', onAbort, { once: true });

@@ -21,8 +21,8 @@ export const RESOURCE_TEMPLATES: ResourceTemplate[] = [
 ];
 
 /** The extensions resource and the most recent tasks. */
-export function listResources(hub: HubContext): Resource[] {
-  const recent = hub.tasks.list({ limit: LISTED_TASKS }).tasks.map((t) => ({
+export async function listResources(hub: HubContext): Promise<Resource[]> {
+  const recent = (await hub.tasks.list({ limit: LISTED_TASKS })).tasks.map((t) => ({
     uri: `switchboard://tasks/${t.id}`,
     name: `task ${t.id}`,
     title: `${t.kind} task ${t.id} (${t.status})`,
@@ -40,17 +40,17 @@ export function listResources(hub: HubContext): Resource[] {
   ];
 }
 
-export function readResource(hub: HubContext, uri: string): ReadResourceResult {
+export async function readResource(hub: HubContext, uri: string): Promise<ReadResourceResult> {
   const json = (value: unknown): ReadResourceResult => ({
     contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(value) }],
   });
   if (uri === EXTENSIONS_URI) return json({ extensions: hub.registry.list() });
   const id = decoded(TASK_URI.exec(uri)?.[1]);
-  const task = id ? hub.tasks.get(id) : null;
+  const task = id ? await hub.tasks.get(id) : null;
   if (!task) {
     throw rpcError(RPC_RESOURCE_NOT_FOUND, 'not_found', `no resource ${uri}`, 'uri');
   }
-  const events = hub.tasks.replay(task.id, 0);
+  const events = await hub.tasks.replay(task.id, 0);
   return json({ task, events: events.slice(0, RESOURCE_EVENTS), more: events.length > RESOURCE_EVENTS });
 }
 

@@ -125,9 +125,9 @@ export function createSessionServer(deps: SessionServerDeps): Server {
   );
 
   server.setRequestHandler(ListResourcesRequestSchema, () =>
-    guarded(() => {
+    guarded(async () => {
       hub.auth.require(principal, 'read');
-      return { resources: listResources(hub) };
+      return { resources: await listResources(hub) };
     }),
   );
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () =>

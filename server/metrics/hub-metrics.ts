@@ -79,8 +79,9 @@ export class HubMetrics {
       help: 'Tasks by status (stored).',
       labelNames: ['status'],
       registers,
-      collect() {
-        const counts = ctx.tasks.counts();
+      // The store may be remote (Redis): prom-client awaits an async collect.
+      async collect() {
+        const counts = await ctx.tasks.counts();
         for (const s of TaskStatus.options) this.set({ status: s }, counts[s] ?? 0);
       },
     });

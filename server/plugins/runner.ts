@@ -109,7 +109,7 @@ export class PluginRunner {
         },
       );
     });
-    return tasks.require(task.id);
+    return tasks.requireLive(task.id);
   }
 
   /** Ends a plugin task as cancelled now; the MCP request is cancelled with it. */
@@ -120,7 +120,7 @@ export class PluginRunner {
         message: 'cancelled by request',
       });
     }
-    return this.deps.tasks.require(taskId);
+    return this.deps.tasks.requireLive(taskId);
   }
 
   /** A log notification from a plugin goes to its running tasks' rooms. */
@@ -158,7 +158,7 @@ export class PluginRunner {
       const callArgs = resolved.length ? { ...args, resources: resolved } : args;
       const result = await session.callTool(tool.mcpTool, callArgs, {
         signal,
-        timeoutMs: tasks.require(taskId).timeoutMs,
+        timeoutMs: tasks.requireLive(taskId).timeoutMs,
         onprogress: (p) => this.progress(taskId, p, signal),
       });
       if (signal.aborted || !this.end(taskId)) return;
@@ -254,7 +254,7 @@ export class PluginRunner {
     if (why === 'cancelled') {
       tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request' });
     } else if (why === 'timed_out') {
-      const t = tasks.require(taskId);
+      const t = tasks.requireLive(taskId);
       tasks.finish(taskId, 'timed_out', {
         reason: 'timed_out',
         error: {

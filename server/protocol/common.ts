@@ -29,6 +29,7 @@ export const ErrorCode = z.enum([
   'internal',
   'plugin_failed',
   'plugin_unavailable',
+  'store_unavailable',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

@@ -34,6 +34,11 @@ export const Registered = z.object({
   heartbeatMs: z.number().int(),
   /** Issued on an id's first registration only: keep it and present it as `secret` on every later one. */
   hostSecret: z.string().optional(),
+  /**
+   * Protocol features this hub understands beyond the base protocol. `result-report`: a `job:result` may
+   * carry the job's `output` and stand for its `job:started` too, so a short job costs one report.
+   */
+  features: z.array(z.string()).optional(),
 });
 export type Registered = z.infer<typeof Registered>;
 
@@ -50,8 +55,6 @@ export const JobRun = z.object({
   traceId: z.string(),
 });
 export type JobRun = z.infer<typeof JobRun>;
-export const JobRunAck = z.object({ accepted: z.boolean(), reason: z.string().optional() });
-export type JobRunAck = z.infer<typeof JobRunAck>;
 
 /** Hub -> host: stop this job (cancel or timeout). */
 export const JobCancel = z.object({ taskId: Id, reason: z.enum(['cancelled', 'timed_out']) });
@@ -85,9 +88,32 @@ export const JobResult = z
     error: ErrorBody.pick({ message: true })
       .extend({ type: z.string().max(256).optional(), traceback: z.string().optional() })
       .optional(),
+    /**
+     * With the `result-report` feature: output not yet sent as `job:output`, in order (`[]` for none). A
+     * result carrying it also reports the start when no `job:started` came: the task goes through `running`.
+     */
+    output: z
+      .array(z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string().max(1_048_576) }).strict())
+      .max(1024)
+      .optional(),
   })
   .strict();
 export type JobResult = z.input<typeof JobResult>;
+
+/**
+ * Host -> hub, the answer to `job:run`. With the `result-report` feature a host whose job ended before it
+ * answered (a quick job run in-process) puts the whole report in the ack: `report` is its `job:result`
+ * without the task id, output folded in, and no other message about the job follows.
+ */
+export const JobRunAck = z.object({
+  accepted: z.boolean(),
+  reason: z.string().optional(),
+  report: JobResult.omit({ taskId: true }).optional(),
+});
+export type JobRunAck = z.infer<typeof JobRunAck>;
+
+/** The `Registered.features` this hub offers. */
+export const HUB_FEATURES = ['result-report'] as const;
 
 /**
  * Host -> hub: a job the host was told to stop will not stop (e.g. blocked in a C call that ignores the

@@ -9,6 +9,7 @@ import {
   Heartbeat,
   HostLog,
   HostPaused,
+  HUB_FEATURES,
   JobOutput,
   JobResult,
   JobStarted,
@@ -37,6 +38,7 @@ export class ExtensionSession {
         return {
           extensionId: record.info.id,
           heartbeatMs: config.heartbeatMs,
+          features: [...HUB_FEATURES],
           ...(issuedSecret ? { hostSecret: issuedSecret } : {}),
         };
       }),

@@ -36,13 +36,30 @@ export function handler<S extends z.ZodType>(
  * Runs one inbound message through its spec: role, rate, schema, handler. Never throws: whatever goes wrong
  * becomes an error ack, so a bad message never costs the connection. The same path serves Socket.IO and ws.
  */
+type Handled = { res: Ack<unknown>; after?: () => void };
+
+/** Calls `fn` with what a handler answered: at once for a handler that answered at once, else when it does. */
+export function whenHandled(handled: Handled | Promise<Handled>, fn: (h: Handled) => void): void {
+  if (handled instanceof Promise) void handled.then(fn);
+  else fn(handled);
+}
+
 export function runHandler(
   ctx: HubContext,
   principal: Principal,
   table: HandlerTable,
   event: string,
   payload: unknown,
-): { res: Ack<unknown>; after?: () => void } {
+): Handled | Promise<Handled> {
+  const failed = (err: unknown): Handled => {
+    const e = toHubError(err);
+    if (e.code === 'internal') ctx.logger.error({ err, event }, 'socket handler failed');
+    return { res: { ok: false, error: { ...e.toBody(), message: `${event}: ${e.message}` } } };
+  };
+  const answer = (data: unknown): Handled => {
+    if (data instanceof ThenRun) return { res: { ok: true, data: data.data }, after: data.after };
+    return { res: { ok: true, data: data ?? {} } };
+  };
   try {
     if (exceedsBytes(payload, ctx.config.maxPayloadBytes)) {
       throw new HubError(
@@ -61,12 +78,10 @@ export function runHandler(
     const parsed = spec.schema.safeParse(payload ?? {});
     if (!parsed.success) throw fromZodError(parsed.error);
     const data = spec.run(parsed.data);
-    if (data instanceof ThenRun) return { res: { ok: true, data: data.data }, after: data.after };
-    return { res: { ok: true, data: data ?? {} } };
+    if (data instanceof Promise) return data.then(answer, failed);
+    return answer(data);
   } catch (err) {
-    const e = toHubError(err);
-    if (e.code === 'internal') ctx.logger.error({ err, event }, 'socket handler failed');
-    return { res: { ok: false, error: { ...e.toBody(), message: `${event}: ${e.message}` } } };
+    return failed(err);
   }
 }
 
@@ -113,12 +128,13 @@ export function bindSocketIo(
     const last = args.at(-1);
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : null;
     const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
-    const { res, after } = runHandler(ctx, principal, table, event, payload);
     // The answer waits for this tick's commit when it changed a task's status: told means on disk.
-    ctx.tasks.afterCommit(() => {
-      if (ack) ack(res);
-      else if (!res.ok) onError(res.error);
-      after?.();
-    });
+    whenHandled(runHandler(ctx, principal, table, event, payload), ({ res, after }) =>
+      ctx.tasks.afterCommit(() => {
+        if (ack) ack(res);
+        else if (!res.ok) onError(res.error);
+        after?.();
+      }),
+    );
   });
 }

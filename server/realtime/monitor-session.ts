@@ -23,25 +23,34 @@ export const REPLAY_PAGE = 500;
 
 /**
  * Replays a task's events after `afterSeq` in pages, each once the reader has drained the last, so a resuming
- * consumer of a 100k-event task costs the hub a page, not the backlog. The last page and the watch happen in
- * one tick: no live event can slip between replay and watch, and none is sent twice.
+ * consumer of a 100k-event task costs the hub a page, not the backlog. After the last page, what was told
+ * meanwhile (`catchUp`) and the watch happen in one tick: no live event can slip between replay and watch,
+ * and none is sent twice.
  */
-function replayThenWatch(ctx: HubContext, peer: MonitorPeer, taskId: string, afterSeq: number): void {
+async function replayThenWatch(ctx: HubContext, peer: MonitorPeer, taskId: string, afterSeq: number) {
   // A page fits well inside the consumer's send budget, in packets and in bytes.
   const { subscriberQueueLimit: packets, subscriberQueueBytes: bytes } = ctx.config;
-  const { events, more } = ctx.tasks.replayPage(
+  const { events, more } = await ctx.tasks.replayPage(
     taskId,
     afterSeq,
     Math.max(1, Math.min(REPLAY_PAGE, Math.floor(packets / 2) - 1)),
     bytes / 4,
   );
   for (const e of events) peer.sendEvent(e);
-  if (!more) {
+  const next = events.at(-1)?.seq ?? afterSeq;
+  const rest = more ? null : ctx.tasks.catchUp(taskId, next);
+  if (rest) {
+    for (const e of rest) peer.sendEvent(e);
     peer.watchTask(taskId);
     return;
   }
-  const next = events.at(-1)?.seq ?? afterSeq;
-  peer.whenDrained(() => replayThenWatch(ctx, peer, taskId, next));
+  const again = () => {
+    replayThenWatch(ctx, peer, taskId, next).catch((err: unknown) =>
+      ctx.logger.warn({ err, taskId }, 'replay failed'),
+    );
+  };
+  if (more) peer.whenDrained(again);
+  else again();
 }
 
 /** The `/monitor` requests, the same over Socket.IO and raw ws. */
@@ -53,9 +62,13 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
     'task:get': handler(TaskRef, 'read', ({ taskId }) => tasks.require(taskId)),
     'task:list': handler(TaskListQuery, 'read', (q) => tasks.list(q)),
     'task:cancel': handler(TaskRef, 'cancel', ({ taskId }) => dispatcher.cancel(taskId)),
-    'task:subscribe': handler(Subscribe, 'subscribe', ({ taskId, afterSeq }) => {
-      const task = tasks.require(taskId);
-      return new ThenRun(task, () => replayThenWatch(ctx, peer, taskId, afterSeq));
+    'task:subscribe': handler(Subscribe, 'subscribe', async ({ taskId, afterSeq }) => {
+      const task = await tasks.require(taskId);
+      return new ThenRun(task, () => {
+        replayThenWatch(ctx, peer, taskId, afterSeq).catch((err: unknown) =>
+          ctx.logger.warn({ err, taskId }, 'replay failed'),
+        );
+      });
     }),
     'task:unsubscribe': handler(TaskRef, 'subscribe', ({ taskId }) => {
       peer.unwatchTask(taskId);
@@ -71,8 +84,8 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
     }),
     'extensions:list': handler(Empty, 'read', () => registry.list()),
     'workflows:list': handler(Empty, 'read', () => workflows.registry.list()),
-    'task:graph': handler(TaskRef, 'read', ({ taskId }) =>
-      taskGraph(tasks.require(taskId), workflows.registry),
+    'task:graph': handler(TaskRef, 'read', async ({ taskId }) =>
+      taskGraph(await tasks.require(taskId), workflows.registry),
     ),
     'workflow:start': handler(StartWorkflow, 'submit', ({ workflow, ...request }) =>
       workflows.start(workflow, request),

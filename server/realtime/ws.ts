@@ -16,10 +16,11 @@ import type { TaskEvent } from '../protocol/tasks.js';
 import { WS_PATHS, WsFrame } from '../protocol/ws.js';
 import { RUN_ACK_MS } from './extension.js';
 import { ExtensionSession } from './extension-session.js';
-import { type HandlerTable, runHandler } from './handler.js';
+import { type HandlerTable, runHandler, whenHandled } from './handler.js';
 import { hostLogHandlers } from './host-log-handlers.js';
 import { monitorHandlers } from './monitor-session.js';
 import type { SendLimits } from './send-budget.js';
+import { waitingNote } from './waiting-note.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
@@ -163,13 +164,14 @@ function serve(ctx: HubContext, peer: WsPeer, principal: Principal, table: Handl
     return;
   }
   const { id, event, data } = frame.data;
-  const { res, after } = runHandler(ctx, principal, table, event, data);
   // The answer waits for this tick's commit when it changed a task's status: told means on disk.
-  ctx.tasks.afterCommit(() => {
-    if (id !== undefined) peer.write({ type: 'ack', id, data: res });
-    else if (!res.ok) sendError(res.error);
-    after?.();
-  });
+  whenHandled(runHandler(ctx, principal, table, event, data), ({ res, after }) =>
+    ctx.tasks.afterCommit(() => {
+      if (id !== undefined) peer.write({ type: 'ack', id, data: res });
+      else if (!res.ok) sendError(res.error);
+      after?.();
+    }),
+  );
 }
 
 function refuse(socket: Duplex, status: number, body: ErrorBody): void {
@@ -235,6 +237,12 @@ export function attachRawWs(server: HttpServer, ctx: HubContext): () => void {
           joinFeed: () => {
             if (feed.length) return;
             feed.push(ctx.tasks.onSummary((s) => peer.send('task:summary', s)));
+            feed.push(
+              ctx.tasks.onEvent((e) => {
+                const note = waitingNote(e);
+                if (note) peer.send('task:waiting', note);
+              }),
+            );
             feed.push(
               ctx.registry.onPresence((extension, online) =>
                 peer.send('extension:presence', { extension, online }),

@@ -1,5 +1,5 @@
 import type { Task, TaskEvent } from '../protocol/tasks.js';
-import type { TaskStore } from './store.js';
+import type { Awaitable, CommitBatch, TaskStore } from './store.js';
 
 /**
  * Group commit: buffers new task rows, events and changed task rows, and writes everything one tick touched in
@@ -17,6 +17,21 @@ function sizeOf(e: TaskEvent): number {
   return 100 + (typeof d.text === 'string' ? d.text.length : 0);
 }
 
+function merge(
+  stored: TaskEvent[],
+  unacked: TaskEvent[],
+  afterSeq: number,
+  limit?: number,
+  maxBytes?: number,
+): TaskEvent[] {
+  if (limit !== undefined && stored.length >= limit) return stored;
+  if (maxBytes !== undefined && stored.length && stored.reduce((n, e) => n + sizeOf(e), 0) >= maxBytes)
+    return stored;
+  const lastStored = stored.at(-1)?.seq ?? afterSeq;
+  const buffered = unacked.filter((e) => e.seq > lastStored);
+  return buffered.length ? stored.concat(buffered) : stored;
+}
+
 export class EventLog {
   private pending: TaskEvent[] = [];
   private inserts: Task[] = [];
@@ -25,6 +40,11 @@ export class EventLog {
   private barrier = false;
   private scheduled = false;
   private closed = false;
+  /** A commit the store answers later (Redis): what it carries, and the work waiting on it with no barrier. */
+  private inflight: Promise<void> | undefined;
+  private inflightEvents: TaskEvent[] = [];
+  private inflightTasks = new Map<string, Task>();
+  private afterInflight: Array<() => void> = [];
 
   constructor(
     private readonly store: TaskStore,
@@ -60,43 +80,98 @@ export class EventLog {
 
   /** Whether a commit barrier is up (work passed to `afterCommit` would wait). */
   get holding(): boolean {
-    return this.barrier;
+    return this.barrier || this.inflight !== undefined;
   }
 
-  /** Runs `fn` now, or right after the next commit while a barrier is up; in the order given. */
+  /** Runs `fn` now, or right after the next commit while a barrier is up (or a commit is out); in order. */
   afterCommit(fn: () => void): void {
     if (this.barrier) this.held.push(fn);
+    else if (this.inflight) this.afterInflight.push(fn);
     else fn();
   }
 
   /** Resolves once what has been changed so far is on disk (at once when no barrier is up). */
   durable(): Promise<void> {
-    return this.barrier ? new Promise((resolve) => this.held.push(resolve)) : Promise.resolve();
+    return this.holding ? new Promise((resolve) => this.afterCommit(resolve)) : Promise.resolve();
   }
 
   /** A task changed since the last commit (its newest state), if any: reads must not see the stale row. */
   uncommitted(id: string): Task | undefined {
-    return this.dirtyTasks.get(id);
+    return this.dirtyTasks.get(id) ?? this.inflightTasks.get(id);
   }
 
-  flush(): void {
+  /** Events of a task recorded but not yet acknowledged by the store, in seq order. */
+  unacked(taskId: string): TaskEvent[] {
+    const out: TaskEvent[] = [];
+    for (const e of this.inflightEvents) if (e.taskId === taskId) out.push(e);
+    for (const e of this.pending) if (e.taskId === taskId) out.push(e);
+    return out;
+  }
+
+  /**
+   * Commits what is buffered. A store that answers at once (SQLite) is done on return, as before; one that
+   * answers later (Redis) gets one commit out at a time, retried until it lands, and the work held for it
+   * runs once it has.
+   */
+  flush(): Awaitable<void> {
     if (this.closed) return;
+    if (this.inflight) return this.inflight.then(() => this.flush());
+    let batch: CommitBatch | undefined;
+    let commit: Awaitable<void> | undefined;
     if (this.pending.length || this.inserts.length || this.dirtyTasks.size) {
       const events = this.pending;
       const inserts = this.inserts;
       const fresh = new Set(inserts.map((t) => t.id));
       const updates: Task[] = [];
       for (const t of this.dirtyTasks.values()) if (!fresh.has(t.id)) updates.push(t);
+      batch = { inserts, events, updates };
       this.pending = [];
       this.inserts = [];
+      const dirty = this.dirtyTasks;
       this.dirtyTasks = new Map();
-      this.store.commit({ inserts, events, updates });
+      commit = this.store.commit(batch);
+      if (commit instanceof Promise) {
+        this.inflightEvents = events;
+        this.inflightTasks = dirty;
+      }
     }
-    if (!this.barrier) return;
     // Work released here may raise a new barrier; it then waits for the next commit, in a new queue.
+    const run = this.barrier ? this.held : [];
     this.barrier = false;
-    const run = this.held;
     this.held = [];
+    if (batch && commit instanceof Promise) {
+      const landed = this.settle(batch, commit).then(() => {
+        this.inflight = undefined;
+        this.inflightEvents = [];
+        this.inflightTasks = new Map();
+        const after = this.afterInflight;
+        this.afterInflight = [];
+        this.release(run);
+        this.release(after);
+      });
+      this.inflight = landed;
+      return landed;
+    }
+    this.release(run);
+  }
+
+  /** Waits for a commit, retrying it (the same batch: the driver makes that harmless) while the store is down. */
+  private async settle(batch: CommitBatch, first: Promise<void>): Promise<void> {
+    let attempt = first;
+    for (let n = 0; ; n++) {
+      try {
+        await attempt;
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        if (n === 0) this.onError(err);
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** n, 2_000)));
+        attempt = Promise.resolve().then(() => this.store.commit(batch));
+      }
+    }
+  }
+
+  private release(run: Array<() => void>): void {
     for (const fn of run) {
       try {
         fn();
@@ -106,19 +181,21 @@ export class EventLog {
     }
   }
 
-  /** Stored events with seq > afterSeq followed by the not-yet-flushed ones: the full gapless tail. */
-  read(taskId: string, afterSeq: number, limit?: number, maxBytes?: number): TaskEvent[] {
+  /**
+   * Stored events with seq > afterSeq followed by the not-yet-acknowledged ones: the full gapless tail. What
+   * is not acknowledged is taken before the store is asked, so a commit landing meanwhile loses nothing.
+   */
+  read(taskId: string, afterSeq: number, limit?: number, maxBytes?: number): Awaitable<TaskEvent[]> {
+    const unacked = this.unacked(taskId);
     const stored = this.store.readEvents(taskId, afterSeq, limit, maxBytes);
-    if (limit !== undefined && stored.length >= limit) return stored;
-    if (maxBytes !== undefined && stored.length && stored.reduce((n, e) => n + sizeOf(e), 0) >= maxBytes)
-      return stored;
-    const lastStored = stored.at(-1)?.seq ?? afterSeq;
-    const buffered = this.pending.filter((e) => e.taskId === taskId && e.seq > lastStored);
-    return buffered.length ? stored.concat(buffered) : stored;
+    if (stored instanceof Promise) return stored.then((s) => merge(s, unacked, afterSeq, limit, maxBytes));
+    return merge(stored, unacked, afterSeq, limit, maxBytes);
   }
 
-  close(): void {
-    this.flush();
+  /** Commits what is left; a store that stays down gets a few seconds, then what it missed is dropped. */
+  async close(): Promise<void> {
+    const flushed = this.flush();
+    if (flushed) await Promise.race([flushed, new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.closed = true;
   }
 

@@ -25,6 +25,10 @@ export class MemoryTaskStore implements TaskStore {
     return t ? structuredClone(t) : null;
   }
 
+  getTaskSync(id: string): Task | null {
+    return this.getTask(id);
+  }
+
   listTasks(f: TaskFilter): Task[] {
     const all = [...this.tasks.values()]
       .filter(

@@ -20,7 +20,7 @@ import {
 import { EventLog } from './event-log.js';
 import { newTaskId, newTraceId } from './ids.js';
 import { assertTransition } from './state-machine.js';
-import type { TaskStore } from './store.js';
+import type { Awaitable, TaskStore } from './store.js';
 
 export interface NewTask {
   kind: TaskKind;
@@ -43,6 +43,9 @@ export interface TransitionPatch {
 
 type EventListener = (event: TaskEvent) => void;
 type SummaryListener = (summary: TaskSummary) => void;
+
+/** How many ended tasks `live` still knows without a store read. */
+const RECENT_KEPT = 2_000;
 
 const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>;
 
@@ -68,17 +71,35 @@ export class TaskService {
   private readonly summaryListeners = new Set<SummaryListener>();
   /** Per task, events recorded but held behind a commit barrier: replay stops before the first of them. */
   private readonly held = new Map<string, { first: number; count: number }>();
+  /** Tasks that ended lately, so reports racing their end (late output, a result) are judged without a read. */
+  private readonly recent = new Map<string, Task>();
   readonly log: EventLog;
 
+  /** A service on a store that answers at once (SQLite, memory); `open` works with any store. */
   constructor(
     readonly store: TaskStore,
     private readonly logger: Logger,
+    active?: readonly Task[],
   ) {
-    this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener failed'));
-    for (const t of store.tasksWithStatus(['queued', 'dispatched', 'running'])) this.active.set(t.id, t);
+    this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener or commit failed'));
+    const unfinished = active ?? store.tasksWithStatus(['queued', 'dispatched', 'running']);
+    if (unfinished instanceof Promise) throw new Error('this store answers later: use TaskService.open');
+    for (const t of unfinished) this.active.set(t.id, t);
+  }
+
+  /** Loads the unfinished tasks from the store (awaiting it when it answers later, as Redis does). */
+  static async open(store: TaskStore, logger: Logger): Promise<TaskService> {
+    return new TaskService(store, logger, await store.tasksWithStatus(['queued', 'dispatched', 'running']));
+  }
+
+  /** Refuses new work while the store cannot be reached: nothing is accepted that could not be kept. */
+  assertAvailable(): void {
+    if (this.store.available === false)
+      throw new HubError('store_unavailable', 'the task store cannot be reached; try again shortly');
   }
 
   create(spec: NewTask): Task {
+    this.assertAvailable();
     const now = new Date().toISOString();
     const task: Task = {
       id: newTaskId(),
@@ -111,9 +132,17 @@ export class TaskService {
     return { ...task };
   }
 
-  get(id: string): Task | null {
-    const live = this.active.get(id) ?? this.log.uncommitted(id);
-    return live ? { ...live } : this.store.getTask(id);
+  /**
+   * The task as this process holds it, at once: unfinished, changed since the last commit, or ended lately
+   * (or read from a store that answers at once). Null means ask the store (`get`).
+   */
+  live(id: string): Task | null {
+    const live = this.active.get(id) ?? this.log.uncommitted(id) ?? this.recent.get(id);
+    return live ? { ...live } : (this.store.getTaskSync?.(id) ?? null);
+  }
+
+  async get(id: string): Promise<Task | null> {
+    return this.live(id) ?? (await this.reading(() => this.store.getTask(id)));
   }
 
   /**
@@ -124,8 +153,15 @@ export class TaskService {
     this.log.afterCommit(fn);
   }
 
-  require(id: string): Task {
-    const t = this.get(id);
+  async require(id: string): Promise<Task> {
+    const t = await this.get(id);
+    if (!t) throw new HubError('not_found', `no task with id ${id}`, { field: 'taskId' });
+    return t;
+  }
+
+  /** `live`, or not_found: for a task this process runs (just created, or its own run). */
+  requireLive(id: string): Task {
+    const t = this.live(id);
     if (!t) throw new HubError('not_found', `no task with id ${id}`, { field: 'taskId' });
     return t;
   }
@@ -134,9 +170,10 @@ export class TaskService {
     return [...this.active.values()].map((t) => ({ ...t }));
   }
 
-  list(query: TaskListQuery): TaskPage {
+  async list(query: TaskListQuery): Promise<TaskPage> {
     const q = TaskListQuerySchema.parse(query);
-    this.log.flush();
+    this.assertAvailable();
+    await this.log.flush();
     let before: { createdAt: string; id: string } | undefined;
     if (q.cursor) {
       const [createdAt, id] = Buffer.from(q.cursor, 'base64url').toString('utf8').split('|');
@@ -144,14 +181,16 @@ export class TaskService {
         throw new HubError('bad_request', 'cursor: not a cursor this hub gave out', { field: 'cursor' });
       before = { createdAt, id };
     }
-    const rows = this.store.listTasks({
-      status: q.status,
-      kind: q.kind,
-      extensionId: q.extensionId,
-      parentId: q.parentId,
-      limit: q.limit + 1,
-      before,
-    });
+    const rows = await this.reading(() =>
+      this.store.listTasks({
+        status: q.status,
+        kind: q.kind,
+        extensionId: q.extensionId,
+        parentId: q.parentId,
+        limit: q.limit + 1,
+        before,
+      }),
+    );
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     const nextCursor =
@@ -172,7 +211,7 @@ export class TaskService {
   transition(taskId: string, to: TaskStatus, reason: StatusReason, patch: TransitionPatch = {}): Task {
     const task = this.active.get(taskId);
     if (!task) {
-      const stored = this.get(taskId);
+      const stored = this.live(taskId);
       if (!stored) throw new HubError('not_found', `no task with id ${taskId}`);
       assertTransition(taskId, stored.status, to);
       throw new HubError('conflict', `task ${taskId} is not active`);
@@ -189,7 +228,11 @@ export class TaskService {
     if (isTerminal(to)) task.endedAt = now;
     this.logTransition(task, reason);
     this.emitStatus(task, reason, patch.message);
-    if (isTerminal(to)) this.active.delete(taskId);
+    if (isTerminal(to)) {
+      this.active.delete(taskId);
+      this.recent.set(taskId, task);
+      if (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.keys().next().value as string);
+    }
     return { ...task };
   }
 
@@ -211,29 +254,74 @@ export class TaskService {
     });
   }
 
-  /** Events with seq > afterSeq: what a subscriber must be sent before live ones. */
-  replay(taskId: string, afterSeq: number): TaskEvent[] {
-    const events = this.log.read(taskId, afterSeq);
-    const held = this.held.get(taskId);
-    return held ? events.filter((e) => e.seq < held.first) : events;
+  /**
+   * Events with seq > afterSeq that have been told: what a subscriber must be sent before live ones. For a
+   * gapless stream use `follow`, or `catchUp` and the watch in one tick.
+   */
+  async replay(taskId: string, afterSeq: number): Promise<TaskEvent[]> {
+    const first = this.held.get(taskId)?.first;
+    const events = await this.reading(() => this.log.read(taskId, afterSeq));
+    return first === undefined ? events : events.filter((e) => e.seq < first);
   }
 
   /**
    * One page of the replay: at most `limit` events (and about `maxBytes`) with seq > afterSeq; `more` when the
-   * backlog goes on past them. When `more` is false, the caller must start watching in this same tick.
+   * page is full and the backlog may go on. When `more` is false, the caller calls `catchUp` and starts
+   * watching in one tick.
    */
-  replayPage(
+  async replayPage(
     taskId: string,
     afterSeq: number,
     limit: number,
     maxBytes?: number,
-  ): { events: TaskEvent[]; more: boolean } {
-    const read = this.log.read(taskId, afterSeq, limit, maxBytes);
+  ): Promise<{ events: TaskEvent[]; more: boolean }> {
+    const first = this.held.get(taskId)?.first;
+    const read = await this.reading(() => this.log.read(taskId, afterSeq, limit, maxBytes));
+    const events = (first === undefined ? read : read.filter((e) => e.seq < first)).slice(0, limit);
+    let bytes = 0;
+    for (const e of events) bytes += JSON.stringify(e).length;
+    return { events, more: events.length >= limit || (maxBytes !== undefined && bytes >= maxBytes) };
+  }
+
+  /**
+   * The told events after `afterSeq` this process still holds in memory, if they reach the task's newest told
+   * event; null when some of them are only in the store now (read another page). Returning a list means: start
+   * watching in this same tick and nothing is missed or sent twice.
+   */
+  catchUp(taskId: string, afterSeq: number): TaskEvent[] | null {
+    const t = this.active.get(taskId) ?? this.log.uncommitted(taskId) ?? this.recent.get(taskId);
+    if (!t) return []; // ended long ago: nothing more will be told
     const held = this.held.get(taskId);
-    const events = (held ? read.filter((e) => e.seq < held.first) : read).slice(0, limit);
-    const upTo = held ? held.first - 1 : (this.get(taskId)?.lastSeq ?? 0);
-    const last = events.at(-1)?.seq ?? afterSeq;
-    return { events, more: events.length > 0 && last < upTo };
+    const upTo = held ? held.first - 1 : t.lastSeq;
+    if (afterSeq >= upTo) return [];
+    const out = this.log.unacked(taskId).filter((e) => e.seq > afterSeq && e.seq <= upTo);
+    return out.length === upTo - afterSeq && out[0]?.seq === afterSeq + 1 ? out : null;
+  }
+
+  /**
+   * Replays the events after `afterSeq`, then streams live ones to `fn`, with no gap and no duplicate however
+   * the store answers: listens first, holds what arrives during the read, drops what the read already gave.
+   * Resolves with the function that stops it.
+   */
+  async follow(taskId: string, afterSeq: number, fn: EventListener): Promise<() => void> {
+    let last = afterSeq;
+    let buffer: TaskEvent[] | null = [];
+    const deliver = (e: TaskEvent) => {
+      if (e.seq <= last) return;
+      last = e.seq;
+      fn(e);
+    };
+    const stop = this.subscribeTask(taskId, (e) => (buffer ? buffer.push(e) : deliver(e)));
+    try {
+      for (const e of await this.replay(taskId, afterSeq)) deliver(e);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    const queued = buffer;
+    buffer = null;
+    for (const e of queued) deliver(e);
+    return stop;
   }
 
   /** Listens to one task's events. Call `replay` and this in the same tick for a gapless stream. */
@@ -257,13 +345,27 @@ export class TaskService {
     return () => this.summaryListeners.delete(fn);
   }
 
-  counts(): Record<string, number> {
-    this.log.flush();
-    return this.store.countByStatus();
+  async counts(): Promise<Record<string, number>> {
+    this.assertAvailable();
+    await this.log.flush();
+    return this.reading(() => this.store.countByStatus());
   }
 
-  close(): void {
-    this.log.close();
+  async close(): Promise<void> {
+    await this.log.close();
+  }
+
+  /** A store read; a store that cannot be reached is the clear `store_unavailable`, not a stack trace. */
+  private async reading<T>(fn: () => Awaitable<T>): Promise<T> {
+    this.assertAvailable();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HubError) throw err;
+      if (this.store.available === false)
+        throw new HubError('store_unavailable', 'the task store cannot be reached; try again shortly');
+      throw err;
+    }
   }
 
   /**

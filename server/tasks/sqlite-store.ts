@@ -102,6 +102,10 @@ export class SqliteTaskStore implements TaskStore {
     return r ? fromRow(r) : null;
   }
 
+  getTaskSync(id: string): Task | null {
+    return this.getTask(id);
+  }
+
   listTasks(f: TaskFilter): Task[] {
     const where: string[] = [];
     const params: unknown[] = [];

@@ -33,7 +33,7 @@ function traceFields(e: TaskEvent): Record<string, unknown> {
 export function attachTraceLog(tasks: TaskService, logger: Logger): () => void {
   return tasks.onEvent((e) => {
     if (e.type === 'token' || e.type === 'output') return;
-    const traceId = tasks.get(e.taskId)?.traceId;
+    const traceId = tasks.live(e.taskId)?.traceId;
     logger.info(
       { taskId: e.taskId, traceId, seq: e.seq, type: e.type, ...traceFields(e) },
       `trace ${e.type}`,

@@ -57,7 +57,7 @@ export class KitExecuteTool extends NativeTool<typeof Args> {
     }
     let child: Task;
     try {
-      child = codeTasks.submit({
+      child = await codeTasks.submit({
         code,
         target: this.deps.target,
         parentId,
@@ -79,7 +79,7 @@ export class KitExecuteTool extends NativeTool<typeof Args> {
     });
     const stopChild = () => {
       try {
-        dispatcher.cancel(child.id);
+        dispatcher.cancelLive(child.id);
       } catch {
         // already ended
       }

@@ -88,14 +88,14 @@ export class PluginTool implements Tool {
     });
     const stopChild = () => {
       try {
-        dispatcher.cancel(childId);
+        dispatcher.cancelLive(childId);
       } catch {
         // already ended
       }
     };
     ctx.signal.addEventListener('abort', stopChild, { once: true });
     try {
-      const t = tasks.require(childId);
+      const t = tasks.requireLive(childId);
       const ended = await waitForEnd(tasks, childId, t.timeoutMs + 5_000, ctx.signal);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const outcome = ended.result as PluginTaskOutcome | null;

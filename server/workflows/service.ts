@@ -77,12 +77,12 @@ export class WorkflowService {
     });
     this.deps.tasks.transition(task.id, 'running', 'started');
     this.launch(task, definition, payload, model);
-    return this.deps.tasks.require(task.id);
+    return this.deps.tasks.requireLive(task.id);
   }
 
   /** Ends a run as cancelled now; its model stream, HTTP calls and child tasks are aborted with it. */
   cancel(taskId: string, message = 'cancelled by request'): Task {
-    const task = this.deps.tasks.require(taskId);
+    const task = this.deps.tasks.requireLive(taskId);
     if (!this.stop(taskId, 'cancelled', message)) {
       // Not running here (e.g. left over from another process): just end it.
       return this.deps.tasks.finish(taskId, 'cancelled', {
@@ -90,7 +90,7 @@ export class WorkflowService {
         message,
       });
     }
-    return this.deps.tasks.get(task.id) ?? task;
+    return this.deps.tasks.live(task.id) ?? task;
   }
 
   /** Hub shutdown: runs end failed (as a restart would end them) before the store closes. */
@@ -200,7 +200,7 @@ export class WorkflowService {
     if (why === 'cancelled') {
       tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message });
     } else if (why === 'timed_out') {
-      const t = tasks.require(taskId);
+      const t = tasks.requireLive(taskId);
       tasks.finish(taskId, 'timed_out', {
         reason: 'timed_out',
         error: { code: 'timed_out', message: `the workflow ran past its timeout of ${t.timeoutMs / 1000}s` },

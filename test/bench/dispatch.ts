@@ -1,30 +1,58 @@
 /**
  * Dispatch: `/execute` round trips through a host, against bare Fastify + Socket.IO `emitWithAck` (the host
- * answers the job in its ack). The hub's host speaks the real protocol: ack, started, output, result.
+ * answers the job in its ack). The hub's host speaks the real protocol, answering as a host that ran the job
+ * before acking does: the whole report in the ack (the `result-report` feature).
  */
-import type { Socket } from 'socket.io-client';
-import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
+import { io, type Socket } from 'socket.io-client';
 import { cpuAcross, postJson, sio, sleep, TOKENS } from './load.js';
 import type { BenchServer } from './proc.js';
 import { median } from './stats.js';
 
-async function hosts(server: BenchServer, n: number): Promise<Array<ScriptedExtension | Socket>> {
-  if (server.kind === 'hub') {
-    return Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        scriptedExtension(
-          server.url,
-          TOKENS.extension,
-          { name: `bench-${i}`, concurrency: 16 },
-          async (api) => {
-            await api.started();
-            await api.output(`ran: ${api.job.code}\n`);
-            await api.result({ status: 'succeeded', result: 1 });
-          },
-        ),
-      ),
-    );
-  }
+/**
+ * A hub host as lean as the bare one: registers, and answers each job in its ack with the whole report (the
+ * `result-report` feature: start, output and end folded into the ack of a job that ended before it acked).
+ */
+/** Host secrets by name: a round's hosts register again under the ids of the last round's. */
+const secrets = new Map<string, string>();
+
+async function hubHost(url: string, name: string): Promise<Socket> {
+  const s = io(`${url}/extension`, {
+    auth: { token: TOKENS.extension },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('connect_error', reject);
+  });
+  const secret = secrets.get(name);
+  const reg = (await s
+    .timeout(5_000)
+    .emitWithAck('register', { name, concurrency: 16, ...(secret ? { secret } : {}) })) as {
+    ok: boolean;
+    data?: { features?: string[]; hostSecret?: string };
+  };
+  if (!reg.ok || !reg.data?.features?.includes('result-report'))
+    throw new Error(`register: ${JSON.stringify(reg)}`);
+  if (reg.data.hostSecret) secrets.set(name, reg.data.hostSecret);
+  s.on('job:run', (job: { code: string; attempt: number }, ack: (r: unknown) => void) =>
+    ack({
+      accepted: true,
+      report: {
+        attempt: job.attempt,
+        status: 'succeeded',
+        result: 1,
+        output: [{ stream: 'stdout', text: `ran: ${job.code}\n` }],
+      },
+    }),
+  );
+  return s;
+}
+
+async function hosts(server: BenchServer, n: number): Promise<Socket[]> {
+  if (server.kind === 'hub')
+    return Promise.all(Array.from({ length: n }, (_, i) => hubHost(server.url, `bench-${i}`)));
   return Promise.all(
     Array.from({ length: n }, async () => {
       const s = await sio(server.url);
@@ -42,7 +70,7 @@ async function hosts(server: BenchServer, n: number): Promise<Array<ScriptedExte
   );
 }
 
-const closeAll = (hs: Array<ScriptedExtension | Socket>) => {
+const closeAll = (hs: Socket[]) => {
   for (const h of hs) h.close();
 };
 

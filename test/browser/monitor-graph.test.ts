@@ -44,6 +44,7 @@ async function open(hash: string): Promise<Page> {
   return session.page;
 }
 
+// Long, many-step browser runs: room for a loaded 2-core machine.
 describe('run graphs, child tasks and waiting reasons in the monitor', () => {
   it('an omniverse_agent run lights up node by node; its kit_execute call opens its child code task', async () => {
     hub = await startTestHub({ store: 'memory' });
@@ -155,7 +156,7 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     expect(await page.getByTestId('task-parent').textContent()).toBe(id);
     await screenshot(page, 'graph-child-task.png');
     expect(session?.errors).toEqual([]);
-  });
+  }, 90_000);
 
   it('a FlowGram run colours its schema graph live, counts loop iterations, and ends with every node settled', async () => {
     hub = await startTestHub({ store: 'memory' });
@@ -193,7 +194,7 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     expect(await detail.getByTestId('node-events').textContent()).toContain('iteration 20');
     await screenshot(page, 'graph-flowgram-done.png');
     expect(session?.errors).toEqual([]);
-  });
+  }, 90_000);
 
   it('a queued task says why it waits, in the list and the header, and stops saying it once it runs', async () => {
     hub = await startTestHub({ store: 'memory' });
@@ -224,5 +225,5 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     expect(await row.isVisible()).toBe(false);
     expect(await fact(page, 'waiting').isHidden()).toBe(true);
     expect(session?.errors).toEqual([]);
-  });
+  }, 90_000);
 });

@@ -28,7 +28,7 @@ describe('the monitor under load', () => {
     // Targeted at a label nobody has: they stay queued.
     const submit = (i: number) => codeTasks.submit({ code: `print(${i})`, target: { label: 'nowhere' } });
     const created: Task[] = [];
-    for (let i = 0; i < 600; i++) created.push(submit(i));
+    for (let i = 0; i < 600; i++) created.push(await submit(i));
 
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
@@ -37,7 +37,7 @@ describe('the monitor under load', () => {
     await expect.poll(() => chipCount('all')).toBe('600');
 
     // 400 more arrive live through the feed.
-    for (let i = 600; i < 1000; i++) created.push(submit(i));
+    for (let i = 600; i < 1000; i++) created.push(await submit(i));
     await expect.poll(() => chipCount('all')).toBe('1000');
     expect(await chipCount('queued')).toBe('1000');
     const rows = page.getByTestId('task-row');
@@ -52,7 +52,7 @@ describe('the monitor under load', () => {
 
     // A burst of 500 status changes: the list and counts follow without a frozen frame.
     const stopWatching = await watchFrames(page);
-    for (const t of created.slice(0, 500)) dispatcher.cancel(t.id);
+    for (const t of created.slice(0, 500)) dispatcher.cancelLive(t.id);
     await expect.poll(() => chipCount('cancelled')).toBe('500');
     expect(await chipCount('queued')).toBe('500');
     expect(await stopWatching()).toBeLessThan(500);
@@ -86,9 +86,11 @@ describe('the monitor under load', () => {
     await page.getByTestId('filter-kind').selectOption('');
 
     const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'kit-gpu', labels: ['gpu'] });
-    for (let i = 0; i < 3; i++) codeTasks.submit({ code: `print(${i})`, target: { label: 'gpu' } });
+    for (let i = 0; i < 3; i++) await codeTasks.submit({ code: `print(${i})`, target: { label: 'gpu' } });
     await until(
-      () => hub?.hub.ctx.tasks.list({ extensionId: ext.extensionId, status: 'succeeded' }).tasks.length === 3,
+      async () =>
+        (await hub?.hub.ctx.tasks.list({ extensionId: ext.extensionId, status: 'succeeded' }))?.tasks
+          .length === 3,
     );
     await expect
       .poll(() => page.locator(`[data-testid=filter-extension] option[value="${ext.extensionId}"]`).count())

@@ -67,7 +67,7 @@ describe('task event streams in the monitor', () => {
     const stderr = await page.locator('[data-stream=stderr]').allTextContents();
     expect(stderr.join('')).toBe(lines.filter((_, i) => i % 10 === 9).join(''));
     const taskId = (await page.getByTestId('task-id').textContent()) ?? '';
-    const lastSeq = hub.hub.ctx.tasks.get(taskId)?.lastSeq;
+    const lastSeq = (await hub.hub.ctx.tasks.get(taskId))?.lastSeq;
     expect(await page.getByTestId('event-count').textContent()).toBe(`${lastSeq} events`);
     // The browser itself reports the refused reconnects while offline; nothing else may show up.
     expect(session.errors.filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED'))).toEqual([]);
@@ -96,7 +96,10 @@ describe('task event streams in the monitor', () => {
       isError: false,
     });
     tasks.append(wf.id, 'tool_start', { callId: 'c2', name: 'kit_execute', args: { code: 'create_cube()' } });
-    const child = codeTasks.submit({ code: 'create_cube("/World/Cube", color=(1, 0, 0))', parentId: wf.id });
+    const child = await codeTasks.submit({
+      code: 'create_cube("/World/Cube", color=(1, 0, 0))',
+      parentId: wf.id,
+    });
     tasks.append(wf.id, 'tool_result', {
       callId: 'c2',
       name: 'kit_execute',

@@ -83,7 +83,7 @@ describe('tasks in the monitor', () => {
     expect(await page.getByTestId('task-code').textContent()).toBe(CODE);
     const row = page.locator(`[data-testid=task-row][data-task-id="${taskId}"]`);
     await expect.poll(() => row.getAttribute('data-status')).toBe('succeeded');
-    expect(hub.hub.ctx.tasks.get(taskId ?? '')?.input).toEqual({ code: CODE });
+    expect((await hub.hub.ctx.tasks.get(taskId ?? ''))?.input).toEqual({ code: CODE });
     await screenshot(page, 'task-view.png');
     expect(session.errors).toEqual([]);
     ext.close();

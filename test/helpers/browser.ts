@@ -89,10 +89,11 @@ export function monitorSuite(toClose: () => Array<{ close(): Promise<void> } | u
   // A real browser on a busy 2-core box: give polled expectations room.
   vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
   let browser: Browser | undefined;
+  // The build (vite) and Chromium's start can take minutes on a loaded 2-core machine.
   beforeAll(async () => {
     await buildMonitor();
     browser = await launchBrowser();
-  });
+  }, 300_000);
   afterAll(() => browser?.close());
   afterEach(async () => {
     for (const item of toClose()) await item?.close();

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildHub, type Hub } from '../../server/app.js';
 import type { TokenSet } from '../../server/auth/tokens.js';
 import type { HubConfig } from '../../server/config.js';
@@ -23,11 +23,14 @@ export async function startTestHub(
   opts: { mcpTools?: readonly McpToolSource[] } = {},
 ): Promise<TestHub> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'sb-test-'));
+  // The `redis` test project: the store in Redis, one key space per data dir (a restart finds its tasks).
+  const redisUrl = process.env['SWITCHBOARD_REDIS_URL'];
   const hub = await buildHub(
     {
       port: 0,
       host: '127.0.0.1',
       logLevel: (process.env['SB_TEST_LOG'] as HubConfig['logLevel'] | undefined) ?? 'silent',
+      ...(redisUrl ? { redisUrl, redisPrefix: `sb:${basename(dataDir)}:` } : {}),
       ...config,
       dataDir,
     },

@@ -52,7 +52,7 @@ describe('one hub per data dir', () => {
     expect(await getTask(gated.taskId)).toMatchObject({ status: 'running', attempts: 1, lastSeq: before });
     gated.release();
     await until(async () => (await getTask(gated.taskId)).status === 'succeeded', 10_000, 'task done');
-    const events = hub.hub.ctx.tasks.replay(gated.taskId, 0);
+    const events = await hub.hub.ctx.tasks.replay(gated.taskId, 0);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const outputs = events.flatMap((e: TaskEvent) => (e.type === 'output' ? [e.data.text] : []));
     expect(outputs).toEqual(['before\n', 'after\n']);

@@ -26,13 +26,20 @@ async function spawnHub(dataDir: string): Promise<{ proc: ChildProcess; url: str
   proc.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const url = await until(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, `hub to start: ${out}`);
+  const url = await until(
+    () => /listening on (http:\/\/\S+)/.exec(out)?.[1],
+    120_000,
+    `hub to start: ${out}`,
+  );
   cleanups.push(() => proc.kill('SIGKILL'));
   return { proc, url };
 }
 
 describe('durability', () => {
-  it('survives SIGKILL: every task answers, every event replays, running jobs fail or re-queue', async () => {
+  // Two cold starts of the real entry point (tsx compiling the server) take minutes on a loaded 2-core machine.
+  it('survives SIGKILL: every task answers, every event replays, running jobs fail or re-queue', {
+    timeout: 300_000,
+  }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sb-durable-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const first = await spawnHub(dataDir);

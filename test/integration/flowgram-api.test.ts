@@ -176,11 +176,11 @@ describe('FlowGram API', () => {
     const r = await report(run.body.taskID);
     expect(r.outputs).toEqual({ out: 'one two three' });
     expect(model.requests.at(-1)?.headers.authorization).toBe('Bearer sk-test-secret-key-123456');
-    const events = hub.hub.ctx.tasks.replay(run.body.taskID, 0);
+    const events = await hub.hub.ctx.tasks.replay(run.body.taskID, 0);
     const tokens = events.filter((e) => e.type === 'token');
     expect(tokens.map((e) => (e.data as { text: string }).text).join('')).toBe('one two three');
     expect(tokens.every((e) => (e.data as { node?: string }).node === 'llm_0')).toBe(true);
-    const stored = JSON.stringify([events, hub.hub.ctx.tasks.require(run.body.taskID), r]);
+    const stored = JSON.stringify([events, await hub.hub.ctx.tasks.require(run.body.taskID), r]);
     expect(stored).not.toContain('sk-test-secret-key-123456');
     expect(r.reports['llm_0']?.snapshots[0]?.inputs['apiKey']).toBe('[redacted]');
   });
@@ -203,7 +203,7 @@ describe('FlowGram API', () => {
     ]);
     expect(r.reports['end_0']).toBeUndefined();
     expect((await api('GET', `/api/task/result?taskID=${run.body.taskID}`)).body).toEqual({});
-    const task = hub.hub.ctx.tasks.require(run.body.taskID);
+    const task = await hub.hub.ctx.tasks.require(run.body.taskID);
     expect(task.error).toMatchObject({
       field: 'code_0',
       message: 'node code_0: Code execution failed: boom',
@@ -257,7 +257,7 @@ describe('FlowGram API', () => {
     const r = await report(run.body.taskID);
     expect(r.workflowStatus).toMatchObject({ status: 'failed', terminated: true, timeCost: 0 });
     expect(r.messages['error']?.map((m) => m.message)).toEqual(['Workflow schema must have an end node']);
-    expect(JSON.stringify(hub.hub.ctx.tasks.require(run.body.taskID))).not.toContain(
+    expect(JSON.stringify(await hub.hub.ctx.tasks.require(run.body.taskID))).not.toContain(
       'sk-test-secret-key-123456',
     );
   });

@@ -36,7 +36,10 @@ async function start(schema: unknown): Promise<string> {
 
 const nodeStarted = (taskID: string, node: string) =>
   until(
-    () => hub.hub.ctx.tasks.replay(taskID, 0).some((e) => e.type === 'node_start' && e.data.node === node),
+    async () =>
+      (await hub.hub.ctx.tasks.replay(taskID, 0)).some(
+        (e) => e.type === 'node_start' && e.data.node === node,
+      ),
     10_000,
     `${node} to start`,
   );
@@ -47,7 +50,7 @@ async function cancelAndReport(taskID: string, node: string): Promise<FlowReport
   expect(r.body.workflowStatus).toMatchObject({ status: 'canceled', terminated: true });
   expect(r.body.reports[node]).toMatchObject({ status: 'canceled', terminated: true });
   expect(r.body.reports['end_0']).toBeUndefined();
-  expect(hub.hub.ctx.tasks.require(taskID).status).toBe('cancelled');
+  expect((await hub.hub.ctx.tasks.require(taskID)).status).toBe('cancelled');
   return r.body;
 }
 
@@ -55,7 +58,11 @@ describe('FlowGram cancel', () => {
   it('aborts the model stream of an llm node', async () => {
     model.script({ text: 'thinking ', hang: true });
     const taskID = await start(fg.single(fg.llm('llm_0', model.url, 'go'), 'result'));
-    await until(() => hub.hub.ctx.tasks.replay(taskID, 0).some((e) => e.type === 'token'), 10_000, 'a token');
+    await until(
+      async () => (await hub.hub.ctx.tasks.replay(taskID, 0)).some((e) => e.type === 'token'),
+      10_000,
+      'a token',
+    );
     // While it runs there is no result yet.
     expect((await api('GET', `/api/task/result?taskID=${taskID}`)).body).toBeNull();
     const running = await api<FlowReport>('GET', `/api/task/report?taskID=${taskID}`);

@@ -81,9 +81,9 @@ async function finished(taskID: string): Promise<FlowReport> {
 }
 
 /** The FlowGram status the task had as `POST /api/task/run` answered: its first status after `queued`. */
-function statusRightAfterRun(taskID: string): string | undefined {
+async function statusRightAfterRun(taskID: string): Promise<string | undefined> {
   const names: Record<string, string> = { running: 'processing', failed: 'failed', queued: 'pending' };
-  const statuses = hub.hub.ctx.tasks.replay(taskID, 0).filter((e) => e.type === 'status');
+  const statuses = (await hub.hub.ctx.tasks.replay(taskID, 0)).filter((e) => e.type === 'status');
   const second = statuses[1];
   return second?.type === 'status' ? names[second.data.status] : undefined;
 }
@@ -119,7 +119,7 @@ describe.skipIf(!conformanceAvailable)(
         });
         expect(run.status).toBe(200);
         const { taskID } = run.body;
-        expect(statusRightAfterRun(taskID)).toBe(expected.statusRightAfterRun);
+        expect(await statusRightAfterRun(taskID)).toBe(expected.statusRightAfterRun);
         const report = await finished(taskID);
 
         expect(report.workflowStatus.status).toBe(expected.workflowStatus);

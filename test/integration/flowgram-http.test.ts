@@ -135,7 +135,10 @@ describe('FlowGram http node', () => {
       Authorization: 'Bearer [redacted]',
     });
     expect(r.inputs).toEqual({ name: '[redacted]' });
-    const stored = JSON.stringify([hub.hub.ctx.tasks.replay(r.id, 0), hub.hub.ctx.tasks.require(r.id)]);
+    const stored = JSON.stringify([
+      await hub.hub.ctx.tasks.replay(r.id, 0),
+      await hub.hub.ctx.tasks.require(r.id),
+    ]);
     expect(stored).not.toContain('Ada Lovelace');
   });
 

@@ -44,7 +44,7 @@ describe('group commit', () => {
     expect(heard).toEqual([]);
     expect(commits).toBe(0);
     // A read in the same tick sees the new state, not the stale row.
-    expect(tasks.get(ids[0] ?? '')?.status).toBe('running');
+    expect(tasks.live(ids[0] ?? '')?.status).toBe('running');
     await tick();
     expect(commits).toBe(1);
     expect(heard).toHaveLength(150);

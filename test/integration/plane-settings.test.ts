@@ -94,7 +94,7 @@ describe('the execution plane’s settings, by the names its seed uses', () => {
         20_000,
         'run to end',
       );
-      const result = hub.ctx.tasks.replay(taskId, 0).find((e) => e.type === 'tool_result');
+      const result = (await hub.ctx.tasks.replay(taskId, 0)).find((e) => e.type === 'tool_result');
       expect(result?.type === 'tool_result' && result.data).toMatchObject({
         name: 'stalled',
         isError: true,

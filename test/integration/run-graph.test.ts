@@ -4,6 +4,7 @@ import { call, http, type MonitorSocket, monitorClient } from '../helpers/client
 import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { loopSchema } from '../helpers/flowgram-loop.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { WsClient } from '../helpers/ws-client.js';
 
 let hub: TestHub;
 let model: FakeOpenAI;
@@ -111,6 +112,30 @@ describe('run graphs', () => {
     const bad = await call(socket, 'task:graph', { taskId: 42 });
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(socket.connected).toBe(true);
+  });
+
+  it('the raw WebSocket monitor has task:graph and the task:waiting feed note too', async () => {
+    const ws = await WsClient.open(hub.url, '/ws/monitor', hub.tokens.viewer);
+    try {
+      expect(await ws.request('feed:subscribe', {})).toMatchObject({ ok: true });
+      const code = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
+        code: 'print(3)',
+        target: { extensionId: 'nobody' },
+      });
+      expect(code.status).toBe(201);
+      await expect
+        .poll(
+          () => (ws.eventsNamed('task:waiting') as TaskWaiting[]).find((n) => n.taskId === code.body.id),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toMatchObject({ reason: 'no_match', message: 'extension nobody is not connected' });
+      const graph = await ws.request<RunGraph>('task:graph', { taskId: code.body.id });
+      expect(graph).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    } finally {
+      ws.close();
+    }
   });
 
   it('the feed says why a queued task waits', async () => {

@@ -49,9 +49,9 @@ describe('hanging up a /v1/run_workflow stream (on_disconnect)', () => {
     const taskId = await hangUpMidAnswer();
     await until(async () => (await getTask(taskId)).status === 'cancelled', 10_000, 'run cancelled');
     await until(() => model.requests[0]?.closedByClient, 10_000, 'the model request aborted');
-    const status = hub.hub.ctx.tasks
-      .replay(taskId, 0)
-      .find((e) => e.type === 'status' && e.data.status === 'cancelled');
+    const status = (await hub.hub.ctx.tasks.replay(taskId, 0)).find(
+      (e) => e.type === 'status' && e.data.status === 'cancelled',
+    );
     expect(status?.type === 'status' && status.data.message).toBe('the client hung up the stream');
   });
 

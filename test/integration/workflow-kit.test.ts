@@ -105,7 +105,7 @@ describe('omniverse_agent on a real extension', () => {
     expect(children.every((c) => c.extensionId === host.id)).toBe(true);
 
     // Watchers of the workflow see the children's output in its own room, between tool_start and tool_result.
-    const events: TaskEvent[] = hub.hub.ctx.tasks.replay(task.id, 0);
+    const events: TaskEvent[] = await hub.hub.ctx.tasks.replay(task.id, 0);
     const outputs = events
       .filter((e) => e.type === 'output')
       .map((e) => (e.data as { text: string }).text)

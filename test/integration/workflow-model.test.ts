@@ -38,7 +38,7 @@ async function ended(h: TestHub, id: string, ms = 10_000): Promise<Task> {
   );
 }
 
-const eventsOf = (h: TestHub, id: string): TaskEvent[] => h.hub.ctx.tasks.replay(id, 0);
+const eventsOf = (h: TestHub, id: string): Promise<TaskEvent[]> => h.hub.ctx.tasks.replay(id, 0);
 
 describe('model calls', () => {
   it('retry on 429 (with Retry-After) and succeed', async () => {
@@ -69,7 +69,7 @@ describe('model calls', () => {
       message: 'model fake-gpt answered 500: upstream exploded',
       details: { source: 'model', status: 500 },
     });
-    const error = eventsOf(hub, task.id).find((e) => e.type === 'error');
+    const error = (await eventsOf(hub, task.id)).find((e) => e.type === 'error');
     expect(error?.data).toMatchObject({ message: 'model fake-gpt answered 500: upstream exploded' });
   });
 
@@ -104,7 +104,7 @@ describe('model calls', () => {
     });
     await until(() => model.requests[0]?.closedByClient, 1_000, 'the model connection to close');
     // Tokens streamed before the cancel are kept, and nothing comes after the terminal status.
-    const events = eventsOf(hub, taskId);
+    const events = await eventsOf(hub, taskId);
     expect(
       events
         .filter((e) => e.type === 'token')
@@ -135,7 +135,7 @@ describe('model calls', () => {
     const pieces = Array.from({ length: 300 }, (_, i) => `${i % 10}`);
     model.script({ text: pieces });
     const task = await ended(hub, (await start(hub)).id);
-    const tokens = eventsOf(hub, task.id).filter((e) => e.type === 'token');
+    const tokens = (await eventsOf(hub, task.id)).filter((e) => e.type === 'token');
     expect(tokens.map((e) => (e.data as { text: string }).text).join('')).toBe(pieces.join(''));
     expect(tokens.length).toBeLessThan(pieces.length / 5);
   });
@@ -145,7 +145,7 @@ describe('model calls', () => {
     const pieces = Array.from({ length: 200 }, () => 'ab');
     model.script({ text: pieces });
     const task = await ended(hub, (await start(hub)).id);
-    const tokens = eventsOf(hub, task.id).filter((e) => e.type === 'token');
+    const tokens = (await eventsOf(hub, task.id)).filter((e) => e.type === 'token');
     expect(tokens.map((e) => (e.data as { text: string }).text).join('')).toBe(pieces.join(''));
     expect(tokens.length).toBeLessThan(pieces.length);
   });
@@ -161,7 +161,7 @@ describe('model calls', () => {
     expect(model.requests).toHaveLength(3);
     // The last allowed turn is offered no tools.
     expect(model.requests[2]?.body.tools).toBeUndefined();
-    const done = eventsOf(hub, task.id).find((e) => e.type === 'done');
+    const done = (await eventsOf(hub, task.id)).find((e) => e.type === 'done');
     expect(done?.data).toMatchObject({ finishReason: 'max_iterations' });
   });
 
@@ -186,7 +186,7 @@ describe('the built-in demo model', () => {
     expect(chat.status).toBe('succeeded');
     expect(chat.input).toMatchObject({ model: 'switchboard-demo' });
     expect((chat.result as { content: string }).content).toContain('You said: "hello there"');
-    expect(eventsOf(hub, chat.id).filter((e) => e.type === 'token').length).toBeGreaterThan(5);
+    expect((await eventsOf(hub, chat.id)).filter((e) => e.type === 'token').length).toBeGreaterThan(5);
 
     const calc = await ended(
       hub,
@@ -197,7 +197,7 @@ describe('the built-in demo model', () => {
         })
       ).id,
     );
-    const events = eventsOf(hub, calc.id);
+    const events = await eventsOf(hub, calc.id);
     expect(events.find((e) => e.type === 'tool_result')?.data).toMatchObject({
       name: 'calculator',
       result: { value: 20 },

@@ -53,7 +53,7 @@ describe('workflows over Socket.IO', () => {
       });
       if (!slow.ok) throw new Error(JSON.stringify(slow.error));
       await until(
-        () => testHub.hub.ctx.tasks.replay(slow.data.id, 0).some((e) => e.type === 'token'),
+        async () => (await testHub.hub.ctx.tasks.replay(slow.data.id, 0)).some((e) => e.type === 'token'),
         5_000,
         'a token',
       );

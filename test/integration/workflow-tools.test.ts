@@ -110,7 +110,7 @@ async function runToEnd(body: unknown): Promise<{ task: Task; events: TaskEvent[
   await sse.ended;
   const taskId = sse.headers.get('x-task-id')!;
   const task = (await http<Task>(url, hub.ctx.auth.tokens.viewer, 'GET', `/api/v1/tasks/${taskId}`)).body;
-  return { task, events: hub.ctx.tasks.replay(taskId, 0) };
+  return { task, events: await hub.ctx.tasks.replay(taskId, 0) };
 }
 
 describe('the tool loop', () => {
@@ -173,7 +173,7 @@ describe('the tool loop', () => {
     expect(task.input).toMatchObject({
       runtime_config: { vault: { weather_key: '[redacted]' }, model: { api_key: '[redacted]' } },
     });
-    hub.ctx.tasks.log.flush();
+    await hub.ctx.tasks.log.flush();
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.json')) expect(readFileSync(join(dir, f)).includes(SECRET), f).toBe(false);
     }

@@ -79,7 +79,7 @@ export async function runCode(
 ): Promise<CodeRun> {
   const { hub, notify } = call;
   assertServable(hub, spec.target);
-  const task = hub.codeTasks.submit({
+  const task = await hub.codeTasks.submit({
     code: spec.code,
     target: spec.target,
     ...(spec.timeoutS !== undefined ? { timeoutMs: Math.ceil(spec.timeoutS * 1000) } : {}),

@@ -42,7 +42,7 @@ export function listTasksTool(hub: HubContext): McpTool {
       .strict(),
     annotations: { readOnlyHint: true },
     async run(args) {
-      return jsonResult(hub.tasks.list(args));
+      return jsonResult(await hub.tasks.list(args));
     },
   });
 }
@@ -59,9 +59,9 @@ export function getTaskTool(hub: HubContext): McpTool {
     }).strict(),
     annotations: { readOnlyHint: true },
     async run(args) {
-      const task = hub.tasks.require(args.taskId);
+      const task = await hub.tasks.require(args.taskId);
       if (!args.events) return jsonResult({ task });
-      const events = hub.tasks.replay(task.id, args.afterSeq);
+      const events = await hub.tasks.replay(task.id, args.afterSeq);
       return jsonResult({ task, events: events.slice(0, EVENTS_PAGE), more: events.length > EVENTS_PAGE });
     },
   });
@@ -76,7 +76,7 @@ export function cancelTaskTool(hub: HubContext): McpTool {
     input: TaskIdArgs,
     annotations: { destructiveHint: true, idempotentHint: false },
     async run(args) {
-      return jsonResult({ task: hub.dispatcher.cancel(args.taskId) });
+      return jsonResult({ task: await hub.dispatcher.cancel(args.taskId) });
     },
   });
 }

@@ -96,22 +96,22 @@ export class FlowgramService {
           details: { validation: errors },
         },
       });
-      return tasks.require(task.id);
+      return tasks.requireLive(task.id);
     }
     tasks.transition(task.id, 'running', 'started');
     this.launch(task, parsed.data, inputs, scrubber);
-    return tasks.require(task.id);
+    return tasks.requireLive(task.id);
   }
 
   cancel(taskId: string): Task {
-    const task = this.deps.tasks.require(taskId);
+    const task = this.deps.tasks.requireLive(taskId);
     if (!this.stop(taskId, 'cancelled')) {
       return this.deps.tasks.finish(taskId, 'cancelled', {
         reason: 'cancelled',
         message: 'cancelled by request',
       });
     }
-    return this.deps.tasks.get(task.id) ?? task;
+    return this.deps.tasks.live(task.id) ?? task;
   }
 
   close(): void {
@@ -222,7 +222,7 @@ export class FlowgramService {
     if (why === 'cancelled') {
       tasks.finish(taskId, 'cancelled', { reason: 'cancelled', message: 'cancelled by request', result });
     } else if (why === 'timed_out') {
-      const t = tasks.require(taskId);
+      const t = tasks.requireLive(taskId);
       tasks.finish(taskId, 'timed_out', {
         reason: 'timed_out',
         result,

@@ -175,6 +175,7 @@ class HubClient:
                 if ack["data"].get("hostSecret"):
                     self.identity.issued(self.extension_id, ack["data"]["hostSecret"])
                 self._heartbeat_s = max(0.5, ack["data"].get("heartbeatMs", 10_000) / 1000)
+                self.outbox.fold = "result-report" in (ack["data"].get("features") or [])
                 self._registered_once, self.state, self.last_error = True, "registered", None
                 verb = "re-registered" if again else "registered"
                 log.info("%s as %s on %s", verb, self.extension_id, self.config.hub_url)

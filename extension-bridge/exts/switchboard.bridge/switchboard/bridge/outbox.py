@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .capture import OutputBuffer
 
 log = logging.getLogger(__name__)
 TICK_S = 0.05  # output reaches the hub at most this long after it was written
 MAX_RUNNING = 64  # the contract's cap on `running`
+# With a hub that offers `result-report`: a job that ends within this long is reported in one message (its
+# start and output folded into job:result); a longer one is told started, with its output so far, after it.
+FOLD_WINDOW_S = float(os.environ.get("SWITCHBOARD_FOLD_WINDOW_MS", "250")) / 1000
 
 
 @dataclass(eq=False)
@@ -30,6 +34,8 @@ class Owed:
     result_sent_at: float | None = None
     stuck: bool = False  # the job ignores being stopped: the hub is told once per connection
     stuck_sent: bool = False
+    since: float = field(default_factory=time.monotonic)
+    folded: list | None = None  # the output sent inside job:result (result-report), kept for a re-send
 
 
 class Outbox:
@@ -40,6 +46,7 @@ class Outbox:
         self.logs = None  # kit_log.LogBuffer when Kit log forwarding is on: drained as `host:log`
         self.paused = False  # the user paused taking jobs; `register` carries it, `host:paused` changes it
         self._paused_sent: bool | None = None
+        self.fold = False  # the hub offered `result-report` in its last registration
 
     def job_started(self, task_id: str, output: OutputBuffer, attempt: int = 0) -> None:
         self._jobs[task_id] = Owed(task_id, output, attempt)
@@ -116,6 +123,18 @@ class Outbox:
 
     async def _send(self, owed: Owed, emit) -> None:
         ref = {"taskId": owed.task_id, "attempt": owed.attempt} if owed.attempt else {"taskId": owed.task_id}
+        if not owed.started_sent and self.fold and FOLD_WINDOW_S > 0 and not owed.stuck:
+            if owed.result is None and time.monotonic() - owed.since < FOLD_WINDOW_S:
+                return  # held: if the job ends within the window, one job:result says it all
+            if owed.result is not None:
+                owed.folded = [{"stream": stream, "text": text} for stream, text in owed.output.drain()]
+                owed.started_sent = True
+        if owed.folded is not None and not self.fold:
+            # Folded for a hub that offered result-report, re-sent to one that does not: separate reports.
+            await emit("job:started", ref, None)
+            for part in owed.folded:
+                await emit("job:output", dict(ref, **part), None)
+            owed.folded = None
         if not owed.started_sent:
             await emit("job:started", ref, None)
             owed.started_sent = True
@@ -130,6 +149,8 @@ class Outbox:
         if owed.result is not None and due and not owed.output:
             owed.result_sent_at = now
             body = dict(owed.result, **ref)
+            if owed.folded is not None:
+                body["output"] = owed.folded
             await emit("job:result", body, lambda ack: self._acked(owed, ack))
 
     def _acked(self, owed: Owed, ack) -> None:
