@@ -32,6 +32,14 @@ export interface Borrowed {
 
 const idle = new Map<number, Pooled[]>();
 const owners = new WeakMap<ivm.Isolate, Pooled>();
+/** Isolates lent out and not yet given back or disposed: code running, or a session holding one. */
+const lent = new Set<ivm.Isolate>();
+
+/** How many isolates are lent out right now (tests: a cancelled or ended run leaves none behind). */
+export function lentIsolates(): number {
+  for (const isolate of lent) if (isolate.isDisposed) lent.delete(isolate);
+  return lent.size;
+}
 
 export function acquireIsolate(memoryMb: number): Borrowed {
   const list = idle.get(memoryMb);
@@ -41,16 +49,19 @@ export function acquireIsolate(memoryMb: number): Borrowed {
       pooled.runs += 1;
       const { spare } = pooled;
       pooled.spare = undefined;
+      lent.add(pooled.isolate);
       return { isolate: pooled.isolate, spare };
     }
   }
   const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   owners.set(isolate, { isolate, runs: 1, spare: undefined });
+  lent.add(isolate);
   return { isolate, spare: undefined };
 }
 
 /** Gives a borrowed isolate back; `reusable` is false when the run ended in a way that leaves it suspect. */
 export function releaseIsolate(isolate: ivm.Isolate, memoryMb: number, reusable: boolean): void {
+  lent.delete(isolate);
   if (isolate.isDisposed) return;
   const pooled = owners.get(isolate);
   const list = idle.get(memoryMb) ?? [];
@@ -80,6 +91,7 @@ export function drainSandboxPool(): void {
 }
 
 export function disposeQuietly(isolate: ivm.Isolate): void {
+  lent.delete(isolate);
   try {
     if (!isolate.isDisposed) isolate.dispose();
   } catch {

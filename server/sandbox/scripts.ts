@@ -42,7 +42,7 @@ export async function codeScript(
     compiled.sources.set(source, hit);
     return hit;
   }
-  const script = await isolate.compileScript(source, { filename: 'code-node.js' });
+  const script = await isolate.compileScript(strict(source), { filename: 'code-node.js' });
   compiled.sources.set(source, script);
   if (compiled.sources.size > MAX_SOURCES) {
     const [oldest, old] = compiled.sources.entries().next().value as [string, ivm.Script];
@@ -51,3 +51,9 @@ export async function codeScript(
   }
   return script;
 }
+
+/**
+ * Code nodes run in strict mode, as in FlowGram's runtime. The directive shares the code's first line, so
+ * the code's line numbers in stacks stay as written.
+ */
+export const strict = (source: string): string => `'use strict'; ${source}`;

@@ -3,7 +3,7 @@ import { cancelled, isErrorLike, outOfMemory, type SandboxError, scriptError, ti
 import { runSandboxed, type SandboxOptions } from './index.js';
 import { acquireIsolate, disposeQuietly, releaseIsolate } from './pool.js';
 import { FIRE, HOST, RESET } from './prelude.js';
-import { runnerScripts } from './scripts.js';
+import { runnerScripts, strict } from './scripts.js';
 
 export type SessionLimits = Omit<SandboxOptions, 'signal'>;
 
@@ -18,14 +18,15 @@ const MISSING_MAIN =
  * execution, and only within the session (one code node of one task).
  */
 function sessionScript(source: string): string {
-  return `(() => { const reset = globalThis.${RESET}; const { parse, stringify } = JSON; const load = function () {${source}
+  return `(() => { const reset = globalThis.${RESET}; const { parse, stringify } = JSON; const load = function () { 'use strict'; ${source}
 ;return typeof main === 'function' ? main : undefined; };
 return function (json) {
   reset();
   const main = load();
   if (typeof main !== 'function') throw new TypeError(${JSON.stringify(MISSING_MAIN)});
   const params = json === undefined ? undefined : parse(json);
-  return Promise.resolve(main({ params })).then((value) => stringify(value));
+  // Timers still pending when main settles are dropped here, in the isolate: none can fire after it.
+  return Promise.resolve(main({ params })).then((value) => { reset(); return stringify(value); });
 }; })()`;
 }
 
@@ -115,7 +116,7 @@ export class SandboxSession {
       const scripts = await runnerScripts(isolate);
       // Compiled alone first: what is not a valid script on its own (an import statement, a stray `}`
       // that would close the loader) is refused with the code's own SyntaxError.
-      const alone = await isolate.compileScript(this.source, { filename: 'code-node.js' });
+      const alone = await isolate.compileScript(strict(this.source), { filename: 'code-node.js' });
       alone.release();
       const wrapped = await isolate.compileScript(sessionScript(this.source), { filename: 'code-node.js' });
       const context = await (spare ?? isolate.createContext());

@@ -87,6 +87,8 @@ export interface RecordedCall {
   method: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** When the request arrived (Date.now()): retries' backoff shows in the gaps. */
+  at: number;
 }
 
 /** A local HTTP server answering with a case's recorded responses in order (`reject` drops the connection). */
@@ -131,6 +133,7 @@ export async function startMockHttp(): Promise<MockHttp> {
       method: req.method ?? '',
       headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
+      at: Date.now(),
     });
     if (hanging) {
       res.on('close', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowReport } from '../../server/protocol/flowgram.js';
 import type { Task } from '../../server/protocol/tasks.js';
+import { lentIsolates } from '../../server/sandbox/index.js';
 import { http, until } from '../helpers/clients.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { type MockHttp, startMockHttp } from '../helpers/flowgram.js';
@@ -94,6 +95,40 @@ describe('FlowGram cancel', () => {
       return rep.body.workflowStatus.terminated ? rep.body : null;
     });
     expect(r.outputs).toEqual({ out: 'ok' });
+  });
+
+  it('tears down the isolate of a code node spinning in a loop: nothing keeps running after cancel', async () => {
+    // The hub's code limit is far away (60 s by default): only the cancel can end these nodes now.
+    const spin = 'async function main() { for (;;) {} }';
+    const before = lentIsolates();
+    const tasks = [await start(fg.single(fg.code('code_0', spin), 'result'))];
+    tasks.push(await start(fg.single(fg.code('code_0', spin), 'result')));
+    for (const t of tasks) await nodeStarted(t, 'code_0');
+    // Both are spinning in isolates of their own.
+    await until(() => lentIsolates() >= before + 2, 10_000, 'both isolates to be lent');
+    for (const t of tasks) await cancelAndReport(t, 'code_0');
+    await until(() => lentIsolates() === before, 10_000, 'the spinning isolates to be disposed');
+    // And the sandbox serves the next task as usual.
+    const next = await start(
+      fg.single(fg.code('code_0', 'async function main() { return { result: "after" }; }'), 'result'),
+    );
+    const r = await until(async () => {
+      const rep = await api<FlowReport>('GET', `/api/task/report?taskID=${next}`);
+      return rep.body.workflowStatus.terminated ? rep.body : null;
+    });
+    expect(r.outputs).toEqual({ out: 'after' });
+  });
+
+  it('aborts the backoff between http retries: no attempt after the cancel', async () => {
+    mock.serve([{ reject: 'down' }, { reject: 'down' }, { reject: 'down' }]);
+    const taskID = await start(
+      fg.single(fg.http('http_0', `http://${mock.host}/flaky`, { timeout: 10_000, retryTimes: 2 }), 'body'),
+    );
+    await until(() => mock.calls.length === 1, 10_000, 'the first attempt');
+    await cancelAndReport(taskID, 'http_0');
+    // Longer than the 1 s backoff before the second attempt: a retry that was not aborted would show here.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(mock.calls).toHaveLength(1);
   });
 
   it('cancels through the native task route too, and a finished task cannot be cancelled twice', async () => {

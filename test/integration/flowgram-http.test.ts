@@ -114,6 +114,79 @@ describe('FlowGram http node', () => {
     expect(r.outputs).toEqual({ out: 'fine' });
   });
 
+  it('sends a binary body as given, with its content type', async () => {
+    mock.serve([ok]);
+    const r = await run({
+      api: { method: 'POST', url: { type: 'template', content: `http://${mock.host}/upload` } },
+      body: { bodyType: 'binary', binary: { type: 'template', content: 'bytes-of-{{start_0.name}}' } },
+    });
+    expect(r.workflowStatus.status).toBe('succeeded');
+    expect(mock.calls).toHaveLength(1);
+    expect(mock.calls[0]?.headers['content-type']).toBe('application/octet-stream');
+    expect(mock.calls[0]?.body).toBe('bytes-of-Ada Lovelace');
+    expect(r.reports['http_0']?.snapshots[0]?.inputs).toMatchObject({
+      bodyType: 'binary',
+      body: 'bytes-of-Ada Lovelace',
+    });
+    // A caller's own content type wins over the body type's.
+    mock.serve([ok]);
+    await run({
+      api: { method: 'PUT', url: { type: 'template', content: `http://${mock.host}/upload` } },
+      headersValues: { 'Content-Type': constant('image/png') },
+      headers: decl(['Content-Type']),
+      body: { bodyType: 'binary', binary: { type: 'template', content: 'png' } },
+    });
+    expect(mock.calls[0]?.headers['content-type']).toBe('image/png');
+    const missing = await run({
+      api: { method: 'POST', url: { type: 'template', content: `http://${mock.host}/upload` } },
+      body: { bodyType: 'binary' },
+    });
+    expect(missing.workflowStatus.status).toBe('failed');
+    expect(missing.reports['http_0']?.snapshots[0]?.error).toBe('HTTP binary body is required');
+  });
+
+  it('sends no body for body type none, and none on a GET whatever the body type', async () => {
+    mock.serve([ok, ok]);
+    const none = await run({
+      api: { method: 'POST', url: { type: 'template', content: `http://${mock.host}/none` } },
+      body: { bodyType: 'none' },
+    });
+    const get = await run({
+      api: { method: 'GET', url: { type: 'template', content: `http://${mock.host}/get` } },
+      body: { bodyType: 'JSON', json: { type: 'template', content: '{"ignored":true}' } },
+    });
+    expect([none.workflowStatus.status, get.workflowStatus.status]).toEqual(['succeeded', 'succeeded']);
+    const [post, plain] = mock.calls;
+    expect(post?.method).toBe('POST');
+    expect(post?.body).toBe('');
+    expect(post?.headers['content-type']).toBeUndefined();
+    expect(post?.headers['transfer-encoding']).toBeUndefined();
+    expect(none.reports['http_0']?.snapshots[0]?.inputs).toMatchObject({ bodyType: 'none', body: '' });
+    expect(plain?.method).toBe('GET');
+    expect(plain?.body).toBe('');
+  });
+
+  it('backs off 1 s then 2 s between retries, and names the failure once they run out', async () => {
+    mock.serve([{ reject: 'down' }, { reject: 'down' }, ok]);
+    const r = await run({ timeout: { timeout: 10_000, retryTimes: 2 } });
+    expect(r.workflowStatus.status).toBe('succeeded');
+    expect(r.outputs).toEqual({ out: 'fine' });
+    const at = mock.calls.map((c) => c.at);
+    expect(at).toHaveLength(3);
+    // Lower bounds only: a loaded machine makes the gaps longer, never shorter.
+    expect((at[1] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((at[2] ?? 0) - (at[1] ?? 0)).toBeGreaterThanOrEqual(1_950);
+
+    mock.serve([{ reject: 'down' }, { reject: 'down' }]);
+    const failed = await run({ timeout: { timeout: 10_000, retryTimes: 1 } });
+    expect(mock.calls).toHaveLength(2);
+    expect(failed.workflowStatus.status).toBe('failed');
+    expect(failed.reports['http_0']?.snapshots[0]?.error).toMatch(
+      new RegExp(`^HTTP request to http://${mock.host}/x failed: \\S`),
+    );
+    expect(failed.messages['error']?.[0]?.nodeID).toBe('http_0');
+  });
+
   it('fails the node with a clear error when an attempt times out', async () => {
     mock.hang();
     const r = await run({ timeout: { timeout: 1000, retryTimes: 0 } });

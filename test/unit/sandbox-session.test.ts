@@ -102,6 +102,13 @@ describe('sandbox session: one code node, many executions', () => {
     expect(missing.message).toMatch(/must define a function main/);
   });
 
+  it('runs the code in strict mode, as FlowGram does', async () => {
+    const error = await failure(session('async function main() { undeclared = 1; return "sloppy" }').run({}));
+    expect([error.name, error.message]).toEqual(['ReferenceError', 'undeclared is not defined']);
+    const s = session('async function main() { return typeof this }');
+    await expect(s.run({})).resolves.toBe('undefined');
+  });
+
   it('gives no execution access to the host', async () => {
     const s = session(`async function main() {
       let imported = 'no';

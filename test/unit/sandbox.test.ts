@@ -76,6 +76,11 @@ describe('sandbox: running FlowGram code nodes', () => {
     expect([late.name, late.message]).toEqual(['TypeError', 'late']);
   });
 
+  it('runs the code in strict mode, as FlowGram does', async () => {
+    const error = await failure('async function main() { undeclared = 1; return "sloppy" }');
+    expect([error.name, error.message]).toEqual(['ReferenceError', 'undeclared is not defined']);
+  });
+
   it('validates its options', async () => {
     await expect(runSandboxed('', {}, { timeoutMs: 0, memoryMb: 32 })).rejects.toThrow(/timeoutMs/);
     await expect(runSandboxed('', {}, { timeoutMs: 100, memoryMb: 2 })).rejects.toThrow(/memoryMb/);
