@@ -27,6 +27,7 @@ import { serviceRoutes } from './http/service.js';
 import { workflowRoutes } from './http/workflow-plane.js';
 import { createLogger, type Logger } from './log.js';
 import { type McpEndpoint, type McpToolSource, mcpRoutes, pluginToolSource } from './mcp/index.js';
+import { createObservability } from './metrics/index.js';
 import { PluginService } from './plugins/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
 import { createIo } from './realtime/io.js';
@@ -154,11 +155,12 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
   // Every plugin tool is an MCP tool too (issue 13): the plugin service is the facade the MCP seam expects.
   const mcp = mcpRoutes(app, ctx, { tools: [pluginToolSource(plugins), ...(opts.mcpTools ?? [])] });
   let realtime: ReturnType<typeof createIo> | undefined;
-  metricsRoutes(app, ctx, () =>
+  const observability = createObservability(ctx, () =>
     realtime
       ? Object.fromEntries(Object.values(NAMESPACES).map((ns) => [ns, realtime?.io.of(ns).sockets.size ?? 0]))
       : {},
   );
+  metricsRoutes(app, ctx, observability);
   await app.ready();
 
   realtime = createIo(app.server, ctx);
@@ -184,6 +186,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     async close() {
       if (closed) return;
       closed = true;
+      observability.close();
       await mcp.close();
       workflows.close();
       flowgram.close();

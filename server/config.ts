@@ -273,6 +273,11 @@ export const CONFIG_ENV = {
     z.coerce.number().int().positive().default(100),
     'MCP sessions open at once; an initialize beyond it is refused',
   ],
+  statsSampleMs: [
+    'SWITCHBOARD_STATS_SAMPLE_MS',
+    z.coerce.number().int().min(100).max(60_000).default(5000),
+    'How often the overview stats (GET /api/v1/stats/overview) sample the metrics; 15 minutes are kept',
+  ],
 } as const satisfies Record<string, readonly [string, z.ZodType, string]>;
 
 type Spec = typeof CONFIG_ENV;

@@ -18,18 +18,34 @@ async function main(): Promise<void> {
   const url = await hub.listen();
   const publicUrl = config.publicUrl ?? url;
   const { auth } = hub.ctx;
+  const fromEnv: Record<string, boolean> = {
+    admin: Boolean(config.adminToken),
+    operator: Boolean(config.operatorToken),
+    viewer: Boolean(config.viewerToken),
+    extension: Boolean(config.extensionToken),
+  };
+  const envRoles = Object.keys(fromEnv).filter((r) => fromEnv[r]);
+  // Name the tokens file only when some token lives there; tokens set in the environment are never written.
+  const tokensFrom =
+    envRoles.length === 4
+      ? 'from the environment (SWITCHBOARD_*_TOKEN)'
+      : `${auth.tokensFile}${auth.generated ? ' (generated now)' : ''}${envRoles.length ? `; ${envRoles.join(', ')} from the environment` : ''}`;
+  const role = (name: keyof typeof auth.tokens) => `    ${name.padEnd(10)} ${auth.tokens[name]}`;
   const lines = [
     `Switchboard hub listening on ${url}`,
     `  Monitor:    ${publicUrl}/?token=${auth.tokens.admin}`,
-    `  OpenAPI:    ${publicUrl}/openapi.json`,
+    `  API docs:   ${publicUrl}/docs (OpenAPI: ${publicUrl}/openapi.json)`,
+    `  Metrics:    ${publicUrl}/metrics (viewer token)`,
     `  Data dir:   ${config.dataDir}`,
-    `  Tokens:     ${auth.tokensFile}${auth.generated ? ' (generated now)' : ''}`,
-    `    admin      ${auth.tokens.admin}`,
-    `    operator   ${auth.tokens.operator}`,
-    `    viewer     ${auth.tokens.viewer}`,
-    `    extension  ${auth.tokens.extension}`,
+    `  Tokens:     ${tokensFrom}`,
+    role('admin'),
+    role('operator'),
+    role('viewer'),
+    role('extension'),
   ];
-  // Printed to the terminal (not the log) so tokens never land in log files.
+  // Log lines written so far go out first, so none lands inside the banner.
+  await new Promise<void>((resolve) => hub.ctx.logger.flush(() => resolve()));
+  // Printed to the terminal (not the log) so tokens never land in log files; one write, so nothing interleaves.
   process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const stop = async (signal: string) => {

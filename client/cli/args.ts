@@ -17,7 +17,7 @@ export const GLOBAL_OPTIONS = {
 
 export const GLOBAL_HELP: Array<[string, string]> = [
   ['--hub URL', 'Hub address (env SWITCHBOARD_URL, default http://127.0.0.1:4000)'],
-  ['--token T', 'Bearer token (env SWITCHBOARD_TOKEN, else admin from <data dir>/tokens.json)'],
+  ['--token T', 'Bearer token (env SWITCHBOARD_TOKEN, else operator from <data dir>/tokens.json)'],
   ['--json', 'NDJSON on stdout: one JSON object per line'],
   ['-h, --help', 'Show help'],
 ];
@@ -37,8 +37,22 @@ export function parseCommandArgs<O extends OptionSpec>(args: string[], options: 
       strict: true,
     });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    const message = shortArgMessage(err instanceof Error ? err.message : String(err));
+    const flag = /^unknown option '--([^'=]+)'/.exec(message)?.[1];
+    const near = flag ? closest(flag, Object.keys({ ...options, ...GLOBAL_OPTIONS })) : undefined;
+    throw new UsageError(near ? `${message}; did you mean --${near}?` : message);
   }
+}
+
+/** node:util's parseArgs messages run to three sentences; keep the part that names the flag. */
+export function shortArgMessage(message: string): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown option '${unknown[1]}'`;
+  const needsValue = /^Option '(?:-\w, )?(--[^ ']+)[^']*' argument missing/.exec(message);
+  if (needsValue) return `${needsValue[1]} needs a value`;
+  const positional = /^Unexpected argument '([^']+)'/.exec(message);
+  if (positional) return `unexpected argument '${positional[1]}'`;
+  return message.split('. ')[0] ?? message;
 }
 
 /** Splits `argv` into the command name (first word that is not a global option or its value) and the rest. */
@@ -77,4 +91,30 @@ export function onePositional(positionals: string[], name: string): string {
   if (positionals.length === 0) throw new UsageError(`missing ${name}`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   return positionals[0]!;
+}
+
+/** The known option nearest to a mistyped one (at most two edits away), for a "did you mean". */
+function closest(typed: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(typed, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
 }

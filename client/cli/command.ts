@@ -1,6 +1,6 @@
 import { SwitchboardClient } from '../sdk/index.js';
 import { GLOBAL_HELP, type OptionSpec, parseCommandArgs, type Values } from './args.js';
-import { resolveSettings } from './config.js';
+import { type FileRole, resolveSettings } from './config.js';
 import { Output, type Sink } from './output.js';
 
 /** What the process gives a command: environment and standard streams. */
@@ -35,6 +35,8 @@ export interface CommandSpec<O extends OptionSpec> {
   /** Help lines for the command's own options: [flags, text]. */
   optionHelp: Array<[string, string]>;
   examples: string[];
+  /** The token taken from the hub's tokens file when none is given (default operator). */
+  role?: FileRole;
   run: (ctx: RunContext<O>) => Promise<number>;
 }
 
@@ -74,7 +76,7 @@ export function defineCommand<const O extends OptionSpec>(spec: CommandSpec<O>):
         env,
         client: async () => {
           if (client) return client;
-          const settings = await resolveSettings(global, env.env, env.cwd);
+          const settings = await resolveSettings(global, env.env, env.cwd, spec.role);
           client = new SwitchboardClient({ url: settings.hub, token: settings.token });
           return client;
         },

@@ -5,8 +5,11 @@ import { UsageError } from './args.js';
 
 export const DEFAULT_HUB = 'http://127.0.0.1:4000';
 
-/** The tokens file the hub writes on first start; the CLI only needs the admin token. */
-const TokensFile = z.object({ admin: z.string().min(1) });
+/** The tokens file the hub writes on first start (tokens set in the hub's environment are not in it). */
+const TokensFile = z.object({ admin: z.string().min(1).optional(), operator: z.string().min(1).optional() });
+
+/** The role a command needs from the tokens file: operator for everyday work, admin for `hosts`. */
+export type FileRole = 'operator' | 'admin';
 
 export interface ConnectionSettings {
   hub: string;
@@ -29,13 +32,15 @@ export function resolveHub(flag: string | undefined, env: NodeJS.ProcessEnv): st
 }
 
 /**
- * Token from `--token`, then SWITCHBOARD_TOKEN, then the admin token in the hub's tokens file under
- * SWITCHBOARD_DATA_DIR (default `.switchboard`, relative to the working directory).
+ * Token from `--token`, then SWITCHBOARD_TOKEN, then the operator token (admin for admin commands) in the
+ * hub's tokens file under SWITCHBOARD_DATA_DIR (default `.switchboard`, relative to the working directory).
+ * Least privilege: a CLI that found the file does not act as admin unless the command needs it.
  */
 export async function resolveToken(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
   cwd: string,
+  role: FileRole = 'operator',
 ): Promise<string> {
   const given = flag ?? env['SWITCHBOARD_TOKEN'];
   if (given) return given;
@@ -55,16 +60,18 @@ export async function resolveToken(
     throw new UsageError(`${path} is not valid JSON`);
   }
   const tokens = TokensFile.safeParse(json);
-  if (!tokens.success) throw new UsageError(`${path} holds no admin token`);
-  return tokens.data.admin;
+  const token = tokens.success ? tokens.data[role] : undefined;
+  if (!token) throw new UsageError(`${path} holds no ${role} token: pass --token or set SWITCHBOARD_TOKEN`);
+  return token;
 }
 
 export async function resolveSettings(
   flags: { hub?: string | undefined; token?: string | undefined },
   env: NodeJS.ProcessEnv,
   cwd: string,
+  role: FileRole = 'operator',
 ): Promise<ConnectionSettings> {
   const hub = resolveHub(flags.hub, env);
-  const token = await resolveToken(flags.token, env, cwd);
+  const token = await resolveToken(flags.token, env, cwd, role);
   return { hub, token };
 }

@@ -12,6 +12,7 @@ import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tasksCommand } from './commands/tasks.js';
 import { toolsCommand } from './commands/tools.js';
+import { topCommand } from './commands/top.js';
 import { watchCommand } from './commands/watch.js';
 import { EXIT, exitForError } from './exit-codes.js';
 import { Output } from './output.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   tasksCommand,
   cancelCommand,
   extensionsCommand,
+  topCommand,
   flowCommand,
   toolsCommand,
   pluginCommand,

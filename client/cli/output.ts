@@ -1,4 +1,4 @@
-import { isTerminal, type Task, type TaskEvent } from '../../server/protocol/index.js';
+import { isTerminal, type Task, type TaskEvent, type TaskStatus } from '../../server/protocol/index.js';
 import { SwitchboardError } from '../sdk/index.js';
 import { UsageError } from './args.js';
 import { Spinner } from './spinner.js';
@@ -9,8 +9,19 @@ export interface Sink {
   isTTY?: boolean | undefined;
 }
 
-type Colour = 'green' | 'red' | 'dim' | 'yellow';
-const SGR: Record<Colour, string> = { green: '32', red: '31', dim: '2', yellow: '33' };
+type Colour = 'green' | 'red' | 'dim' | 'yellow' | 'cyan' | 'bold';
+const SGR: Record<Colour, string> = { green: '32', red: '31', dim: '2', yellow: '33', cyan: '36', bold: '1' };
+
+/** The colour of each task status in lists and `top`. */
+export const STATUS_COLOUR: Record<TaskStatus, Colour> = {
+  queued: 'dim',
+  dispatched: 'cyan',
+  running: 'cyan',
+  succeeded: 'green',
+  failed: 'red',
+  cancelled: 'yellow',
+  timed_out: 'red',
+};
 
 /** A stream that remembers whether it is at the start of a line, so notes never glue onto raw output. */
 class Lines {
@@ -75,6 +86,27 @@ export class Output {
     return this.#colour ? `\x1b[${SGR[colour]}m${text}\x1b[0m` : text;
   }
 
+  /**
+   * A Python traceback for a terminal: frames at full contrast with the file locations dimmed so the code
+   * lines stand out, and the exception line in bold red. Plain text when colour is off.
+   */
+  traceback(text: string): string {
+    const lines = text.trimEnd().split('\n');
+    const last = lines.length - 1;
+    return lines
+      .map((line, i) => {
+        if (i === last) return this.paint('red', this.paint('bold', line));
+        if (/^\s*File "/.test(line)) return this.paint('dim', line);
+        return line;
+      })
+      .join('\n');
+  }
+
+  /** Whether stdout gets colour (a terminal, and no NO_COLOR). */
+  get colour(): boolean {
+    return this.#colour;
+  }
+
   /** One task event as it arrives. */
   event(event: TaskEvent): void {
     if (this.json) {
@@ -94,6 +126,9 @@ export class Output {
       (event.data.stream === 'stdout' ? this.#out : this.#err).raw(event.data.text);
     } else if (event.type === 'token') {
       this.#out.raw(event.data.text);
+    } else if (event.type === 'error' && event.data.traceback) {
+      // Full contrast, not a dim note: this is what the user reads to fix the code.
+      this.#err.line(this.traceback(event.data.traceback));
     } else {
       const note = noteFor(event);
       if (note) this.#err.line(this.paint('dim', note));

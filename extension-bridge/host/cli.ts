@@ -10,10 +10,11 @@ const isPolicyMode = (m: string): m is PolicyMode => (POLICY_MODES as readonly s
 const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
          [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
          [--policy strict|permissive|off|allowlist] [--policy-allow-modules a,b]
-         [--id ID] [--labels a,b] [--concurrency N] [--python PATH] [--secret-file PATH]
+         [--secret-file PATH]
 
 Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
---hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_TOKEN (keeps the token out of ps).
+--hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_EXTENSION_TOKEN (keeps the token out
+of ps; SWITCHBOARD_TOKEN still works but is deprecated for hosts: the CLI reads it for its own token).
 --secret-file keeps the host secret the hub issues on first registration (default
 ~/.config/switchboard/hosts/<id or name>.secret): the hub refuses its id to a host without it.
 Waits for the hub if it is not up yet; stops cleanly on SIGINT/SIGTERM.
@@ -49,6 +50,17 @@ function parse() {
   }).values;
 }
 
+/** SWITCHBOARD_EXTENSION_TOKEN; the shared SWITCHBOARD_TOKEN still works for now, with a warning. */
+function tokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  if (env['SWITCHBOARD_EXTENSION_TOKEN']) return env['SWITCHBOARD_EXTENSION_TOKEN'];
+  const legacy = env['SWITCHBOARD_TOKEN'];
+  if (legacy)
+    log(
+      'warning: SWITCHBOARD_TOKEN is deprecated for hosts (the CLI uses it); set SWITCHBOARD_EXTENSION_TOKEN',
+    );
+  return legacy || undefined;
+}
+
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}`);
   return 2;
@@ -66,7 +78,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const url = args.hub ?? process.env['SWITCHBOARD_HUB'];
-  const token = args.token ?? process.env['SWITCHBOARD_TOKEN'];
+  const token = args.token ?? tokenFromEnv(process.env);
   if (!url || !token || !args.name) return usageError('--hub, --token and --name are required');
   const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
   if (concurrency !== undefined && !Number.isInteger(concurrency)) {

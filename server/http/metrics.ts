@@ -1,48 +1,34 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HubContext } from '../context.js';
-import { TaskStatus } from '../protocol/tasks.js';
+import type { HubObservability } from '../metrics/index.js';
+import { HttpError } from '../protocol/http.js';
+import { StatsOverview, StatsOverviewQuery } from '../protocol/stats.js';
 import { requireRole } from './auth-hook.js';
 
-/** Prometheus text exposition of the hub's gauges and counters (viewer token, like every read). */
-export function metricsRoutes(
-  app: FastifyInstance,
-  ctx: HubContext,
-  sockets: () => Record<string, number>,
-): void {
-  let events = 0;
-  ctx.tasks.onEvent(() => {
-    events += 1;
+/** `/metrics` (Prometheus, from prom-client) and the overview's samples of the same numbers. */
+export function metricsRoutes(app: FastifyInstance, ctx: HubContext, obs: HubObservability): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  // Viewer token, like every read.
+  r.get('/metrics', { onRequest: requireRole(ctx, 'read'), schema: { hide: true } }, async (_req, reply) => {
+    const { contentType, body } = await obs.metrics.exposition();
+    reply.header('content-type', contentType);
+    return body;
   });
-  app.get(
-    '/metrics',
-    { onRequest: requireRole(ctx, 'read'), schema: { hide: true } },
-    async (_req, reply) => {
-      const counts = await ctx.tasks.counts();
-      const lines = [
-        '# HELP switchboard_tasks Tasks by status.',
-        '# TYPE switchboard_tasks gauge',
-        ...TaskStatus.options.map((s) => `switchboard_tasks{status="${s}"} ${counts[s] ?? 0}`),
-        '# HELP switchboard_queue_depth Code tasks waiting for an extension.',
-        '# TYPE switchboard_queue_depth gauge',
-        `switchboard_queue_depth ${ctx.dispatcher.queuedCount()}`,
-        '# HELP switchboard_extensions_online Extensions connected now.',
-        '# TYPE switchboard_extensions_online gauge',
-        `switchboard_extensions_online ${ctx.registry.all().length}`,
-        '# HELP switchboard_jobs_running Jobs holding an extension slot.',
-        '# TYPE switchboard_jobs_running gauge',
-        `switchboard_jobs_running ${ctx.registry.all().reduce((n, r) => n + r.running.size, 0)}`,
-        '# HELP switchboard_task_events_total Task events appended since start.',
-        '# TYPE switchboard_task_events_total counter',
-        `switchboard_task_events_total ${events}`,
-        '# HELP switchboard_socket_clients Socket.IO clients connected, by namespace.',
-        '# TYPE switchboard_socket_clients gauge',
-        ...Object.entries(sockets()).map(([ns, n]) => `switchboard_socket_clients{namespace="${ns}"} ${n}`),
-        '# HELP switchboard_uptime_seconds Seconds since the hub started.',
-        '# TYPE switchboard_uptime_seconds gauge',
-        `switchboard_uptime_seconds ${Math.round((Date.now() - ctx.startedAt) / 1000)}`,
-      ];
-      reply.header('content-type', 'text/plain; version=0.0.4');
-      return `${lines.join('\n')}\n`;
+
+  r.get(
+    '/api/v1/stats/overview',
+    {
+      onRequest: requireRole(ctx, 'read'),
+      schema: {
+        tags: ['stats'],
+        summary:
+          'The last 15 minutes of samples: queue depth, tasks/s started and finished, failure rate, p50/p99 ' +
+          'duration, per-extension load and state (every SWITCHBOARD_STATS_SAMPLE_MS)',
+        querystring: StatsOverviewQuery,
+        response: { 200: StatsOverview, 400: HttpError, 401: HttpError, 403: HttpError, 429: HttpError },
+      },
     },
+    async (req) => obs.sampler.overview(req.query.since),
   );
 }

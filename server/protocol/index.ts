@@ -8,6 +8,7 @@ export * from './flowgram.js';
 export * from './graph.js';
 export * from './http.js';
 export * from './monitor.js';
+export * from './stats.js';
 export * from './tasks.js';
 export * from './workflows.js';
 

@@ -74,6 +74,9 @@ export const TaskSummary = Task.pick({
   startedAt: true,
   endedAt: true,
   lastSeq: true,
+}).extend({
+  /** What ran, for list views: the workflow's name, or the plugin tool's. */
+  name: z.string().optional(),
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 

@@ -51,7 +51,12 @@ const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSum
 
 /** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
-  return Object.fromEntries(SUMMARY_KEYS.map((k) => [k, t[k]])) as TaskSummary;
+  const summary = Object.fromEntries(
+    SUMMARY_KEYS.filter((k) => k !== 'name').map((k) => [k, t[k as keyof Task]]),
+  ) as TaskSummary;
+  const name = t.input['workflow'] ?? t.input['tool'];
+  if (typeof name === 'string') summary.name = name;
+  return summary;
 }
 
 /**

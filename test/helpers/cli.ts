@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { PYTHON } from './python-bridge.js';
 
 const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
 
@@ -33,5 +34,40 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
+  });
+}
+
+const IN_PTY = fileURLToPath(new URL('./py/in_pty.py', import.meta.url));
+
+/**
+ * Runs the CLI on a real pseudo-terminal (Python's pty), so it sees a TTY as in a user's shell; colour is on
+ * unless `env` sets NO_COLOR. `ctrlCAfter`: types Ctrl-C once this text has been drawn.
+ */
+export function runCliInPty(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  ctrlCAfter?: string,
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [IN_PTY, process.execPath, BIN, ...args], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env['PATH'],
+        TERM: 'xterm-256color',
+        ...(ctrlCAfter ? { PTY_CTRL_C_AFTER: ctrlCAfter } : {}),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

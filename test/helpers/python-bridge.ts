@@ -60,7 +60,7 @@ export function spawnPythonBridge(hubUrl: string, token: string, options: Bridge
     env: {
       ...process.env,
       PYTHONPATH: BRIDGE_DIR,
-      SWITCHBOARD_TOKEN: options.token ?? token,
+      SWITCHBOARD_EXTENSION_TOKEN: options.token ?? token,
       PYTHONDONTWRITEBYTECODE: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

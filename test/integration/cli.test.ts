@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../client/sdk/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliInPty } from '../helpers/cli.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import {
   codeDrivenScript,
@@ -13,7 +13,7 @@ import {
 } from '../helpers/scripted-extension.js';
 
 // Each run starts a node process that compiles the CLI with tsx: allow for a loaded machine.
-describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
+describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
   let hub: TestHub;
   let ext: ScriptedExtension;
   let env: Record<string, string>;
@@ -21,7 +21,7 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'sb-cli-'));
 
   beforeAll(async () => {
-    hub = await startTestHub();
+    hub = await startTestHub({ statsSampleMs: 250 });
     ext = await scriptedExtension(
       hub.url,
       hub.tokens.extension,
@@ -135,7 +135,7 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     expect(run.code).toBe(4);
   });
 
-  it('falls back to the admin token in <SWITCHBOARD_DATA_DIR>/tokens.json', async () => {
+  it('falls back to the operator token in <SWITCHBOARD_DATA_DIR>/tokens.json', async () => {
     const run = await runCli(['tasks', '--limit', '1'], {
       SWITCHBOARD_URL: hub.url,
       SWITCHBOARD_DATA_DIR: hub.dataDir,
@@ -143,6 +143,27 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     expect(run.stderr).not.toContain('error');
     expect(run.stdout).toMatch(/^ID +STATUS/);
     expect(run.code).toBe(0);
+    // Operator, not admin: a file with only the admin token is not used for everyday commands...
+    const adminOnly = mkdtempSync(join(scratch, 'admin-only-'));
+    writeFileSync(join(adminOnly, 'tokens.json'), JSON.stringify({ admin: hub.tokens.admin }));
+    const refused = await runCli(['tasks'], { SWITCHBOARD_URL: hub.url, SWITCHBOARD_DATA_DIR: adminOnly });
+    expect(refused.stderr).toContain('holds no operator token');
+    expect(refused.code).toBe(2);
+    // ...one with only the operator token works...
+    const operatorOnly = mkdtempSync(join(scratch, 'operator-only-'));
+    writeFileSync(join(operatorOnly, 'tokens.json'), JSON.stringify({ operator: hub.tokens.operator }));
+    const ok = await runCli(['tasks', '--limit', '1'], {
+      SWITCHBOARD_URL: hub.url,
+      SWITCHBOARD_DATA_DIR: operatorOnly,
+    });
+    expect(ok.code).toBe(0);
+    // ...and the admin command `hosts` takes the admin one.
+    const hosts = await runCli(['hosts', 'forget', 'nobody-here'], {
+      SWITCHBOARD_URL: hub.url,
+      SWITCHBOARD_DATA_DIR: hub.dataDir,
+    });
+    expect(hosts.stdout).toBe('nobody-here had no secret\n');
+    expect(hosts.code).toBe(0);
   });
 
   it('bad usage exits 2 with a clear message', async () => {
@@ -154,7 +175,9 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
       [['tasks', '--status', 'done'], /--status must be one of queued, /],
       [['status'], /missing task ID/],
       [['exec', '-c', 'x', '--target', 'label:no spaces'], /--target 'label:no spaces'/],
-      [['watch', 'id', '--bogus'], /Unknown option '--bogus'/],
+      [['watch', 'id', '--bogus'], /^error: unknown option '--bogus'\n/],
+      [['tasks', '--limt', '5'], /^error: unknown option '--limt'; did you mean --limit\?\n/],
+      [['tasks', '--limit'], /^error: --limit needs a value\n/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args, env)));
     runs.forEach((run, i) => {
@@ -192,5 +215,115 @@ describe('switchboard CLI against a real hub', { timeout: 60_000 }, () => {
     expect(downFollow.code).toBe(5);
     expect(refused.stderr).toMatch(/error: .*token/i);
     expect(refused.code).toBe(5);
+  });
+  it('tasks shows name, relative creation time and duration; status exits like watch', async () => {
+    const ok = await sb.submit({ code: 'b = 2' });
+    const bad = await sb.submit({ code: 'fail()' });
+    await sb.waitFor(ok.id);
+    await sb.waitFor(bad.id);
+    const list = await runCli(['tasks', '--limit', '5'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ID +STATUS +KIND +NAME +TARGET +EXTENSION +CREATED +TOOK$/m);
+    expect(list.stdout).toMatch(
+      new RegExp(`^${ok.id} +succeeded +code +- +any +${ext.extensionId} +\\d+s ago +\\d+\\.\\ds$`, 'm'),
+    );
+    // Not a terminal (and NO_COLOR): no escape codes.
+    expect(list.stdout).not.toContain('\x1b[');
+
+    const failed = await runCli(['status', bad.id], env);
+    expect(failed.stdout).toMatch(/^status +failed$/m);
+    expect(failed.code).toBe(1);
+    expect((await runCli(['status', ok.id], env)).code).toBe(0);
+  });
+
+  it('top --once and --json show the queue, the extensions and the running tasks', async () => {
+    const task = await sb.submit({ code: 'hang()', target: { extensionId: ext.extensionId } });
+    for await (const e of sb.follow(task.id)) if (e.type === 'status' && e.data.status === 'running') break;
+    try {
+      // The overview samples every 250 ms here: wait for one that has seen the job.
+      const record = await (async () => {
+        for (let i = 0; i < 40; i++) {
+          const run = await runCli(['top', '--once', '--json'], env);
+          expect(run.code).toBe(0);
+          const lines = run.stdout.trimEnd().split('\n');
+          expect(lines).toHaveLength(1);
+          const r = JSON.parse(lines[0] as string) as {
+            type: string;
+            sample: {
+              queueDepth: number;
+              extensions: Array<{ id: string; state: string; running: number }>;
+            } | null;
+            running: Array<{ id: string }>;
+          };
+          const mine = r.sample?.extensions.find((e) => e.id === ext.extensionId);
+          if (mine && mine.running > 0) return r;
+        }
+        throw new Error('no sample showed the running job');
+      })();
+      expect(record.type).toBe('top');
+      expect(record.sample?.queueDepth).toBe(0);
+      expect(record.sample?.extensions.find((e) => e.id === ext.extensionId)?.state).toBe('busy');
+      expect(record.running.map((t) => t.id)).toContain(task.id);
+
+      const human = await runCli(['top', '--once'], env);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^QUEUE \d+ +ACTIVE \d+ +STARTED [\d.]+\/s +FINISHED [\d.]+\/s/m);
+      expect(human.stdout).toMatch(new RegExp(`^${ext.extensionId} +cli-ext +busy +[1-4]/4$`, 'm'));
+      expect(human.stdout).toMatch(
+        new RegExp(`^${task.id} +running +code +- +${ext.extensionId} +\\d+\\.\\ds…$`, 'm'),
+      );
+      expect(human.stdout).not.toContain('\x1b[');
+    } finally {
+      await sb.cancel(task.id);
+    }
+  });
+
+  it('on a terminal: top draws on the alternate screen and leaves it on Ctrl-C; lists are coloured', async () => {
+    const top = await runCliInPty(['top', '--interval', '0.5'], env, 'QUEUE');
+    expect(top.stdout).toContain('\x1b[?1049h');
+    expect(top.stdout).toContain('\x1b[H\x1b[2J');
+    expect(top.stdout).toContain('cli-ext');
+    // Left the alternate screen and showed the cursor again, with nothing printed after.
+    expect(top.stdout.trimEnd().endsWith('\x1b[?25h\x1b[?1049l')).toBe(true);
+    expect(top.code).toBe(0);
+
+    const done = await sb.submit({ code: 'c = 3' });
+    await sb.waitFor(done.id);
+    const list = await runCliInPty(['tasks', '--limit', '3'], env);
+    expect(list.stdout).toContain('\x1b[32msucceeded\x1b[0m');
+    const plain = await runCliInPty(['tasks', '--limit', '3'], { ...env, NO_COLOR: '1' });
+    expect(plain.stdout).not.toContain('\x1b[32m');
+  });
+
+  it('a traceback on a terminal: full contrast, the exception line in bold red', async () => {
+    const tb = await scriptedExtension(
+      hub.url,
+      hub.tokens.extension,
+      { name: 'tb-ext', labels: ['tb'] },
+      async (api) => {
+        await api.started();
+        await api.result({
+          status: 'failed',
+          error: {
+            message: 'ZeroDivisionError: division by zero',
+            type: 'ZeroDivisionError',
+            traceback:
+              'Traceback (most recent call last):\n  File "<job>", line 1, in <module>\n    1 / 0\nZeroDivisionError: division by zero\n',
+          },
+        });
+      },
+    );
+    try {
+      const task = await sb.submit({ code: '1 / 0', target: { label: 'tb' } });
+      await sb.waitFor(task.id);
+      const run = await runCliInPty(['status', task.id], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('\x1b[31m\x1b[1mZeroDivisionError: division by zero\x1b[0m\x1b[0m');
+      expect(run.stdout).toMatch(/\r?\n {4}1 \/ 0\r?\n/);
+      // The frames are not dimmed wholesale (only the File lines are).
+      expect(run.stdout).not.toContain('\x1b[2mTraceback');
+    } finally {
+      tb.close();
+    }
   });
 });

@@ -256,7 +256,7 @@ describe('reference host against a real hub', () => {
       // Its host secret goes under a scratch config dir, not the user's ~/.config.
       env: {
         ...process.env,
-        SWITCHBOARD_TOKEN: hub.tokens.extension,
+        SWITCHBOARD_EXTENSION_TOKEN: hub.tokens.extension,
         XDG_CONFIG_HOME: configHome,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

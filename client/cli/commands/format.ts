@@ -7,14 +7,22 @@ export function describeTarget(target: Target): string {
   return 'any';
 }
 
-/** Fixed-width columns, the last one left ragged. */
+/** Printed width: colour codes take no room. */
+export function visibleLength(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape codes is the point
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/** Fixed-width columns (cells may be coloured), the last one left ragged. */
 export function columns(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))));
   return all
     .map((r) =>
       r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .map((cell, i) =>
+          i === r.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell))),
+        )
         .join('  ')
         .trimEnd(),
     )

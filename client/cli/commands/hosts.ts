@@ -10,6 +10,7 @@ export const hostsCommand = defineCommand({
   options: {},
   optionHelp: [],
   examples: ['switchboard hosts add kit-render-01', 'switchboard hosts forget kit-render-01'],
+  role: 'admin',
   async run({ positionals, out, client }) {
     const [verb, id, extra] = positionals;
     if (verb !== 'add' && verb !== 'forget')

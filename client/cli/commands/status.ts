@@ -1,7 +1,8 @@
 import type { Task } from '../../../server/protocol/index.js';
 import { onePositional } from '../args.js';
 import { defineCommand } from '../command.js';
-import { duration } from '../output.js';
+import { exitForStatus } from '../exit-codes.js';
+import { duration, type Output, STATUS_COLOUR } from '../output.js';
 import { describeTarget } from './format.js';
 
 export const statusCommand = defineCommand({
@@ -9,7 +10,8 @@ export const statusCommand = defineCommand({
   summary: "Show one task's state, result and error",
   usage: 'status ID',
   description:
-    "Prints the task's current state. Exits 0 whatever the task's outcome; use 'watch' to wait for it.",
+    "Prints the task's current state; 'watch' waits for it to end. Exits like 'watch' for a task that\n" +
+    'ended: 0 succeeded (or still going), 1 failed, 3 cancelled, 4 timed out.',
   options: {},
   optionHelp: [],
   examples: ['switchboard status 01J9Z6T4M2', "switchboard status 01J9Z6T4M2 --json | jq -r '.status'"],
@@ -17,15 +19,15 @@ export const statusCommand = defineCommand({
     const id = onePositional(positionals, 'task ID');
     const task = await (await client()).get(id);
     if (out.json) out.record({ type: 'task', ...task });
-    else out.print(describe(task));
-    return 0;
+    else out.print(describe(task, out));
+    return exitForStatus(task.status);
   },
 });
 
-function describe(task: Task): string {
+function describe(task: Task, out: Output): string {
   const rows: Array<[string, string]> = [
     ['id', task.id],
-    ['status', task.status],
+    ['status', out.paint(STATUS_COLOUR[task.status], task.status)],
     ['kind', task.kind],
     ['target', describeTarget(task.target)],
     ['extension', task.extensionId ?? '-'],
@@ -40,6 +42,6 @@ function describe(task: Task): string {
   if (task.error) rows.push(['error', `${task.error.code}: ${task.error.message}`]);
   if (task.result !== null && task.result !== undefined) rows.push(['result', JSON.stringify(task.result)]);
   const lines = rows.map(([k, v]) => `${k.padEnd(10)} ${v}`);
-  if (task.error?.traceback) lines.push('', task.error.traceback.trimEnd());
+  if (task.error?.traceback) lines.push('', out.traceback(task.error.traceback));
   return lines.join('\n');
 }

@@ -1,13 +1,17 @@
 import { TaskKind, TaskStatus } from '../../../server/protocol/index.js';
 import { numberOption, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
+import { STATUS_COLOUR } from '../output.js';
 import { columns, describeTarget } from './format.js';
+import { ago, took } from './when.js';
 
 export const tasksCommand = defineCommand({
   name: 'tasks',
   summary: 'List tasks, newest first',
   usage: 'tasks [--status S] [--kind K] [--extension ID] [--limit N] [--cursor C]',
-  description: 'Lists tasks. With --json each task is one line, followed by a cursor line when more remain.',
+  description:
+    'Lists tasks: status (coloured on a terminal), kind, workflow or tool name, when created, how long it ran.\n' +
+    'With --json each task is one line (times as ISO strings), then a cursor line when more remain.',
   options: {
     status: { type: 'string' },
     kind: { type: 'string' },
@@ -45,15 +49,18 @@ export const tasksCommand = defineCommand({
     }
     if (page.tasks.length === 0) out.note('no tasks');
     else {
+      const now = Date.now();
       const rows = page.tasks.map((t) => [
         t.id,
-        t.status,
+        out.paint(STATUS_COLOUR[t.status], t.status),
         t.kind,
-        describeTarget(t.target),
+        t.name ?? '-',
+        t.kind === 'code' ? describeTarget(t.target) : '-',
         t.extensionId ?? '-',
-        t.createdAt,
+        ago(t.createdAt, now),
+        took(t, now),
       ]);
-      out.print(columns(['ID', 'STATUS', 'KIND', 'TARGET', 'EXTENSION', 'CREATED'], rows));
+      out.print(columns(['ID', 'STATUS', 'KIND', 'NAME', 'TARGET', 'EXTENSION', 'CREATED', 'TOOK'], rows));
     }
     if (page.nextCursor) out.note(`more: switchboard tasks --cursor ${page.nextCursor}`);
     return 0;

@@ -1,4 +1,5 @@
 import type { Connection } from './net/connection.js';
+import { mountOverview } from './overview/mount.js';
 import { ExtensionStore } from './state/extension-store.js';
 import { TaskStore } from './state/task-store.js';
 import { connectionBadge } from './ui/connection-badge.js';
@@ -64,7 +65,7 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
   window.addEventListener('hashchange', route);
   route();
 
-  return h(
+  const app = h(
     'div',
     { class: 'app' },
     h(
@@ -99,4 +100,6 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
       view.element,
     ),
   );
+  mountOverview(app);
+  return app;
 }

@@ -14,15 +14,15 @@ import sys
 import threading
 
 from .bridge import Bridge
-from .config import BridgeConfig, ConfigError
+from .config import BridgeConfig, ConfigError, token_from_env
 from .policy import MODES
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m switchboard.bridge", description=__doc__.split("\n\n")[0])
     p.add_argument("--hub", default=os.environ.get("SWITCHBOARD_HUB"), help="hub URL (env SWITCHBOARD_HUB)")
-    token_help = "extension-role token (env SWITCHBOARD_TOKEN keeps it out of ps)"
-    p.add_argument("--token", default=os.environ.get("SWITCHBOARD_TOKEN"), help=token_help)
+    token_help = "extension-role token (env SWITCHBOARD_EXTENSION_TOKEN keeps it out of ps)"
+    p.add_argument("--token", help=token_help)
     p.add_argument("--name", help="display name (default: the host name)")
     p.add_argument("--id", help="stable extension id (default: the hub makes one)")
     p.add_argument("--labels", default="", help="comma-separated labels for routing, e.g. gpu,stage:a")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = BridgeConfig(
             hub_url=args.hub or "",
-            token=args.token or "",
+            token=args.token or token_from_env(),
             id=args.id,
             labels=args.labels,
             concurrency=args.concurrency,

@@ -6,6 +6,7 @@ refused by the hub later as an unexplained failed registration.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -18,6 +19,25 @@ LABEL = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 
 class ConfigError(ValueError):
     """A setting is missing or invalid; the message names it."""
+
+
+def token_from_env(environ=None) -> str:
+    """The host's token from SWITCHBOARD_EXTENSION_TOKEN; SWITCHBOARD_TOKEN still works, with a warning.
+
+    The CLI reads SWITCHBOARD_TOKEN for an operator token, so one shell should not give both roles the same
+    variable: hosts take their own.
+    """
+    env = os.environ if environ is None else environ
+    token = env.get("SWITCHBOARD_EXTENSION_TOKEN", "")
+    if token:
+        return token
+    legacy = env.get("SWITCHBOARD_TOKEN", "")
+    if legacy:
+        logging.getLogger(__name__).warning(
+            "SWITCHBOARD_TOKEN is deprecated for hosts (the CLI uses it for its own token); "
+            "set SWITCHBOARD_EXTENSION_TOKEN instead"
+        )
+    return legacy
 
 
 def split_list(value) -> list[str]:

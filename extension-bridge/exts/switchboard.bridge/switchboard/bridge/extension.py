@@ -1,7 +1,7 @@
 """The Kit extension: starts the bridge when enabled, stops it when disabled, and shows its status.
 
 Settings live under /exts/switchboard.bridge (see config/extension.toml); SWITCHBOARD_HUB and
-SWITCHBOARD_TOKEN in the environment fill in what the settings leave empty, so a token need not be written
+SWITCHBOARD_EXTENSION_TOKEN in the environment fill in what the settings leave empty, so a token need not be written
 into a .kit file.
 """
 
@@ -17,7 +17,7 @@ import omni.ext
 import omni.kit.app
 
 from .bridge import Bridge
-from .config import BridgeConfig, ConfigError
+from .config import BridgeConfig, ConfigError, token_from_env
 from .hosts import KitHost
 from .kit_ui import BridgeUI
 
@@ -33,7 +33,7 @@ def read_config(settings) -> BridgeConfig:
 
     options = {
         "hub_url": get("hub_url") or os.environ.get("SWITCHBOARD_HUB", ""),
-        "token": get("token") or os.environ.get("SWITCHBOARD_TOKEN", ""),
+        "token": get("token") or token_from_env(),
         "id": get("id"),
         "labels": get("labels", []),
         "concurrency": get("concurrency", 1),

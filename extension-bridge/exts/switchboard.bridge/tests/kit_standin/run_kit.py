@@ -1,7 +1,7 @@
 """Enables the extension under the Kit stand-in and runs the fake app until SIGTERM/SIGINT, as Kit would.
 
     PYTHONPATH=<ext folder> python3 tests/kit_standin/run_kit.py --hub URL --name NAME [--labels a,b]
-    (token from SWITCHBOARD_TOKEN)
+    (token from SWITCHBOARD_EXTENSION_TOKEN)
 
 Used by test/integration/kit-bridge.test.ts to run the Kit code path (jobs on the main loop) against a hub.
 """
