@@ -1,5 +1,5 @@
 import { isTerminal, type Task, type TaskEvent } from '../../server/protocol/index.js';
-import { SwitchboardError } from '../sdk/index.js';
+import { SwitchboardError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { Spinner } from './spinner.js';
 

@@ -100,10 +100,11 @@ export function monitorSuite(toClose: () => Array<{ close(): Promise<void> } | u
   // A real browser on a busy 2-core box: give polled expectations room.
   vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
   let browser: Browser | undefined;
+  // A Vite build (or waiting for another worker's) plus a browser launch: minutes on a loaded 2-core box.
   beforeAll(async () => {
     await buildMonitor();
     browser = await launchBrowser();
-  });
+  }, 180_000);
   afterAll(() => browser?.close());
   afterEach(async (ctx) => {
     const failed = ctx.task.result?.state === 'fail';

@@ -18,6 +18,8 @@ export class TaskView {
   readonly element: HTMLElement;
   private shown: Shown | null = null;
 
+  private readonly clock: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly conn: Connection,
     private readonly tasks: TaskStore,
@@ -33,7 +35,12 @@ export class TaskView {
         if (this.shown) this.shown.header.sync(tasks.get(this.shown.id));
       }),
     );
-    setInterval(() => this.shown?.header.tick(), 1_000);
+    this.clock = setInterval(() => this.shown?.header.tick(), 1_000);
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
+    this.close();
   }
 
   show(id: string): void {
