@@ -128,7 +128,9 @@ export class Output {
       return;
     }
     const field = e instanceof SwitchboardError && e.field ? ` (field: ${e.field})` : '';
-    this.#err.line(this.paint('red', `error: ${e.message}${field}`));
+    // The client core's code first (hub_unreachable, request_timeout, ...): the one the SDK and monitor show.
+    const code = e instanceof SwitchboardError ? `${e.code}: ` : '';
+    this.#err.line(this.paint('red', `error: ${code}${e.message}${field}`));
     const hint = hintFor(e, command);
     if (hint) this.#err.line(hint);
   }
