@@ -17,6 +17,7 @@ import { holdRepliesForCommit } from './http/durable-replies.js';
 import { installErrorHandler } from './http/errors.js';
 import { execCompatRoutes } from './http/exec-compat.js';
 import { flowgramRoutes } from './http/flowgram.js';
+import { graphRoutes } from './http/graphs.js';
 import { hostRoutes } from './http/hosts.js';
 import { metricsRoutes } from './http/metrics.js';
 import { nativeRoutes } from './http/native.js';
@@ -144,6 +145,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
   hostRoutes(app, ctx);
   serviceRoutes(app, ctx);
   workflowRoutes(app, ctx);
+  graphRoutes(app, ctx);
   await flowgramRoutes(app, ctx);
   pluginRoutes(app, ctx);
   // Every plugin tool is an MCP tool too (issue 13): the plugin service is the facade the MCP seam expects.

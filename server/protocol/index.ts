@@ -5,6 +5,7 @@ import type { MonitorClientEvents, MonitorServerEvents } from './monitor.js';
 export * from './common.js';
 export * from './extension.js';
 export * from './flowgram.js';
+export * from './graph.js';
 export * from './http.js';
 export * from './monitor.js';
 export * from './tasks.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ackOf, Empty, ErrorBody, Id } from './common.js';
 import { ExtensionInfo, HostLogEntry } from './extension.js';
+import { RunGraph, TaskWaiting } from './graph.js';
 import { SubmitCode, Task, TaskEvent, TaskListQuery, TaskPage, TaskSummary } from './tasks.js';
 import { StartWorkflow, WorkflowInfo } from './workflows.js';
 
@@ -36,6 +37,8 @@ export const MonitorClientEvents = {
   'task:cancel': { payload: TaskRef, ack: ackOf(Task) },
   'task:subscribe': { payload: Subscribe, ack: ackOf(Task) },
   'task:unsubscribe': { payload: TaskRef, ack: ackOf(Empty) },
+  /** A workflow or FlowGram task's graph (nodes and edges); colour it from the task's node events. */
+  'task:graph': { payload: TaskRef, ack: ackOf(RunGraph) },
   'feed:subscribe': { payload: Empty, ack: ackOf(z.object({ extensions: z.array(ExtensionInfo) })) },
   'feed:unsubscribe': { payload: Empty, ack: ackOf(Empty) },
   'extensions:list': { payload: Empty, ack: ackOf(z.array(ExtensionInfo)) },
@@ -54,6 +57,8 @@ export const MonitorServerEvents = {
   'task:event': { payload: TaskEvent },
   /** Status feed for list views (after feed:subscribe). */
   'task:summary': { payload: TaskSummary },
+  /** Why a queued task waits, each time the reason changes (after feed:subscribe). */
+  'task:waiting': { payload: TaskWaiting },
   /** An extension came online, changed, or went offline (after feed:subscribe). */
   'extension:presence': { payload: Presence },
   /** One line of a followed extension's host log (after extension:logs:subscribe). */

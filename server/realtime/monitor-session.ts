@@ -4,6 +4,7 @@ import { Empty } from '../protocol/common.js';
 import { Subscribe, TaskRef } from '../protocol/monitor.js';
 import { type TaskEvent, TaskListQuery } from '../protocol/tasks.js';
 import { StartWorkflow } from '../protocol/workflows.js';
+import { taskGraph } from '../workflows/task-graph.js';
 import { type HandlerTable, handler, ThenRun } from './handler.js';
 
 /** What a monitor session needs from its transport: send one event, and start/stop live delivery. */
@@ -70,6 +71,9 @@ export function monitorHandlers(ctx: HubContext, peer: MonitorPeer): HandlerTabl
     }),
     'extensions:list': handler(Empty, 'read', () => registry.list()),
     'workflows:list': handler(Empty, 'read', () => workflows.registry.list()),
+    'task:graph': handler(TaskRef, 'read', ({ taskId }) =>
+      taskGraph(tasks.require(taskId), workflows.registry),
+    ),
     'workflow:start': handler(StartWorkflow, 'submit', ({ workflow, ...request }) =>
       workflows.start(workflow, request),
     ),

@@ -38,6 +38,14 @@ export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => voi
   const offEvent = tasks.onEvent((event) => {
     const room = taskRoom(event.taskId);
     if (anyone(room)) nsp.to(room).emit('task:event', event);
+    if (event.type === 'log' && event.data.waiting && anyone(FEED_ROOM)) {
+      const note = {
+        taskId: event.taskId,
+        reason: event.data.waiting,
+        message: event.data.message.replace(/^waiting: /, ''),
+      };
+      nsp.to(FEED_ROOM).emit('task:waiting', note);
+    }
   });
   const offSummary = tasks.onSummary((summary) => {
     if (anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('task:summary', summary);

@@ -5,6 +5,7 @@ import { SandboxRun } from './run.js';
 export type { SandboxFailure } from './errors.js';
 export { SandboxError } from './errors.js';
 export { drainSandboxPool } from './pool.js';
+export { SandboxSession, type SessionLimits } from './session.js';
 
 export interface SandboxOptions {
   /** Wall-clock limit for the whole run, awaited promises and timers included. */

@@ -12,6 +12,8 @@
  */
 export const HOST = '__switchboardHost';
 export const FIRE = '__switchboardFireTimer';
+/** Drops every pending timer of the context: a session's next execution starts with none. */
+export const RESET = '__switchboardResetTimers';
 
 export const PRELUDE = `(() => {
   const schedule = globalThis.${HOST}Schedule;
@@ -45,6 +47,7 @@ export const PRELUDE = `(() => {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be a function');
     Promise.resolve().then(() => fn());
   });
+  define('${RESET}', () => timers.clear());
   define('${FIRE}', (id) => {
     const timer = timers.get(id);
     if (!timer) return undefined;

@@ -1,5 +1,5 @@
 import { WorkflowPayload } from '../protocol/workflows.js';
-import { type AgentState, runAgent } from './agent-graph.js';
+import { type AgentState, agentGraphShape, runAgent } from './agent-graph.js';
 import { toLlmMessages } from './messages.js';
 import type { WorkflowDefinition, WorkflowOutcome } from './types.js';
 
@@ -10,6 +10,7 @@ export function agentChat(defaults: { maxIterations: number }): WorkflowDefiniti
     description:
       'Chat with a model that may call tools (native, HTTP from the payload, kit_execute) until it answers.',
     inputSchema: WorkflowPayload,
+    graph: () => agentGraphShape('agent_chat'),
     async run(payload, run) {
       const rc = payload.runtime_config;
       const state = await runAgent(run, toLlmMessages(payload.input.messages, payload.input.variables), {

@@ -1,7 +1,9 @@
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
 import type { ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ChatTurn, LlmMessage } from '../llm/types.js';
+import type { RunGraph } from '../protocol/graph.js';
 import { type Tool, toLlmTool } from '../tools/index.js';
+import { fromLangGraph } from './run-graph.js';
 import type { WorkflowRun } from './types.js';
 
 /** What the model reads of one tool result; the whole result still goes to the `tool_result` event. */
@@ -104,6 +106,13 @@ export function agentGraph(run: WorkflowRun, opts: AgentOptions) {
   const next = (state: AgentState) =>
     (state.lastTurn?.toolCalls.length ?? 0) > 0 && state.iterations < opts.maxIterations ? 'tools' : END;
 
+  return buildAgentGraph(agent, tools, next);
+}
+
+type AgentStep = (state: AgentState) => Promise<Partial<AgentState>>;
+
+/** The loop's wiring, apart from what its nodes do: the run builds it with real steps, the graph view with none. */
+function buildAgentGraph(agent: AgentStep, tools: AgentStep, next: (state: AgentState) => string) {
   return new StateGraph(AgentState)
     .addNode('agent', agent)
     .addNode('tools', tools)
@@ -111,6 +120,12 @@ export function agentGraph(run: WorkflowRun, opts: AgentOptions) {
     .addConditionalEdges('agent', next, ['tools', END])
     .addEdge('tools', 'agent')
     .compile();
+}
+
+/** The agent loop's graph as LangGraph draws it (for `GET /api/v1/workflows/{name}/graph`). */
+export function agentGraphShape(name: string): RunGraph {
+  const idle: AgentStep = async () => ({});
+  return fromLangGraph(name, buildAgentGraph(idle, idle, () => END).getGraph());
 }
 
 /** Runs the loop to its answer; aborting `run.signal` stops it wherever it is. */

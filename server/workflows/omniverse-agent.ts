@@ -1,7 +1,7 @@
 import type { LlmMessage } from '../llm/types.js';
 import { WorkflowPayload } from '../protocol/workflows.js';
 import { outcomeOf } from './agent-chat.js';
-import { runAgent } from './agent-graph.js';
+import { agentGraphShape, runAgent } from './agent-graph.js';
 import { toLlmMessages } from './messages.js';
 import type { WorkflowDefinition } from './types.js';
 
@@ -27,6 +27,7 @@ export function omniverseAgent(defaults: { maxIterations: number }): WorkflowDef
     description:
       'Writes Kit Python for your request, runs it on an extension, fixes and retries on errors, and reports.',
     inputSchema: WorkflowPayload,
+    graph: () => agentGraphShape('omniverse_agent'),
     async run(payload, run) {
       const rc = payload.runtime_config;
       const attempts = rc.kit.max_attempts;

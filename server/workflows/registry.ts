@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HubError } from '../errors.js';
+import type { RunGraph } from '../protocol/graph.js';
 import type { WorkflowInfo } from '../protocol/workflows.js';
 import type { WorkflowDefinition } from './types.js';
 
@@ -28,6 +29,14 @@ export class WorkflowRegistry {
       );
     }
     return d;
+  }
+
+  /** The graph a workflow runs, for viewers; not_found when it has none to show. */
+  graph(name: string, field = 'name'): RunGraph {
+    const d = this.require(name, field);
+    if (!d.graph)
+      throw new HubError('not_found', `${field}: workflow "${name}" has no graph to show`, { field });
+    return d.graph();
   }
 
   names(): string[] {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ChatModel, Usage } from '../llm/types.js';
 import type { Logger } from '../log.js';
+import type { RunGraph } from '../protocol/graph.js';
 import type { WorkflowPayload } from '../protocol/workflows.js';
 import type { Tool } from '../tools/index.js';
 import type { RunEvents } from './run-events.js';
@@ -34,6 +35,8 @@ export interface WorkflowDefinition<P extends WorkflowPayload = WorkflowPayload>
   readonly description: string;
   readonly inputSchema: z.ZodType<P>;
   run(input: P, run: WorkflowRun): Promise<WorkflowOutcome>;
+  /** The graph it runs, as the monitor draws it (node ids are those of its node events). */
+  graph?(): RunGraph;
 }
 
 /** Why a run was stopped from outside: control flow, not failure (the task is ended by whoever stopped it). */

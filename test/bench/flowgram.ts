@@ -11,7 +11,8 @@ import { startTestHub } from '../helpers/hub.js';
 import { profileTop } from './profile.js';
 
 const ITERATIONS = Number(process.env['BENCH_FLOW_ITERATIONS'] ?? 1000);
-const TASKS = Number(process.env['BENCH_FLOW_TASKS'] ?? 5);
+const TASKS_FULL = Number(process.env['BENCH_FLOW_TASKS'] ?? 5);
+let TASKS = TASKS_FULL;
 const ROUNDS = Number(process.env['BENCH_FLOW_ROUNDS'] ?? 3);
 const PROFILE = process.env['BENCH_FLOW_PROFILE'] === '1';
 
@@ -120,7 +121,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const tasksPerSec = (s: Sample) => (TASKS / s.wallMs) * 1000;
 const nodesPerCpuSec = (s: Sample) => (s.nodes / s.cpuMs) * 1000;
 
-export async function benchFlowgram(): Promise<void> {
+/** One round: each engine's tasks/s and node executions per CPU-second. */
+export interface FlowgramRound {
+  switchboard: { tps: number; npc: number };
+  runtimeJs: { tps: number; npc: number };
+}
+
+/**
+ * Runs the benchmark, prints it, and returns its rounds (for run.ts's figures). `tasks` per sample: 5 by
+ * default (BENCH_FLOW_TASKS), fewer for `--quick`.
+ */
+export async function benchFlowgram(opts: { tasks?: number } = {}): Promise<FlowgramRound[]> {
+  TASKS = opts.tasks ?? TASKS_FULL;
   const hub = await startTestHub();
   const client = new SwitchboardClient({
     url: hub.url,
@@ -156,6 +168,17 @@ export async function benchFlowgram(): Promise<void> {
     console.log(
       `  ratio switchboard/runtime-js: ${(ours.tps / upstream.tps).toFixed(2)}x tasks/s, ${(ours.npc / upstream.npc).toFixed(2)}x node executions per CPU-second`,
     );
+    const [upstreamName, oursName] = engines.map(([name]) => name) as [string, string];
+    const rounds: FlowgramRound[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const up = samples.get(upstreamName)?.[round];
+      const sb = samples.get(oursName)?.[round];
+      if (!up || !sb) continue;
+      rounds.push({
+        switchboard: { tps: tasksPerSec(sb), npc: nodesPerCpuSec(sb) },
+        runtimeJs: { tps: tasksPerSec(up), npc: nodesPerCpuSec(up) },
+      });
+    }
     if (PROFILE) {
       const [, engine] = engines[1] as [string, Engine];
       const top = await profileTop(async () => {
@@ -164,6 +187,7 @@ export async function benchFlowgram(): Promise<void> {
       console.log('  profile of one switchboard task (self time):');
       for (const line of top) console.log(`    ${line}`);
     }
+    return rounds;
   } finally {
     await client.close();
     await hub.close();

@@ -244,6 +244,36 @@ if (wanted('memory')) {
 for (const s of servers.values()) await (await s).stop();
 await source.close();
 
+// A 1,000-iteration loop with a code node: Switchboard (real hub in this process, isolated-vm sandbox) against
+// @flowgram.ai/runtime-js running the same schema in this same process. `--quick`: one task per sample.
+if (wanted('flowgram')) {
+  const r = await benchFlowgram(quick ? { tasks: 1 } : {});
+  add(
+    figure(
+      {
+        id: 'flowgram-tput',
+        label: 'FlowGram 1,000-iteration code loop vs runtime-js (tasks/s)',
+        unit: 'tasks/s',
+        target: 1.0,
+        better: 'higher',
+      },
+      r.map((x) => ({ hub: x.switchboard.tps, base: x.runtimeJs.tps })),
+    ),
+  );
+  add(
+    figure(
+      {
+        id: 'flowgram-cpu',
+        label: 'FlowGram 1,000-iteration code loop (node executions/CPU-s)',
+        unit: 'exec/CPU-s',
+        target: 1.0,
+        better: 'higher',
+      },
+      r.map((x) => ({ hub: x.switchboard.npc, base: x.runtimeJs.npc })),
+    ),
+  );
+}
+
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
@@ -274,6 +304,4 @@ if (check && !existsSync(new URL('./baseline.json', import.meta.url))) {
   }
   console.log(`bench: every ratio within ${factor}x of test/bench/baseline.json`);
 }
-// The FlowGram figure (a 1,000-iteration loop against @flowgram.ai/runtime-js) takes minutes: full runs only.
-if (!quick) await benchFlowgram();
 process.exit(0);

@@ -7,7 +7,7 @@ import { loopInputs, loopSchema } from '../helpers/flowgram-loop.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 // Each run starts a node process that compiles the CLI with tsx: allow for a loaded machine.
-describe('switchboard flow', { timeout: 60_000 }, () => {
+describe('switchboard flow', { timeout: 180_000 }, () => {
   let hub: TestHub;
   let dir: string;
   let env: Record<string, string>;

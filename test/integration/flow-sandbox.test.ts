@@ -25,7 +25,7 @@ describe('flowgram code nodes in a real hub: sandbox limits, isolation and the S
 
   beforeAll(async () => {
     // Limits with room for a loaded CI machine; the bombs end on these, never on a test timeout.
-    hub = await startTestHub({ store: 'memory', flowgramCodeTimeoutMs: 3_000, flowgramCodeMemoryMb: 16 });
+    hub = await startTestHub({ store: 'memory', flowgramCodeTimeoutMs: 5_000, flowgramCodeMemoryMb: 16 });
     client = new SwitchboardClient({ url: hub.url, token: hub.tokens.operator, requestTimeoutMs: 30_000 });
     await client.connect();
   });
@@ -35,8 +35,8 @@ describe('flowgram code nodes in a real hub: sandbox limits, isolation and the S
   });
 
   it('an infinite loop and a memory bomb fail their own nodes clearly; the hub and a running task carry on', async () => {
-    // 200 iterations of at least 20 ms each: still running when the runaway node hits its 3 s limit.
-    const steady = await client.runFlow(loopSchema(STEADY), loopInputs(200));
+    // 600 iterations of at least 20 ms each (12 s): still running when the runaway node hits its 5 s limit.
+    const steady = await client.runFlow(loopSchema(STEADY), loopInputs(600));
     // Let the steady task get going before the bombs go off beside it.
     for await (const { step } of client.followFlow(steady.id)) {
       if (step?.kind === 'end' && step.node.id === 'code_0') break;
@@ -55,13 +55,35 @@ describe('flowgram code nodes in a real hub: sandbox limits, isolation and the S
     expect((await client.get(steady.id)).status).toBe('running');
     const s = await client.waitFor(steady.id);
     expect(r.status).toBe('failed');
-    expect(await codeError(client, runaway.id)).toContain('Code node timed out after 3000ms');
+    expect(await codeError(client, runaway.id)).toContain('Code node timed out after 5000ms');
     expect(b.status).toBe('failed');
     expect(await codeError(client, bomb.id)).toContain('Code node exceeded its memory limit of 16 MB');
     expect(s.status).toBe('succeeded');
     const report = await client.flowReport(steady.id);
-    expect(report.outputs).toEqual({ results: expectedResults(200) });
-    expect(report.reports['code_0']?.snapshots).toHaveLength(200);
+    expect(report.outputs).toEqual({ results: expectedResults(600) });
+    expect(report.reports['code_0']?.snapshots).toHaveLength(600);
+  });
+
+  it('a loop body that runs away in a later iteration fails there; the sandbox is fresh for the next task', async () => {
+    // Iterations share the code node's isolate (one session per task); the third one spins.
+    const code = `async function main({ params }) {
+      globalThis.seen = (globalThis.seen ?? 0) + 1;
+      if (params.item === 2) while (true) {}
+      return { doubled: params.item * 2, index: globalThis.seen };
+    }`;
+    const failing = await client.runFlow(loopSchema(code), loopInputs(5));
+    expect((await client.waitFor(failing.id)).status).toBe('failed');
+    const snaps = (await client.flowReport(failing.id)).reports['code_0']?.snapshots ?? [];
+    expect(snaps.map((s) => s.outputs?.['index'] ?? s.error)).toEqual([
+      1,
+      2,
+      'Code execution failed: Code node timed out after 5000ms',
+    ]);
+    // A new task of the same schema starts its own session: its count starts at one again.
+    const next = await client.runFlow(loopSchema(code), { items: [0, 1, 3] });
+    expect((await client.waitFor(next.id)).status).toBe('succeeded');
+    const again = (await client.flowReport(next.id)).reports['code_0']?.snapshots ?? [];
+    expect(again.map((s) => s.outputs?.['index'])).toEqual([1, 2, 3]);
   });
 
   it('a code node cannot reach process, require, import() or the network', async () => {

@@ -25,5 +25,5 @@ npx vitest run --config test/vitest.config.ts "$@"
 # than test/bench/baseline.json. BENCH_GATE=0 skips it, and so does a run limited to some test files.
 if [ "${BENCH_GATE:-1}" != "0" ] && [ $# -eq 0 ]; then
   echo "== bench (quick, ratios against test/bench/baseline.json)"
-  npx tsx test/bench/run.ts --quick --check
+  npx tsx --no-node-snapshot test/bench/run.ts --quick --check
 fi

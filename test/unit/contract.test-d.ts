@@ -24,6 +24,7 @@ describe('contract types', () => {
       | 'task:cancel'
       | 'task:subscribe'
       | 'task:unsubscribe'
+      | 'task:graph'
       | 'feed:subscribe'
       | 'feed:unsubscribe'
       | 'extensions:list'
@@ -47,7 +48,7 @@ describe('contract types', () => {
     }>();
     expectTypeOf<Parameters<MonitorServerToClient['task:event']>[0]>().toEqualTypeOf<TaskEvent>();
     expectTypeOf<keyof MonitorServerToClient>().toEqualTypeOf<
-      'task:event' | 'task:summary' | 'extension:presence' | 'extension:log' | 'hub:error'
+      'task:event' | 'task:summary' | 'task:waiting' | 'extension:presence' | 'extension:log' | 'hub:error'
     >();
   });
 

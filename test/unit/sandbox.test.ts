@@ -197,7 +197,7 @@ describe('sandbox: limits and cancel', () => {
     const loop = failure(
       'async function main() { while (true) {} }',
       {},
-      { timeoutMs: 2_000, memoryMb: 32 },
+      { timeoutMs: 6_000, memoryMb: 32 },
     ).then((e) => {
       settled.push('loop');
       return e;

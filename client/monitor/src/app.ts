@@ -41,6 +41,7 @@ export function monitorApp(conn: Connection, signOut: () => void): MonitorApp {
   });
 
   conn.socket.on('task:summary', (s) => tasks.upsert(s));
+  conn.socket.on('task:waiting', (n) => tasks.setWaiting(n));
   conn.socket.on('extension:presence', (p) => extensions.presence(p.extension, p.online));
   conn.connected.on(async () => {
     // Feed first, then the list: a summary that lands in between is merged by lastSeq, not lost.

@@ -5,6 +5,8 @@ import './styles/tasks.css';
 import './styles/task-view.css';
 import './styles/stream.css';
 import './styles/flow.css';
+import './styles/graph.css';
+import './styles/task-tree.css';
 import './styles/dialog.css';
 import { type MonitorApp, monitorApp } from './app.js';
 import { Connection } from './net/connection.js';

@@ -15,6 +15,7 @@ export type {
   MonitorClientToServer,
   MonitorServerToClient,
   Presence,
+  RunGraph,
   StartWorkflow,
   SubmitCode,
   Task,
@@ -24,6 +25,7 @@ export type {
   TaskPage,
   TaskStatus,
   TaskSummary,
+  TaskWaiting,
   WorkflowInfo,
 } from '../../../server/protocol/index.js';
 

@@ -25,6 +25,10 @@ export interface NodeContext {
   token(text: string): void;
 }
 
+export interface Disposable {
+  dispose(): void;
+}
+
 export type NodeExecutor = (ctx: NodeContext) => Promise<NodeResult>;
 
 export interface NodeStartEvent {
@@ -68,6 +72,8 @@ const TERMINATING = new Set(['end', 'block-end', 'break', 'continue']);
 export class FlowEngine {
   private readonly controller = new AbortController();
   private readonly inflight = new Map<string, NodeStartEvent>();
+  private readonly resources = new Map<string, Disposable>();
+  private ended = false;
   /** The first node that failed (it names the run's error). */
   failed: { nodeId: string; message: string } | undefined;
   /** The workflow's inputs (the start node's outputs). */
@@ -88,8 +94,32 @@ export class FlowEngine {
   /** Runs from the start node; resolves with the end node's outputs. */
   async run(state: RunState, inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
     this.inputs = inputs;
-    await this.executeNode(this.doc.start, state, undefined);
+    try {
+      await this.executeNode(this.doc.start, state, undefined);
+    } finally {
+      this.release();
+    }
     return this.outputs;
+  }
+
+  /**
+   * Something a node keeps for the rest of the run under `key` (a code node's sandbox session, reused by
+   * every iteration of its loop): made on first use, disposed when the run ends or is stopped.
+   */
+  resource<T extends Disposable>(key: string, make: () => T): T {
+    if (this.ended || this.signal.aborted) throw new RunAborted();
+    let found = this.resources.get(key) as T | undefined;
+    if (!found) {
+      found = make();
+      this.resources.set(key, found);
+    }
+    return found;
+  }
+
+  private release(): void {
+    this.ended = true;
+    for (const r of this.resources.values()) r.dispose();
+    this.resources.clear();
   }
 
   /** Stops the run: nodes in flight end `canceled` now, and their model streams, requests and code are aborted. */
@@ -99,6 +129,7 @@ export class FlowEngine {
       this.hooks.nodeEnd({ node: e.node, status: 'canceled', loop: e.loop });
     this.inflight.clear();
     this.controller.abort(reason);
+    this.release();
   }
 
   async executeNode(node: FlowNode, state: RunState, loop: LoopAt | undefined): Promise<void> {

@@ -1,4 +1,4 @@
-import { TASK_STATUSES, type TaskStatus, type TaskSummary } from '../protocol.js';
+import { TASK_STATUSES, type TaskStatus, type TaskSummary, type TaskWaiting } from '../protocol.js';
 import { Emitter } from './emitter.js';
 
 export type StatusCounts = Record<TaskStatus, number>;
@@ -14,6 +14,26 @@ export class TaskStore {
   /** Bumped on every change, so views can skip work when nothing moved. */
   version = 0;
   readonly changed = new Emitter<void>();
+  /** Why queued tasks wait (the feed's task:waiting notes, and the log events of a followed task). */
+  private readonly waiting = new Map<string, TaskWaiting>();
+
+  setWaiting(note: TaskWaiting): void {
+    const known = this.waiting.get(note.taskId);
+    if (known?.message === note.message) return;
+    this.waiting.set(note.taskId, note);
+    this.version += 1;
+    this.changed.emit();
+  }
+
+  /** The latest reason a task waits, while it is still queued. */
+  waitingOf(id: string): TaskWaiting | undefined {
+    const t = this.byId.get(id);
+    if (t && t.status !== 'queued') {
+      this.waiting.delete(id);
+      return undefined;
+    }
+    return this.waiting.get(id);
+  }
 
   upsert(summary: TaskSummary): void {
     this.merge(summary);

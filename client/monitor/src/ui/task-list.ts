@@ -1,9 +1,9 @@
-import type { TaskSummary } from '../protocol.js';
 import type { ExtensionStore } from '../state/extension-store.js';
 import type { TaskStore } from '../state/task-store.js';
 import { frameScheduler, h, text } from './dom.js';
 import { ago, STATUS_LABEL, targetText, taskDuration } from './format.js';
 import { matches, TaskFilters } from './task-filters.js';
+import { nestTasks, type TreeRow } from './task-tree.js';
 import { type RowView, VirtualList } from './virtual-list.js';
 
 const ROW_HEIGHT = 52;
@@ -12,7 +12,9 @@ const ROW_HEIGHT = 52;
 export class TaskListPanel {
   readonly element: HTMLElement;
   private readonly filters: TaskFilters;
-  private readonly list: VirtualList<TaskSummary>;
+  private readonly list: VirtualList<TreeRow>;
+  /** Parents whose children are folded away. */
+  private readonly collapsed = new Set<string>();
   private readonly shown: HTMLElement;
   private selectedId = '';
   private drawnVersion = -1;
@@ -29,7 +31,7 @@ export class TaskListPanel {
       this.drawnVersion = -1;
       this.schedule();
     });
-    this.list = new VirtualList<TaskSummary>({
+    this.list = new VirtualList<TreeRow>({
       rowHeight: ROW_HEIGHT,
       label: 'Tasks',
       empty: 'No tasks match.',
@@ -69,7 +71,7 @@ export class TaskListPanel {
     this.drawnVersion = this.tasks.version;
     const all = this.tasks.all();
     const visible = all.filter((t) => matches(t, this.filters.value));
-    this.list.setItems(visible);
+    this.list.setItems(nestTasks(visible, this.collapsed));
     this.filters.setCounts(this.tasks.counts(), all.length);
     const ids = new Set(this.extensions.all().map((v) => v.info.id));
     for (const t of all) if (t.extensionId) ids.add(t.extensionId);
@@ -77,7 +79,13 @@ export class TaskListPanel {
     text(this.shown, visible.length === all.length ? `${all.length}` : `${visible.length} of ${all.length}`);
   }
 
-  private createRow(): RowView<TaskSummary> {
+  private toggle(id: string): void {
+    if (!this.collapsed.delete(id)) this.collapsed.add(id);
+    this.drawnVersion = -1;
+    this.draw();
+  }
+
+  private createRow(): RowView<TreeRow> {
     const dot = h('span', { class: 'status-dot', 'aria-hidden': 'true' });
     const id = h('span', { class: 'task-id mono' });
     const status = h('span', { class: 'badge' });
@@ -89,10 +97,38 @@ export class TaskListPanel {
       h('span', { class: 'task-line' }, dot, id, status),
       h('span', { class: 'task-line' }, meta, duration),
     );
-    const el = h('div', { class: 'task-row', 'data-testid': 'task-row' }, link);
+    const waiting = h('span', { class: 'task-waiting', 'data-testid': 'task-waiting', hidden: true });
+    link.lastElementChild?.insertBefore(waiting, duration);
+    let rowId = '';
+    const toggle = h(
+      'button',
+      {
+        type: 'button',
+        class: 'task-toggle ghost small',
+        'data-testid': 'task-toggle',
+        onclick: () => this.toggle(rowId),
+      },
+      '',
+    );
+    const el = h('div', { class: 'task-row', 'data-testid': 'task-row' }, toggle, link);
     return {
       el,
-      update: (t) => {
+      update: (row) => {
+        const t = row.task;
+        rowId = t.id;
+        el.dataset['depth'] = String(row.depth);
+        el.style.setProperty('--depth', String(row.depth));
+        if (t.parentId) el.dataset['parentId'] = t.parentId;
+        else delete el.dataset['parentId'];
+        toggle.hidden = row.children === 0;
+        toggle.setAttribute('aria-expanded', String(!row.collapsed));
+        toggle.setAttribute('aria-label', `${row.collapsed ? 'Show' : 'Hide'} ${row.children} child tasks`);
+        text(toggle, row.collapsed ? '▸' : '▾');
+        toggle.title = `${row.children} child task${row.children === 1 ? '' : 's'}`;
+        const why = t.status === 'queued' ? this.tasks.waitingOf(t.id) : undefined;
+        waiting.hidden = !why;
+        text(waiting, why ? `waiting: ${why.message}` : '');
+        waiting.title = why?.message ?? '';
         el.dataset['taskId'] = t.id;
         el.dataset['status'] = t.status;
         link.href = `#/tasks/${encodeURIComponent(t.id)}`;

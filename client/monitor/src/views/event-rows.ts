@@ -1,6 +1,7 @@
 import type { TaskEvent } from '../protocol.js';
-import { h } from '../ui/dom.js';
+import { h, replace } from '../ui/dom.js';
 import { clockTime, pretty, STATUS_LABEL } from '../ui/format.js';
+import { highlightPython } from '../ui/python-highlight.js';
 import { outputsView } from './plugin-outputs.js';
 
 type EventOf<T extends TaskEvent['type']> = Extract<TaskEvent, { type: T }>;
@@ -104,13 +105,26 @@ export function doneRow(e: EventOf<'done'>): HTMLElement {
   );
 }
 
-/** One tool call: a collapsible row, arguments at once, the result when it comes. */
+/**
+ * One tool call: a collapsible row, arguments at once, the result when it comes. A call that ran as a child
+ * task (kit_execute's code task) links to it; kit_execute's code shows as Python, not as a JSON string.
+ */
 export class ToolCallRow {
   readonly el: HTMLDetailsElement;
+  readonly name: string;
+  readonly startedAt: string;
+  /** The child task this call ran as, once known. */
+  childId: string | null = null;
+  /** The result came and named no child task (refused, not run): nothing to link. */
+  settled = false;
   private readonly state: HTMLElement;
   private readonly body: HTMLElement;
+  private readonly child: HTMLElement;
 
   constructor(e: EventOf<'tool_start'> | EventOf<'tool_result'>) {
+    this.name = e.data.name;
+    this.startedAt = e.ts;
+    this.child = h('span', { class: 'tool-child' });
     this.state = h('span', { class: 'badge status-running' }, 'running');
     this.body = h('div', { class: 'tool-body' });
     this.el = h(
@@ -123,11 +137,32 @@ export class ToolCallRow {
         h('span', { class: 'tool-icon', 'aria-hidden': 'true' }, 'ƒ'),
         h('strong', { class: 'mono' }, e.data.name),
         this.state,
+        this.child,
       ),
       this.body,
     );
-    if (e.type === 'tool_start') this.body.append(section('Arguments', e.data.args));
+    if (e.type === 'tool_start') this.body.append(argsSection(e.data.name, e.data.args));
     else this.result(e);
+  }
+
+  /** Shows the link to the child task the call runs as. */
+  linkChild(id: string): void {
+    if (this.childId === id) return;
+    this.childId = id;
+    this.el.dataset['childId'] = id;
+    replace(
+      this.child,
+      h(
+        'a',
+        {
+          class: 'task-ref mono',
+          href: `#/tasks/${encodeURIComponent(id)}`,
+          'data-testid': 'tool-child',
+          title: 'Open the child task this call runs as',
+        },
+        `→ ${id}`,
+      ),
+    );
   }
 
   result(e: EventOf<'tool_result'>): void {
@@ -136,7 +171,35 @@ export class ToolCallRow {
     this.el.dataset['state'] = e.data.isError ? 'error' : 'done';
     this.body.append(section(e.data.isError ? 'Error' : 'Result', e.data.result));
     if (e.data.isError) this.el.open = true;
+    const child = childOf(e.data.result);
+    if (child) this.linkChild(child);
+    else this.settled = true;
   }
+}
+
+function childOf(result: unknown): string | null {
+  if (typeof result !== 'object' || result === null) return null;
+  const id = (result as Record<string, unknown>)['taskId'];
+  return typeof id === 'string' ? id : null;
+}
+
+/** Arguments as JSON, except code for Kit: that reads as highlighted Python. */
+function argsSection(name: string, args: unknown): HTMLElement {
+  const code =
+    typeof args === 'object' && args !== null ? (args as Record<string, unknown>)['code'] : undefined;
+  if (name !== 'kit_execute' || typeof code !== 'string') return section('Arguments', args);
+  const { code: _code, ...rest } = args as Record<string, unknown>;
+  return h(
+    'div',
+    { class: 'tool-section' },
+    h('div', { class: 'tool-title' }, 'Code'),
+    h(
+      'pre',
+      { class: 'code', 'data-testid': 'tool-code' },
+      h('code', { class: 'language-python' }, highlightPython(code)),
+    ),
+    Object.keys(rest).length > 0 ? section('Other arguments', rest) : null,
+  );
 }
 
 function section(title: string, value: unknown): HTMLElement {

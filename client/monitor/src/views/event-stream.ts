@@ -1,5 +1,5 @@
 import type { FlowNodeInfo } from '../../../sdk/flow-progress.js';
-import { isTerminal, type TaskEvent } from '../protocol.js';
+import { isTerminal, type TaskEvent, type TaskSummary } from '../protocol.js';
 import { frameScheduler, h, text } from '../ui/dom.js';
 import { doneRow, errorRow, logRow, statusRow, ToolCallRow } from './event-rows.js';
 import { FlowPanel } from './flow-panel.js';
@@ -63,6 +63,29 @@ export class EventStream {
       },
       { passive: true },
     );
+  }
+
+  /**
+   * Links tool calls to the child tasks they run as before their results name them: a running kit_execute
+   * call takes the first unclaimed child code task created after it started (calls run one after another).
+   */
+  linkChildren(children: readonly TaskSummary[]): void {
+    const claimed = new Set<string>();
+    const open: ToolCallRow[] = [];
+    for (const row of this.tools.values()) {
+      if (row.childId) claimed.add(row.childId);
+      else if (row.name === 'kit_execute' && !row.settled) open.push(row);
+    }
+    if (open.length === 0) return;
+    const free = children
+      .filter((c) => c.kind === 'code' && !claimed.has(c.id))
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    for (const row of open) {
+      const at = free.findIndex((c) => c.createdAt >= row.startedAt);
+      if (at < 0) break;
+      const [child] = free.splice(at, 1);
+      if (child) row.linkChild(child.id);
+    }
   }
 
   /** Shows the task's nodes as a FlowGram progress list (every schema node, waiting until it runs). */

@@ -13,6 +13,9 @@ export class TaskHeader {
   readonly element: HTMLElement;
   private task: Task | null = null;
   private readonly fields = new Map<string, HTMLElement>();
+  private readonly facts = new Map<string, HTMLElement>();
+  /** Why the task waits while queued (its log events, or the feed's note). */
+  private waiting = '';
   private readonly status: HTMLElement;
   private readonly kind: HTMLElement;
   private readonly cancel: HTMLButtonElement;
@@ -49,7 +52,9 @@ export class TaskHeader {
     for (const [key, label] of FIELDS) {
       const dd = h('dd', { 'data-testid': `task-${key}` }, '—');
       this.fields.set(key, dd);
-      facts.append(h('div', { class: 'fact' }, h('dt', null, label), dd));
+      const fact = h('div', { class: 'fact', 'data-fact': key }, h('dt', null, label), dd);
+      this.facts.set(key, fact);
+      facts.append(fact);
     }
     this.input = h('div', { class: 'task-input' });
     this.element = h(
@@ -84,6 +89,12 @@ export class TaskHeader {
 
   applyEvent(e: TaskEvent): void {
     const t = this.task;
+    if (e.type === 'log' && e.data.waiting) {
+      this.waiting = e.data.message.replace(/^waiting: /, '');
+      this.tasks.setWaiting({ taskId: this.taskId, reason: e.data.waiting, message: this.waiting });
+      this.draw();
+      return;
+    }
     if (!t || e.type !== 'status') return;
     Object.assign(t, { status: e.data.status, lastSeq: Math.max(t.lastSeq, e.seq), updatedAt: e.ts });
     if (e.data.extensionId) t.extensionId = e.data.extensionId;
@@ -141,6 +152,13 @@ export class TaskHeader {
     text(this.field('attempts'), `${t.attempts} of ${t.maxAttempts}`);
     text(this.field('timeout'), t.timeoutMs ? formatDuration(t.timeoutMs) : '—');
     text(this.field('trace'), t.traceId);
+    const applies = FIELDS_OF[t.kind];
+    for (const [key, fact] of this.facts) fact.hidden = !applies.has(key);
+    const workflow = t.input['workflow'];
+    text(this.field('workflow'), typeof workflow === 'string' ? workflow : '—');
+    const waiting = t.status === 'queued' ? this.waiting || this.tasks.waitingOf(t.id)?.message || '' : '';
+    this.facts.get('waiting')!.hidden = waiting === '';
+    text(this.field('waiting'), waiting);
     const children = this.tasks.childrenOf(t.id);
     // Links are rebuilt only when they change, so a focused link survives the feed's updates.
     const links = `${t.parentId}|${children.map((c) => `${c.id}:${c.status}`).join(',')}`;
@@ -181,6 +199,8 @@ export class TaskHeader {
 }
 
 const FIELDS = [
+  ['waiting', 'Waiting'],
+  ['workflow', 'Workflow'],
   ['created', 'Created'],
   ['started', 'Started'],
   ['ended', 'Ended'],
@@ -193,6 +213,26 @@ const FIELDS = [
   ['parent', 'Parent'],
   ['children', 'Children'],
 ] as const;
+
+type Field = (typeof FIELDS)[number][0];
+const COMMON: Field[] = [
+  'waiting',
+  'created',
+  'started',
+  'ended',
+  'duration',
+  'timeout',
+  'trace',
+  'parent',
+  'children',
+];
+/** The facts that mean something for each kind: a workflow has no target, extension or dispatch attempts. */
+const FIELDS_OF: Record<Task['kind'], ReadonlySet<string>> = {
+  code: new Set<string>([...COMMON, 'target', 'extension', 'attempts']),
+  workflow: new Set<string>([...COMMON, 'workflow']),
+  flowgram: new Set<string>(COMMON),
+  plugin: new Set<string>(COMMON),
+};
 
 function taskLink(id: string, status?: string): HTMLElement {
   return h(

@@ -1,4 +1,4 @@
-import { runSandboxed } from '../../../sandbox/index.js';
+import { SandboxSession } from '../../../sandbox/index.js';
 import type { NodeExecutor } from '../engine.js';
 
 export interface CodeNodeOptions {
@@ -8,16 +8,23 @@ export interface CodeNodeOptions {
 
 /**
  * code: FlowGram's `async function main({ params })` in the sandbox, `params` being the node's inputs. An
- * object result is the node's outputs; anything else is `{result}` (FlowGram's rule).
+ * object result is the node's outputs; anything else is `{result}` (FlowGram's rule). Each code node has
+ * one sandbox session per run, so a loop body's iterations reuse its isolate and compiled code (each still
+ * gets fresh params, fresh top-level state and its own time limit).
  */
 export function codeNode(opts: CodeNodeOptions): NodeExecutor {
-  return async ({ node, inputs, signal }) => {
+  return async ({ node, inputs, signal, engine }) => {
     const script = node.data['script'] as { language?: string; content?: string } | undefined;
     if (!script?.content) throw new Error('Code content is required');
     if (script.language !== 'javascript') throw new Error(`Unsupported code language "${script.language}"`);
     let raw: unknown;
     try {
-      raw = await runSandboxed(script.content, inputs, { ...opts, signal });
+      const source = script.content;
+      const session = engine.resource(
+        `code:${node.id}`,
+        () => new SandboxSession(source, { timeoutMs: opts.timeoutMs, memoryMb: opts.memoryMb }),
+      );
+      raw = await session.run(inputs, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       throw new Error(`Code execution failed: ${err instanceof Error ? err.message : String(err)}`);
