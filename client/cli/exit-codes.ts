@@ -1,5 +1,5 @@
 import type { TaskStatus } from '../../server/protocol/index.js';
-import { SwitchboardError } from '../sdk/index.js';
+import { SwitchboardError } from '../core/errors.js';
 import { UsageError } from './args.js';
 
 /** The CLI's exit codes; scripts branch on them, so they never change meaning. */

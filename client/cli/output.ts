@@ -1,5 +1,5 @@
 import { isTerminal, type Task, type TaskEvent, type TaskStatus } from '../../server/protocol/index.js';
-import { SwitchboardError } from '../sdk/index.js';
+import { SwitchboardError } from '../core/errors.js';
 import { UsageError } from './args.js';
 import { Spinner } from './spinner.js';
 
@@ -163,7 +163,9 @@ export class Output {
       return;
     }
     const field = e instanceof SwitchboardError && e.field ? ` (field: ${e.field})` : '';
-    this.#err.line(this.paint('red', `error: ${e.message}${field}`));
+    // The client core's code first (hub_unreachable, request_timeout, ...): the one the SDK and monitor show.
+    const code = e instanceof SwitchboardError ? `${e.code}: ` : '';
+    this.#err.line(this.paint('red', `error: ${code}${e.message}${field}`));
     const hint = hintFor(e, command);
     if (hint) this.#err.line(hint);
   }

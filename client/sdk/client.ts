@@ -10,8 +10,8 @@ import {
   type WorkflowInfo,
 } from '../../server/protocol/index.js';
 import type { PluginInfo, ResourceInput } from '../../server/protocol/plugins.js';
+import { SwitchboardError } from '../core/errors.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
-import { SwitchboardError } from './errors.js';
 import { FlowgramApi, type FlowInputs, type FlowSchema, type FlowValidation } from './flowgram.js';
 import { type FollowOptions, TaskStream } from './follow.js';
 import { type FlowUpdate, followFlow } from './follow-flow.js';

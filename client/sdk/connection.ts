@@ -7,7 +7,7 @@ import {
   type MonitorServerToClient,
   NAMESPACES,
 } from '../../server/protocol/index.js';
-import { errorFromConnect, SwitchboardError, toSwitchboardError } from './errors.js';
+import { errorFromConnect, SwitchboardError, toSwitchboardError } from '../core/errors.js';
 
 export type MonitorSocket = Socket<MonitorServerToClient, MonitorClientToServer>;
 type TimedMonitorSocket = ReturnType<MonitorSocket['timeout']>;

@@ -1,6 +1,6 @@
 import { isTerminal, type Task, TaskEvent } from '../../server/protocol/index.js';
+import { SwitchboardError, toSwitchboardError } from '../core/errors.js';
 import type { MonitorConnection } from './connection.js';
-import { SwitchboardError, toSwitchboardError } from './errors.js';
 
 export interface FollowOptions {
   /** Deliver events with a seq above this one (0, the default, replays the whole stream). */

@@ -10,7 +10,8 @@ import {
   TaskPage,
 } from '../../server/protocol/index.js';
 import { PluginInfo, type PluginTaskRequest, TaskCreated, ToolInfo } from '../../server/protocol/plugins.js';
-import { errorFromHttp, SwitchboardError, toSwitchboardError } from './errors.js';
+import { SwitchboardError } from '../core/errors.js';
+import { hubDownload, hubRequest } from '../core/http.js';
 
 export interface HttpApiOptions {
   /** Hub base URL, e.g. `http://127.0.0.1:4000`. */
@@ -81,19 +82,8 @@ export class HttpApi {
   }
 
   /** The bytes of a plugin output (`output_resources[].url`, a path on the hub or a full URL). */
-  async download(url: string): Promise<Uint8Array> {
-    const full = /^https?:/.test(url) ? url : this.#base + url;
-    let res: Response;
-    try {
-      res = await fetch(full, {
-        headers: { authorization: `Bearer ${this.#token}` },
-        signal: AbortSignal.timeout(this.#timeoutMs * 6),
-      });
-      if (!res.ok) throw errorFromHttp(res.status, await readJson(res));
-      return new Uint8Array(await res.arrayBuffer());
-    } catch (err) {
-      throw toSwitchboardError(err, `GET ${full}`);
-    }
+  download(url: string): Promise<Uint8Array> {
+    return hubDownload({ url: this.#base, token: this.#token, timeoutMs: this.#timeoutMs * 6 }, url);
   }
 
   /** An extension's kept host log lines after `afterSeq` (Kit's log, when its bridge forwards it). */
@@ -113,44 +103,19 @@ export class HttpApi {
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const what = `${method} ${this.#base}${path}`;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.#token}`,
-      accept: 'application/json',
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    let payload: unknown;
-    try {
-      res = await fetch(this.#base + path, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      payload = await readJson(res);
-    } catch (err) {
-      throw toSwitchboardError(err, what);
-    }
-    if (!res.ok) throw errorFromHttp(res.status, payload);
-    const parsed = schema.safeParse(payload);
+    const opts = { url: this.#base, token: this.#token, timeoutMs: this.#timeoutMs };
+    const answer = await hubRequest(opts, method, path, body);
+    const parsed = schema.safeParse(answer.body);
     if (!parsed.success) {
-      throw new SwitchboardError('bad_response', `${what}: the answer does not match the contract.`, {
-        status: res.status,
-        details: parsed.error.issues,
-      });
+      throw new SwitchboardError(
+        'bad_response',
+        `${method} ${this.#base}${path}: the answer does not match the contract.`,
+        {
+          status: answer.status,
+          details: parsed.error.issues,
+        },
+      );
     }
     return parsed.data;
-  }
-}
-
-/** The body as JSON, or its text when it is not JSON (error pages from proxies), or null when empty. */
-async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
   }
 }

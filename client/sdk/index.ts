@@ -15,6 +15,7 @@ export type {
   PluginTaskResult,
   ResourceInput,
 } from '../../server/protocol/plugins.js';
+export { type ClientErrorCode, SwitchboardError, type SwitchboardErrorCode } from '../core/errors.js';
 export {
   type RunTool,
   SwitchboardClient,
@@ -22,7 +23,6 @@ export {
   type WaitForOptions,
 } from './client.js';
 export type { AckData, MonitorSocket, SocketTuning } from './connection.js';
-export { type ClientErrorCode, SwitchboardError, type SwitchboardErrorCode } from './errors.js';
 export {
   type FlowNodeInfo,
   type FlowNodeProgress,

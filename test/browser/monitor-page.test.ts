@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { monitorStatic } from '../../server/http/monitor-static.js';
-import { type MonitorSession, monitorSuite, openMonitor, waitConnected } from '../helpers/browser.js';
+import {
+  type MonitorSession,
+  monitorSuite,
+  openMonitor,
+  openNewTask,
+  waitConnected,
+} from '../helpers/browser.js';
 import { call, http, monitorClient } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { scriptedExtension } from '../helpers/scripted-extension.js';
@@ -168,6 +174,7 @@ describe('the monitor page', () => {
     const { page } = session;
     const form = page.getByTestId('workflow-form');
     await expect.poll(() => form.getAttribute('data-state')).toBe('ready');
+    await openNewTask(page, 'workflow');
     const names = await form.getByTestId('workflow-select').locator('option').allTextContents();
     expect(names).toEqual(listed.data.map((w) => w.name));
     await form.getByTestId('workflow-select').selectOption('agent_chat');
@@ -204,5 +211,6 @@ describe('the monitor page', () => {
     });
     await expect.poll(() => page.getByTestId('workflow-form').getAttribute('data-state')).toBe('unavailable');
     expect(await page.getByTestId('workflow-form').isHidden()).toBe(true);
+    expect(await page.getByTestId('new-task-tab-workflow').isHidden()).toBe(true);
   });
 });

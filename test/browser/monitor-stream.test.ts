@@ -4,6 +4,7 @@ import {
   type MonitorSession,
   monitorSuite,
   openMonitor,
+  openNewTask,
   runningWorkflow,
   screenshot,
 } from '../helpers/browser.js';
@@ -36,6 +37,7 @@ describe('task event streams in the monitor', () => {
     });
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page, context } = session;
+    await openNewTask(page, 'code');
     await page.getByTestId('submit-code').fill('for i in range(120): print(i)');
     await page.getByTestId('submit-run').click();
     await expect.poll(() => consoleText(page)).toContain('line 010');
@@ -166,6 +168,7 @@ describe('task event streams in the monitor', () => {
     });
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
+    await openNewTask(page, 'code');
     await page.getByTestId('submit-code').fill('print("about to divide")\n1 / 0');
     await page.getByTestId('submit-run').click();
     await expect.poll(() => page.getByTestId('task-status').getAttribute('data-status')).toBe('failed');

@@ -5,6 +5,7 @@ import {
   type MonitorSession,
   monitorSuite,
   openMonitor,
+  openNewTask,
   screenshot,
 } from '../helpers/browser.js';
 import { http } from '../helpers/clients.js';
@@ -59,6 +60,7 @@ describe('tasks in the monitor', () => {
     );
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
+    await openNewTask(page, 'code');
     await page.getByTestId('submit-code').fill(CODE);
     await page.getByTestId('submit-target').selectOption(`id:${ext.extensionId}`);
     await page.getByTestId('submit-timeout').fill('30');
@@ -99,6 +101,7 @@ describe('tasks in the monitor', () => {
     });
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
     const { page } = session;
+    await openNewTask(page, 'code');
     await page.getByTestId('submit-code').fill('while True:\n    pass');
     await page.getByTestId('submit-run').click();
     await expect.poll(() => consoleText(page)).toBe('working…\n');
@@ -117,6 +120,7 @@ describe('tasks in the monitor', () => {
     });
     session = await openMonitor(browser(), hub.url, hub.tokens.viewer);
     const { page } = session;
+    await openNewTask(page, 'code');
     await page.getByTestId('submit-code').fill('print("hello")');
     await page.getByTestId('submit-run').click();
     const error = page.getByTestId('submit-error');
@@ -127,11 +131,13 @@ describe('tasks in the monitor', () => {
 
     const workflow = page.getByTestId('workflow-form');
     await expect.poll(() => workflow.getAttribute('data-state')).toBe('ready');
+    await page.getByTestId('new-task-tab-workflow').click();
     await workflow.getByTestId('workflow-message').fill('hello');
     await workflow.getByTestId('workflow-start').click();
     await expect
       .poll(() => workflow.getByTestId('workflow-error').textContent())
       .toMatch(/forbidden.*may not/);
+    await page.getByTestId('new-task-close').click();
 
     await page.locator(`[data-testid=task-row][data-task-id="${queued.body.id}"] a`).click();
     await page.getByTestId('cancel-task').click();
@@ -145,6 +151,7 @@ describe('tasks in the monitor', () => {
   it('refuses empty code with the field named', async () => {
     hub = await startTestHub();
     session = await openMonitor(browser(), hub.url, hub.tokens.operator);
+    await openNewTask(session.page, 'code');
     await session.page.getByTestId('submit-run').click();
     await expect
       .poll(() => session?.page.getByTestId('submit-error').textContent())

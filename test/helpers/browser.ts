@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { type Dirent, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import type { Task } from '../../server/protocol/index.js';
 import type { TaskService } from '../../server/tasks/service.js';
 
@@ -13,7 +13,11 @@ const BUILD_LOCK = join(
   tmpdir(),
   `switchboard-monitor-build-${Buffer.from(MONITOR_DIR).toString('hex').slice(-24)}.lock`,
 );
-export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+/** The test output dir (git-ignored; `SWITCHBOARD_TEST_OUTPUT` moves it, e.g. to a CI artifact folder). */
+export const ARTIFACTS_DIR =
+  process.env['SWITCHBOARD_TEST_OUTPUT'] ?? fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+/** Sources outside the monitor folder that its bundle imports (the shared client core). */
+const SHARED_SOURCES = [fileURLToPath(new URL('../../client/core/', import.meta.url))];
 
 /** Debian's Chromium; never a downloaded browser. */
 const CHROMIUM = process.env['SWITCHBOARD_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -37,14 +41,21 @@ function mtime(path: string): number {
 
 function newestSource(dir = join(MONITOR_DIR, 'src')): number {
   let newest = Math.max(mtime(join(MONITOR_DIR, 'index.html')), mtime(join(MONITOR_DIR, 'vite.config.ts')));
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return newest;
+  }
+  for (const entry of entries) {
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : mtime(path));
   }
   return newest;
 }
 
-const isFresh = () => mtime(BUILT_PAGE) > newestSource();
+const isFresh = () =>
+  mtime(BUILT_PAGE) > Math.max(newestSource(), ...SHARED_SOURCES.map((dir) => newestSource(dir)));
 
 /** One build at a time across vitest's worker processes: a lock directory, taken over when stale. */
 async function withBuildLock(fn: () => Promise<void>): Promise<void> {
@@ -95,8 +106,13 @@ export function monitorSuite(toClose: () => Array<{ close(): Promise<void> } | u
     browser = await launchBrowser();
   }, 300_000);
   afterAll(() => browser?.close());
-  afterEach(async () => {
-    for (const item of toClose()) await item?.close();
+  afterEach(async (ctx) => {
+    const failed = ctx.task.result?.state === 'fail';
+    for (const item of toClose()) {
+      // A failing run keeps what the user saw: the page as it was when the test gave up.
+      if (failed && item && 'page' in item) await viewShot((item as MonitorSession).page, 'at-failure');
+      await item?.close();
+    }
   });
   return () => {
     if (!browser) throw new Error('the browser is not launched yet');
@@ -121,9 +137,12 @@ export async function openMonitor(
   browser: Browser,
   hubUrl: string,
   token: string | null,
-  opts: { hash?: string; waitConnected?: boolean } = {},
+  opts: { hash?: string; waitConnected?: boolean; viewport?: { width: number; height: number } } = {},
 ): Promise<MonitorSession> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1440, height: 900 },
+    deviceScaleFactor: 1,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
@@ -152,6 +171,41 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS_DIR, name);
   await page.screenshot({ path });
   return path;
+}
+
+/**
+ * A screenshot of one view, saved under the test output dir as `<test file>/<test name>/<view>.png`, so
+ * every run leaves a picture of each view it checked (and a failing one, of what went wrong). Never in the
+ * repo: the dir is git-ignored. Returns the path, or '' when the page is already gone.
+ */
+export async function viewShot(page: Page, view: string): Promise<string> {
+  const state = expect.getState();
+  const file = basename(state.testPath ?? 'unknown').replace(/\.test\.ts$/, '');
+  const dir = join(ARTIFACTS_DIR, 'views', slug(file), slug(state.currentTestName ?? 'outside-a-test'));
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${slug(view)}.png`);
+  try {
+    await page.screenshot({ path, fullPage: false });
+    return path;
+  } catch {
+    return '';
+  }
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 120) || 'x'
+  );
+}
+
+/** Opens the "New task" dialog on the given form (`code` or `workflow`) and waits until it shows. */
+export async function openNewTask(page: Page, form: 'code' | 'workflow'): Promise<void> {
+  await page.getByTestId('new-task').click();
+  await page.getByTestId(`new-task-tab-${form}`).click();
+  await page.locator(`[data-testid=new-task-dialog][open] [data-testid=new-task-${form}]:visible`).waitFor();
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { HostLogEntry } from '../../../server/protocol/index.js';
 import { ExtensionLogs } from '../../../server/protocol/index.js';
+import { SwitchboardError } from '../../core/errors.js';
 import type { SwitchboardClient } from '../../sdk/index.js';
-import { SwitchboardError } from '../../sdk/index.js';
 import type { Output } from '../output.js';
 
 /** Finds an extension by id or by name (the name must be unambiguous). */

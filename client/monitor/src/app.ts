@@ -5,6 +5,7 @@ import { TaskStore } from './state/task-store.js';
 import { connectionBadge } from './ui/connection-badge.js';
 import { h } from './ui/dom.js';
 import { ExtensionsPanel } from './ui/extensions-panel.js';
+import { NewTaskDialog } from './ui/new-task-dialog.js';
 import { StartWorkflowForm } from './ui/start-workflow.js';
 import { SubmitCodeForm } from './ui/submit-code.js';
 import { TaskListPanel } from './ui/task-list.js';
@@ -16,17 +17,29 @@ const LIST_PAGES = 5;
 /** Presence only speaks on changes; this refreshes "last seen" and jobs running. */
 const EXTENSIONS_REFRESH_MS = 10_000;
 
+export interface MonitorApp {
+  element: HTMLElement;
+  /** Stops everything the app runs on its own (timers, routing): called on sign-out, before the socket closes. */
+  dispose(): void;
+}
+
 /** The signed-in monitor: stores fed by the socket, the panels that show them, and hash routing. */
-export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
+export function monitorApp(conn: Connection, signOut: () => void): MonitorApp {
   const tasks = new TaskStore();
   const extensions = new ExtensionStore();
   const open = (id: string) => {
+    dialog.close();
     window.location.hash = `#/tasks/${encodeURIComponent(id)}`;
   };
 
   const list = new TaskListPanel(tasks, extensions);
   const view = new TaskView(conn, tasks);
-  const workflows = new StartWorkflowForm(conn, open);
+  const extensionsPanel = new ExtensionsPanel(extensions, conn);
+  const workflows = new StartWorkflowForm(conn, open, (available) => dialog.setWorkflowsAvailable(available));
+  const dialog = new NewTaskDialog({
+    code: new SubmitCodeForm(conn, extensions, open).element,
+    workflow: workflows.element,
+  });
 
   conn.socket.on('task:summary', (s) => tasks.upsert(s));
   conn.socket.on('task:waiting', (n) => tasks.setWaiting(n));
@@ -38,7 +51,7 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
     await loadTasks();
     await workflows.load();
   });
-  setInterval(async () => {
+  const refresh = setInterval(async () => {
     if (!conn.socket.connected) return;
     const res = await conn.request('extensions:list', {});
     if (res.ok) extensions.setOnline(res.data);
@@ -65,7 +78,7 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
   window.addEventListener('hashchange', route);
   route();
 
-  const app = h(
+  const element = h(
     'div',
     { class: 'app' },
     h(
@@ -78,6 +91,7 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
         'Switchboard',
       ),
       h('span', { class: 'muted topbar-sub' }, 'live monitor'),
+      dialog.opener,
       h('span', { class: 'spacer' }),
       connectionBadge(conn),
       h(
@@ -89,17 +103,24 @@ export function monitorApp(conn: Connection, signOut: () => void): HTMLElement {
     h(
       'main',
       { class: 'layout' },
-      h(
-        'aside',
-        { class: 'sidebar', 'aria-label': 'Extensions and actions' },
-        new ExtensionsPanel(extensions, conn).element,
-        new SubmitCodeForm(conn, extensions, open).element,
-        workflows.element,
-      ),
+      h('aside', { class: 'sidebar', 'aria-label': 'Extensions' }, extensionsPanel.element),
       list.element,
       view.element,
     ),
+    dialog.element,
   );
-  mountOverview(app);
-  return app;
+  const disposeOverview = mountOverview(element);
+
+  return {
+    element,
+    dispose() {
+      clearInterval(refresh);
+      window.removeEventListener('hashchange', route);
+      dialog.close();
+      list.dispose();
+      view.dispose();
+      extensionsPanel.dispose();
+      disposeOverview();
+    },
+  };
 }

@@ -7,7 +7,8 @@ import './styles/stream.css';
 import './styles/flow.css';
 import './styles/graph.css';
 import './styles/task-tree.css';
-import { monitorApp } from './app.js';
+import './styles/dialog.css';
+import { type MonitorApp, monitorApp } from './app.js';
 import { Connection } from './net/connection.js';
 import { forgetToken, storedToken, storeToken, takeTokenFromAddress } from './net/token.js';
 import { replace } from './ui/dom.js';
@@ -23,8 +24,12 @@ declare global {
 
 const root = document.getElementById('app') as HTMLElement;
 let conn: Connection | null = null;
+let app: MonitorApp | null = null;
 
+/** Back to the sign-in card: the app's timers stop first, then the socket closes. */
 function signIn(message = ''): void {
+  app?.dispose();
+  app = null;
   conn?.close();
   conn = null;
   window.switchboard = undefined;
@@ -46,13 +51,11 @@ function start(token: string): void {
     forgetToken();
     signIn(`The hub refused this token: ${err.message}`);
   });
-  replace(
-    root,
-    monitorApp(c, () => {
-      forgetToken();
-      window.location.reload();
-    }),
-  );
+  app = monitorApp(c, () => {
+    forgetToken();
+    signIn();
+  });
+  replace(root, app.element);
 }
 
 const fromAddress = takeTokenFromAddress();

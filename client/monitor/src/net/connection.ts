@@ -1,16 +1,17 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorBody, ErrorCode, MonitorClientToServer, MonitorServerToClient } from '../protocol.js';
+import { type AckSocket, requestWithAck } from '../../../core/ack.js';
+import { errorFromConnect, SwitchboardError } from '../../../core/errors.js';
+import type { ErrorBody, MonitorClientToServer, MonitorServerToClient } from '../protocol.js';
 import { Emitter } from '../state/emitter.js';
 
 export type MonitorSocket = Socket<MonitorServerToClient, MonitorClientToServer>;
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
-/** A hub error, or one the page makes itself: the request timed out, or there is no connection. */
-export interface ClientError {
-  code: ErrorCode | 'timeout' | 'offline';
-  message: string;
-  field?: string | undefined;
-}
+/**
+ * A hub error, or one the client core names on this side of the wire (`hub_unreachable`, `request_timeout`,
+ * `bad_response`): the same codes the SDK and the CLI report.
+ */
+export type ClientError = SwitchboardError;
 export type Result<T> = { ok: true; data: T } | { ok: false; error: ClientError };
 
 type Requests = MonitorClientToServer;
@@ -41,6 +42,8 @@ export class Connection {
   state: ConnectionState = 'connecting';
   /** Why the state is what it is (last error), for the status tooltip. */
   detail = '';
+  /** The last failure to reach the hub (its code is the SDK's), cleared on connect. */
+  error: ClientError | null = null;
   readonly stateChanged = new Emitter<ConnectionState>();
   readonly connected = new Emitter<{ first: boolean }>();
   /** The hub refused the token: the page goes back to sign-in. */
@@ -62,6 +65,7 @@ export class Connection {
     const s = this.socket;
     s.on('connect', () => {
       this.failures = 0;
+      this.error = null;
       this.set('connected', '');
       const first = !this.everConnected;
       this.everConnected = true;
@@ -69,6 +73,7 @@ export class Connection {
     });
     s.on('disconnect', (reason) => {
       if (this.closed) return;
+      this.error = new SwitchboardError('hub_unreachable', `connection lost (${reason})`);
       this.set('reconnecting', `connection lost (${reason})`);
       if (reason === 'io server disconnect') this.retry(REJOIN_AFTER_MS);
     });
@@ -79,8 +84,9 @@ export class Connection {
         return;
       }
       this.failures += 1;
+      this.error = errorFromConnect(err, `${window.location.origin}${path}`);
       const offline = !navigator.onLine || this.failures >= OFFLINE_AFTER_ATTEMPTS;
-      this.set(offline ? 'offline' : this.everConnected ? 'reconnecting' : 'connecting', err.message);
+      this.set(offline ? 'offline' : this.everConnected ? 'reconnecting' : 'connecting', this.error.message);
       // A refusal by the hub's middleware (e.g. rate limited) ends Socket.IO's own retries.
       if (!s.active) this.retry(3_000);
     });
@@ -101,23 +107,8 @@ export class Connection {
     return this.send(event, payload, timeoutMs) as Promise<Result<DataOf<E>>>;
   }
 
-  private async send(event: string, payload: unknown, timeoutMs: number): Promise<Result<unknown>> {
-    if (!this.socket.connected) {
-      return {
-        ok: false,
-        error: { code: 'offline', message: 'Not connected to the hub: try again once it is back.' },
-      };
-    }
-    const emitter = this.socket.timeout(timeoutMs) as unknown as {
-      emitWithAck(event: string, payload: unknown): Promise<unknown>;
-    };
-    try {
-      const res = await emitter.emitWithAck(event, payload);
-      if (isAck(res)) return res;
-      return { ok: false, error: { code: 'internal', message: `${event}: unexpected answer from the hub` } };
-    } catch {
-      return { ok: false, error: { code: 'timeout', message: `${event}: the hub did not answer in time` } };
-    }
+  private send(event: string, payload: unknown, timeoutMs: number): Promise<Result<unknown>> {
+    return requestWithAck(this.socket as unknown as AckSocket, event, payload, timeoutMs);
   }
 
   /** Drops the transport as a network failure would; the socket reconnects by itself (diagnostics, tests). */
@@ -160,8 +151,4 @@ export class Connection {
     this.state = state;
     this.stateChanged.emit(state);
   }
-}
-
-function isAck(v: unknown): v is Result<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
 }

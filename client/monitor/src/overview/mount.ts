@@ -9,7 +9,8 @@ const HASH = '#/overview';
  * Adds the overview to the signed-in app: a Tasks / Overview nav in the top bar, the page after the task
  * layout, and the `#/overview` route that swaps one for the other.
  */
-export function mountOverview(app: HTMLElement): void {
+/** Adds the Overview page and its top-bar links; returns what undoes it (sign-out). */
+export function mountOverview(app: HTMLElement): () => void {
   const page = new OverviewPage(storedToken);
   const layout = app.querySelector<HTMLElement>('.layout');
   const tasksLink = h('a', { href: '#/', 'data-testid': 'nav-tasks' }, 'Tasks');
@@ -36,5 +37,10 @@ export function mountOverview(app: HTMLElement): void {
   };
   window.addEventListener('hashchange', route);
   // After the app is in the document: the charts measure their cards.
-  requestAnimationFrame(route);
+  const frame = requestAnimationFrame(route);
+  return () => {
+    cancelAnimationFrame(frame);
+    window.removeEventListener('hashchange', route);
+    page.hide();
+  };
 }

@@ -45,7 +45,7 @@ export class TaskFollower {
     this.resyncing = false;
     if (!this.active) return;
     if (res.ok) this.handlers.onTask(res.data);
-    else if (res.error.code !== 'offline') this.handlers.onError(res.error);
+    else if (res.error.code !== 'hub_unreachable') this.handlers.onError(res.error);
   }
 
   private readonly onEvent = (event: TaskEvent): void => {

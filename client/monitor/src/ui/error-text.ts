@@ -1,4 +1,4 @@
-import type { ClientError } from '../net/connection.js';
+import type { ClientError, Result } from '../net/connection.js';
 
 const TITLES: Partial<Record<ClientError['code'], string>> = {
   forbidden: 'Not allowed for your role',
@@ -9,8 +9,9 @@ const TITLES: Partial<Record<ClientError['code'], string>> = {
   task_finished: 'Already finished',
   rate_limited: 'Too many requests',
   payload_too_large: 'Too large',
-  timeout: 'No answer',
-  offline: 'Offline',
+  request_timeout: 'No answer',
+  hub_unreachable: 'Hub unreachable',
+  bad_response: 'Unexpected answer',
 };
 
 /** An error as one readable line: what kind of refusal, the hub's code, its message, the field at fault. */
@@ -21,20 +22,20 @@ export function errorText(err: ClientError): string {
 
 /**
  * Runs a form's request: the button is locked while it is out, a refusal is shown in `errorBox` (with the
- * hub's code in `data-code`), and the answer's data comes back on success, `null` on refusal.
+ * hub's code in `data-code`), and the answer comes back for the form to act on.
  */
 export async function submitForm<T>(
   button: HTMLButtonElement,
   errorBox: HTMLElement,
-  send: () => Promise<{ ok: true; data: T } | { ok: false; error: ClientError }>,
-): Promise<T | null> {
+  send: () => Promise<Result<T>>,
+): Promise<Result<T>> {
   errorBox.hidden = true;
   button.disabled = true;
   const res = await send();
   button.disabled = false;
-  if (res.ok) return res.data;
+  if (res.ok) return res;
   errorBox.hidden = false;
   errorBox.dataset['code'] = res.error.code;
   errorBox.textContent = errorText(res.error);
-  return null;
+  return res;
 }

@@ -12,6 +12,8 @@ export class ExtensionsPanel {
   private clocks: (() => void)[] = [];
   private readonly logs = new Map<string, ExtensionLogView>();
 
+  private readonly clock: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly store: ExtensionStore,
     private readonly conn?: Connection,
@@ -25,10 +27,14 @@ export class ExtensionsPanel {
       this.list,
     );
     store.changed.on(frameScheduler(() => this.draw()));
-    setInterval(() => {
+    this.clock = setInterval(() => {
       for (const tick of this.clocks) tick();
     }, 1_000);
     this.draw();
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
   }
 
   private draw(): void {

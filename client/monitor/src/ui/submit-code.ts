@@ -1,6 +1,7 @@
 import type { Connection } from '../net/connection.js';
 import type { SubmitCode } from '../protocol.js';
 import type { ExtensionStore } from '../state/extension-store.js';
+import { CodeEditor, marksOf } from './code-editor.js';
 import { frameScheduler, h, replace } from './dom.js';
 import { submitForm } from './error-text.js';
 
@@ -10,7 +11,7 @@ const SAMPLE =
 /** Run Python on an extension: code, target (any, one extension, or a label), timeout. */
 export class SubmitCodeForm {
   readonly element: HTMLElement;
-  private readonly code: HTMLTextAreaElement;
+  private readonly code: CodeEditor;
   private readonly target: HTMLSelectElement;
   private readonly timeout: HTMLInputElement;
   private readonly button: HTMLButtonElement;
@@ -22,18 +23,12 @@ export class SubmitCodeForm {
     private readonly extensions: ExtensionStore,
     private readonly onStarted: (taskId: string) => void,
   ) {
-    this.code = h('textarea', {
+    this.code = new CodeEditor({
       id: 'submit-code',
-      class: 'code-input',
-      wrap: 'off',
-      rows: 7,
-      spellcheck: 'false',
+      rows: 16,
       placeholder: SAMPLE,
-      'data-testid': 'submit-code',
-      onkeydown: (e) => {
-        const k = e as KeyboardEvent;
-        if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) void this.submit();
-      },
+      testId: 'submit-code',
+      onRun: () => void this.submit(),
     });
     this.target = h('select', { id: 'submit-target', 'data-testid': 'submit-target' });
     this.timeout = h('input', {
@@ -54,7 +49,7 @@ export class SubmitCodeForm {
     });
     this.element = h(
       'section',
-      { class: 'panel', 'aria-labelledby': 'submit-title' },
+      { class: 'panel new-task-form', 'aria-labelledby': 'submit-title', 'data-testid': 'new-task-code' },
       h('header', { class: 'panel-head' }, h('h2', { id: 'submit-title' }, 'Run Python')),
       h(
         'form',
@@ -66,7 +61,7 @@ export class SubmitCodeForm {
           },
         },
         h('label', { for: 'submit-code' }, 'Code ', h('span', { class: 'muted' }, '(Ctrl+Enter runs)')),
-        this.code,
+        this.code.element,
         h(
           'div',
           { class: 'form-row' },
@@ -118,8 +113,11 @@ export class SubmitCodeForm {
     const seconds = Number(this.timeout.value);
     if (this.timeout.value && Number.isFinite(seconds) && seconds > 0)
       body.timeoutMs = Math.round(seconds * 1_000);
-    const task = await submitForm(this.button, this.error, () => this.conn.request('task:submit', body));
-    if (task) this.onStarted(task.id);
+    this.code.clearMarks();
+    const res = await submitForm(this.button, this.error, () => this.conn.request('task:submit', body));
+    if (res.ok) this.onStarted(res.data.id);
+    // A policy refusal names the line: mark it in the editor, in the policy's words.
+    else if (res.error.code === 'policy_denied') this.code.mark(marksOf(res.error.details));
   }
 }
 

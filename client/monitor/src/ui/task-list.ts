@@ -20,6 +20,8 @@ export class TaskListPanel {
   private drawnVersion = -1;
   private readonly schedule: () => void;
 
+  private readonly clock: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly tasks: TaskStore,
     private readonly extensions: ExtensionStore,
@@ -49,7 +51,11 @@ export class TaskListPanel {
       this.schedule();
     });
     // Durations of running tasks and "n s ago" move with the clock.
-    setInterval(() => this.list.refresh(), 1_000);
+    this.clock = setInterval(() => this.list.refresh(), 1_000);
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
   }
 
   select(id: string): void {

@@ -1,4 +1,8 @@
+import { hubDownload } from '../../../core/http.js';
 import { h } from '../ui/dom.js';
+
+/** Outputs can be large images: a generous deadline for each. */
+const DOWNLOAD_TIMEOUT_MS = 60_000;
 
 /** An output file of a plugin task, as its result lists it. */
 interface OutputResource {
@@ -42,11 +46,13 @@ export function outputsView(result: unknown): HTMLElement | null {
   );
 }
 
-function fetchBlob(url: string): Promise<Blob> {
-  return fetch(url, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} }).then((res) => {
-    if (!res.ok) throw new Error(`${res.status}`);
-    return res.blob();
-  });
+/** Through the client core: the token, a deadline, and the SDK's error codes in the caption. */
+async function fetchBlob(url: string, type: string): Promise<Blob> {
+  const bytes = await hubDownload(
+    { url: '', token: bearer ?? undefined, timeoutMs: DOWNLOAD_TIMEOUT_MS },
+    url,
+  );
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type });
 }
 
 function imageFigure(o: OutputResource): HTMLElement {
@@ -56,12 +62,13 @@ function imageFigure(o: OutputResource): HTMLElement {
     'data-testid': 'output-image',
   });
   const caption = h('figcaption', { class: 'muted' }, `${o.mime_type} · ${o.size} bytes`);
-  fetchBlob(o.url as string).then(
+  fetchBlob(o.url as string, o.mime_type).then(
     (blob) => {
       img.src = URL.createObjectURL(blob);
     },
     (err: unknown) => {
-      caption.textContent = `could not load the image (${String((err as Error).message ?? err)})`;
+      const code = (err as { code?: string }).code;
+      caption.textContent = `could not load the image (${code ? `${code}: ` : ''}${String((err as Error).message ?? err)})`;
     },
   );
   return h('figure', { class: 'output-figure' }, img, caption);
@@ -71,7 +78,9 @@ function fileLink(o: OutputResource): HTMLElement {
   const a = h('a', { href: '#', class: 'output-file' }, `${o.mime_type} · ${o.size} bytes`);
   a.addEventListener('click', (ev) => {
     ev.preventDefault();
-    void fetchBlob(o.url as string).then((blob) => window.open(URL.createObjectURL(blob), '_blank'));
+    void fetchBlob(o.url as string, o.mime_type).then((blob) =>
+      window.open(URL.createObjectURL(blob), '_blank'),
+    );
   });
   return a;
 }

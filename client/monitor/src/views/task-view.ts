@@ -20,6 +20,8 @@ export class TaskView {
   readonly element: HTMLElement;
   private shown: Shown | null = null;
 
+  private readonly clock: ReturnType<typeof setInterval>;
+
   constructor(
     private readonly conn: Connection,
     private readonly tasks: TaskStore,
@@ -37,7 +39,12 @@ export class TaskView {
         this.shown.stream.linkChildren(tasks.childrenOf(this.shown.id));
       }),
     );
-    setInterval(() => this.shown?.header.tick(), 1_000);
+    this.clock = setInterval(() => this.shown?.header.tick(), 1_000);
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
+    this.close();
   }
 
   show(id: string): void {

@@ -1,11 +1,16 @@
-import { ErrorBody, type ErrorCode, HttpError } from '../../server/protocol/index.js';
+/**
+ * The client core's error model, shared by the SDK, the CLI and the browser monitor: the hub's catalogue
+ * codes plus the failures only a client can see. No zod and no Node APIs here, so the monitor's bundle can
+ * import it as it is and every client names a failure the same way.
+ */
+import type { ErrorBody, ErrorCode } from '../../server/protocol/index.js';
 
 /**
  * Failures the hub cannot report because they happen on the client's side of the wire. They extend the hub's
  * catalogue instead of reusing its codes so a script can tell "the hub said no" from "the hub never answered".
  */
 export type ClientErrorCode =
-  /** No connection could be made (refused, DNS, TLS, socket closed before the handshake). */
+  /** No connection could be made (refused, DNS, TLS, socket closed before the handshake, not connected). */
   | 'hub_unreachable'
   /** The hub accepted the connection but did not answer in time. */
   | 'request_timeout'
@@ -16,6 +21,64 @@ export type ClientErrorCode =
 
 export type SwitchboardErrorCode = ErrorCode | ClientErrorCode;
 
+/** The hub's catalogue, restated as values (the contract's zod enum stays out of the browser bundle). */
+export const HUB_ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'payload_too_large',
+  'policy_denied',
+  'task_finished',
+  'extension_lost',
+  'hub_restarted',
+  'timed_out',
+  'cancelled',
+  'execution_failed',
+  'internal',
+  'store_unavailable',
+  'plugin_failed',
+  'plugin_unavailable',
+] as const satisfies readonly ErrorCode[];
+
+/** Compile-time check that the list above names every catalogue code (a new code breaks this build). */
+type Missing = Exclude<ErrorCode, (typeof HUB_ERROR_CODES)[number]>;
+const everyCodeListed: [Missing] extends [never] ? true : Missing = true;
+void everyCodeListed;
+
+export const CLIENT_ERROR_CODES = [
+  'hub_unreachable',
+  'request_timeout',
+  'bad_response',
+  'client_closed',
+] as const satisfies readonly ClientErrorCode[];
+
+const HUB_CODES: ReadonlySet<string> = new Set(HUB_ERROR_CODES);
+
+export function isHubErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && HUB_CODES.has(v);
+}
+
+/** An error envelope as the hub sends it (checked by shape: code from the catalogue, message a string). */
+export function isErrorBody(v: unknown): v is ErrorBody {
+  if (typeof v !== 'object' || v === null) return false;
+  const b = v as Record<string, unknown>;
+  return (
+    isHubErrorCode(b['code']) &&
+    typeof b['message'] === 'string' &&
+    (b['field'] === undefined || typeof b['field'] === 'string')
+  );
+}
+
+/** An HTTP error answer's body: `{error: ErrorBody}`. */
+function errorOfHttpBody(v: unknown): ErrorBody | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const inner = (v as { error?: unknown }).error;
+  return isErrorBody(inner) ? inner : undefined;
+}
+
 export interface SwitchboardErrorOptions {
   status?: number;
   field?: string;
@@ -23,7 +86,7 @@ export interface SwitchboardErrorOptions {
   cause?: unknown;
 }
 
-/** The one error type the SDK throws: a hub error envelope, or a client-side failure with its own code. */
+/** The one error type the clients raise: a hub error envelope, or a client-side failure with its own code. */
 export class SwitchboardError extends Error {
   override readonly name = 'SwitchboardError';
   readonly code: SwitchboardErrorCode;
@@ -31,6 +94,7 @@ export class SwitchboardError extends Error {
   readonly status: number | undefined;
   /** Dotted path of the offending field for validation errors. */
   readonly field: string | undefined;
+  /** The hub's details (a policy refusal's violations with their lines, validation issues, ...). */
   readonly details: unknown;
 
   constructor(code: SwitchboardErrorCode, message: string, opts: SwitchboardErrorOptions = {}) {
@@ -69,24 +133,22 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 
 /** Builds the error for a non-2xx HTTP answer from its status and (possibly unparsable) body. */
 export function errorFromHttp(status: number, body: unknown): SwitchboardError {
-  const parsed = HttpError.safeParse(body);
-  if (parsed.success) return SwitchboardError.fromBody(parsed.data.error, status);
+  const envelope = errorOfHttpBody(body);
+  if (envelope) return SwitchboardError.fromBody(envelope, status);
   const code = CODE_BY_STATUS[status] ?? 'internal';
   return new SwitchboardError(code, `The hub answered HTTP ${status}.`, { status, details: body });
 }
 
 /**
  * Reads a Socket.IO `connect_error`. A hub middleware rejection carries an error envelope in `data` (or at
- * least a catalogue code as its message); anything else is a transport failure.
+ * least a catalogue code as its message); anything else is a transport failure: the hub is unreachable.
  */
 export function errorFromConnect(err: Error & { data?: unknown }, url: string): SwitchboardError {
   const data = err.data;
-  const body = ErrorBody.safeParse(data);
-  if (body.success) return SwitchboardError.fromBody(body.data);
-  const wrapped = HttpError.safeParse(data);
-  if (wrapped.success) return SwitchboardError.fromBody(wrapped.data.error);
-  const code = ErrorBody.shape.code.safeParse(err.message);
-  if (code.success) return new SwitchboardError(code.data, err.message);
+  if (isErrorBody(data)) return SwitchboardError.fromBody(data);
+  const wrapped = errorOfHttpBody(data);
+  if (wrapped) return SwitchboardError.fromBody(wrapped);
+  if (isHubErrorCode(err.message)) return new SwitchboardError(err.message, err.message);
   return new SwitchboardError('hub_unreachable', `Cannot connect to ${url}: ${err.message}`, { cause: err });
 }
 
@@ -100,4 +162,12 @@ export function toSwitchboardError(err: unknown, what: string): SwitchboardError
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const reason = cause?.code ?? cause?.message ?? e.message;
   return new SwitchboardError('hub_unreachable', `${what}: cannot reach the hub (${reason}).`, { cause: e });
+}
+
+/** The error a request made while there is no connection at all fails with. */
+export function notConnected(what: string): SwitchboardError {
+  return new SwitchboardError(
+    'hub_unreachable',
+    `${what}: not connected to the hub; try again once it is back.`,
+  );
 }

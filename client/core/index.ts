@@ -1,0 +1,17 @@
+/** The client core shared by the SDK, the CLI and the monitor: error model, HTTP requests, socket acks. */
+export { type AckResult, type AckSocket, readAck, requestWithAck } from './ack.js';
+export {
+  CLIENT_ERROR_CODES,
+  type ClientErrorCode,
+  errorFromConnect,
+  errorFromHttp,
+  HUB_ERROR_CODES,
+  isErrorBody,
+  isHubErrorCode,
+  notConnected,
+  SwitchboardError,
+  type SwitchboardErrorCode,
+  type SwitchboardErrorOptions,
+  toSwitchboardError,
+} from './errors.js';
+export { baseUrl, type HubAnswer, type HubHttpOptions, hubDownload, hubRequest, readJson } from './http.js';
