@@ -74,11 +74,13 @@ describe('the monitor under load', () => {
     }, target);
     expect(filterMs).toBeLessThan(300);
     expect(await page.getByTestId('tasks-shown').textContent()).toBe('1 of 1000');
-    expect(
-      await rows.evaluateAll((els) =>
-        els.filter((e) => !(e as HTMLElement).hidden).map((e) => e.getAttribute('data-task-id')),
-      ),
-    ).toEqual([target]);
+    await expect
+      .poll(() =>
+        rows.evaluateAll((els) =>
+          els.filter((e) => !(e as HTMLElement).hidden).map((e) => e.getAttribute('data-task-id')),
+        ),
+      )
+      .toEqual([target]);
     await page.getByTestId('filter-text').fill('');
     await page.getByTestId('filter-kind').selectOption('workflow');
     await expect.poll(() => page.getByTestId('tasks-shown').textContent()).toBe('0 of 1000');

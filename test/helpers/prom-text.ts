@@ -21,7 +21,8 @@ export function parseExposition(text: string): { samples: PromSample[]; types: M
       labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const raw = m[3] as string;
     const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
+    // prom-client writes NaN as `Nan` (a gauge nothing has set yet); Prometheus parses floats case-insensitively.
+    if (Number.isNaN(value) && raw.toLowerCase() !== 'nan') throw new Error(`bad value in: ${line}`);
     samples.push({ name: m[1] as string, labels, value });
   }
   return { samples, types };

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, TaskEvent } from '../../server/protocol/index.js';
 import { call, eventsUntilEnd, http, monitorClient, until } from '../helpers/clients.js';
@@ -16,7 +16,14 @@ afterEach(async () => {
 /** The real entry point in a child process, so it can be killed with SIGKILL mid-work. */
 async function spawnHub(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_LOG_LEVEL: 'warn',
+      // On the Redis project: the key prefix startTestHub gives this data dir, so the restarted hub finds it.
+      SWITCHBOARD_REDIS_PREFIX: `sb:${basename(dataDir)}:`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
