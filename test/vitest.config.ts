@@ -11,16 +11,6 @@ const SQLITE_ONLY = [
   'test/integration/kit-bridge-unit.test.ts',
 ];
 
-/**
- * Known defects of the Redis driver, left out of the `redis` project until fixed (each runs in `sqlite`):
- * byte-bounds: the hub's RSS peaks at 170-230 MB (bound 150) while 120 MB of output waits on Redis commits;
- * flowgram-http: a report read right after the run ended can miss the http node's snapshot under load.
- */
-const REDIS_KNOWN_DEFECTS = [
-  'test/integration/byte-bounds.test.ts',
-  'test/integration/flowgram-http.test.ts',
-];
-
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
@@ -53,7 +43,7 @@ export default defineConfig({
         test: {
           name: 'redis',
           include: ['test/integration/**/*.test.ts'],
-          exclude: ['node_modules/**', ...SQLITE_ONLY, ...REDIS_KNOWN_DEFECTS],
+          exclude: ['node_modules/**', ...SQLITE_ONLY],
           setupFiles: ['test/helpers/redis-setup.ts'],
         },
       },

@@ -82,6 +82,25 @@ describe('Redis task store (driver)', () => {
     expect(await store.getTask('nope')).toBeNull();
   });
 
+  it('reads a byte-capped page of a long backlog without shipping the backlog from Redis', async () => {
+    const own = await RedisTaskStore.connect(redis.url, { prefix: 'big:' });
+    cleanups.push(() => own.close());
+    const big = 'y'.repeat(50_000);
+    const events = Array.from({ length: 600 }, (_, i) => output('t-big', i + 1, big));
+    await own.commit({ inserts: [task('t-big', '2026-01-02T00:00:00.000Z')], events, updates: [] });
+    const raw = new Redis(redis.url);
+    cleanups.push(() => raw.quit());
+    const sent = async () => Number(/total_net_output_bytes:(\d+)/.exec(await raw.info('stats'))?.[1]);
+    const before = await sent();
+    const page = await own.readEvents('t-big', 10, 500, 120_000);
+    const shipped = (await sent()) - before;
+    // Stops after the event that passes 120 kB: three 50 kB events, not the 500 after the cursor (25 MB).
+    expect(page.map((e) => e.seq)).toEqual([11, 12, 13]);
+    expect(shipped).toBeLessThan(500_000);
+    // Without a byte cap the whole tail comes back, across the driver's pages of 500.
+    expect((await own.readEvents('t-big', 0)).map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
   it('lists newest first through the indexes, pages by cursor, filters, counts, and moves rows between indexes', async () => {
     const tasks = Array.from({ length: 30 }, (_, i) =>
       task(`l${String(i).padStart(2, '0')}`, `2026-02-01T00:00:${String(i).padStart(2, '0')}.000Z`, {
