@@ -48,8 +48,9 @@ export async function flowgramRoutes(app: FastifyInstance, ctx: HubContext): Pro
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { tasks, flowgram } = ctx;
 
+  // As told: a report or result that says the run ended holds every node snapshot before the end.
   const flowTask = async (id: string) => {
-    const task = await tasks.get(id);
+    const task = await tasks.told(id);
     if (task?.kind !== 'flowgram')
       throw new HubError('not_found', `taskID: no FlowGram task ${id}`, { field: 'taskID' });
     return task;

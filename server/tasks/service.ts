@@ -146,6 +146,23 @@ export class TaskService {
   }
 
   /**
+   * The task as it has been told: never newer than its told events, so a view built from the task and
+   * `replay` (a FlowGram report) never shows a status, terminal above all, without the events before it. A
+   * task whose newest events still wait behind a commit (Redis answers later) is read again once that commit
+   * has landed; one that keeps changing is given after a few commits as it then is.
+   */
+  async told(id: string): Promise<Task | null> {
+    let task = await this.get(id);
+    for (let pass = 0; task && pass < 5; pass++) {
+      const held = this.held.get(id);
+      if (held === undefined || held.first > task.lastSeq) break;
+      await this.log.durable();
+      task = await this.get(id);
+    }
+    return task;
+  }
+
+  /**
    * Runs `fn` once every change made so far is on disk: at once, or right after this tick's commit. Whatever
    * tells a client about a task (an ack, a reply, a job sent to a host) goes through here.
    */
