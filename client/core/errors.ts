@@ -3,6 +3,7 @@
  * codes plus the failures only a client can see. No zod and no Node APIs here, so the monitor's bundle can
  * import it as it is and every client names a failure the same way.
  */
+import { ERROR_CODES } from '../../server/protocol/error-codes.js';
 import type { ErrorBody, ErrorCode } from '../../server/protocol/index.js';
 
 /**
@@ -21,32 +22,8 @@ export type ClientErrorCode =
 
 export type SwitchboardErrorCode = ErrorCode | ClientErrorCode;
 
-/** The hub's catalogue, restated as values (the contract's zod enum stays out of the browser bundle). */
-export const HUB_ERROR_CODES = [
-  'bad_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'rate_limited',
-  'payload_too_large',
-  'policy_denied',
-  'task_finished',
-  'extension_lost',
-  'hub_restarted',
-  'timed_out',
-  'cancelled',
-  'execution_failed',
-  'internal',
-  'store_unavailable',
-  'plugin_failed',
-  'plugin_unavailable',
-] as const satisfies readonly ErrorCode[];
-
-/** Compile-time check that the list above names every catalogue code (a new code breaks this build). */
-type Missing = Exclude<ErrorCode, (typeof HUB_ERROR_CODES)[number]>;
-const everyCodeListed: [Missing] extends [never] ? true : Missing = true;
-void everyCodeListed;
+/** The hub's catalogue as values: the contract's zod enum is built from the same list (zod-free module). */
+export const HUB_ERROR_CODES = ERROR_CODES;
 
 export const CLIENT_ERROR_CODES = [
   'hub_unreachable',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODES } from './error-codes.js';
 
 /** Identifiers are opaque strings; bounded so a hostile client cannot make the hub store megabytes of key. */
 export const Id = z.string().min(1).max(128);
@@ -11,26 +12,7 @@ export const Label = z
 export const Role = z.enum(['admin', 'operator', 'viewer', 'extension']);
 export type Role = z.infer<typeof Role>;
 
-export const ErrorCode = z.enum([
-  'bad_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'rate_limited',
-  'payload_too_large',
-  'policy_denied',
-  'task_finished',
-  'extension_lost',
-  'hub_restarted',
-  'timed_out',
-  'cancelled',
-  'execution_failed',
-  'internal',
-  'plugin_failed',
-  'plugin_unavailable',
-  'store_unavailable',
-]);
+export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** The error envelope every transport answers with: HTTP bodies, socket acks, raw ws replies. */
