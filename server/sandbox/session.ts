@@ -1,8 +1,9 @@
-import ivm from 'isolated-vm';
-import { cancelled, isErrorLike, outOfMemory, type SandboxError, scriptError, timedOut } from './errors.js';
+import type ivm from 'isolated-vm';
+import { cancelled } from './errors.js';
+import { Execution, installHost } from './execution.js';
 import { runSandboxed, type SandboxOptions } from './index.js';
 import { acquireIsolate, disposeQuietly, releaseIsolate } from './pool.js';
-import { FIRE, HOST, RESET } from './prelude.js';
+import { FIRE, RESET } from './prelude.js';
 import { runnerScripts, strict } from './scripts.js';
 
 export type SessionLimits = Omit<SandboxOptions, 'signal'>;
@@ -120,19 +121,10 @@ export class SandboxSession {
       alone.release();
       const wrapped = await isolate.compileScript(sessionScript(this.source), { filename: 'code-node.js' });
       const context = await (spare ?? isolate.createContext());
-      const global = context.global;
-      global.setIgnored(
-        `${HOST}Schedule`,
-        new ivm.Callback((id: unknown, ms: unknown) => this.current?.schedule(id, ms), { ignored: true }),
-      );
-      global.setIgnored(
-        `${HOST}Unschedule`,
-        new ivm.Callback((id: unknown) => this.current?.unschedule(id), { ignored: true }),
-      );
-      scripts.prelude.runIgnored(context);
+      installHost(context, scripts.prelude, () => this.current);
       const call = (await wrapped.run(context, { reference: true })) as ivm.Reference;
       wrapped.release();
-      const fire = (await global.get(FIRE, { reference: true })) as ivm.Reference;
+      const fire = (await context.global.get(FIRE, { reference: true })) as ivm.Reference;
       if (this.closed) {
         // The task ended while the session was starting.
         disposeQuietly(isolate);
@@ -164,63 +156,40 @@ export class SandboxSession {
   }
 }
 
-/** One execution in a session: its deadline, its abort signal, its timers. */
-class SessionExecution {
-  private stopped: SandboxError | undefined;
-  private rejectStop: ((error: SandboxError) => void) | undefined;
+/** One execution in a session: its deadline, its abort signal, its timers (`Execution`), in the session's isolate. */
+class SessionExecution extends Execution {
   private live: Live | undefined;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-  private deadline: NodeJS.Timeout | undefined;
-  private readonly onAbort = (): void => this.stop(cancelled());
 
   constructor(
     private readonly session: SandboxSession,
-    private readonly limits: SessionLimits,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  async execute(params: unknown): Promise<unknown> {
-    const stop = new Promise<never>((_, reject) => {
-      this.rejectStop = reject;
-    });
-    this.deadline = setTimeout(() => this.stop(timedOut(this.limits.timeoutMs)), this.limits.timeoutMs);
-    this.signal?.addEventListener('abort', this.onAbort, { once: true });
-    const work = this.work(params);
-    work.catch(() => undefined);
-    try {
-      return await Promise.race([work, stop]);
-    } catch (error) {
-      throw this.translate(error);
-    }
+    limits: SessionLimits,
+    signal: AbortSignal | undefined,
+  ) {
+    super(limits, signal);
   }
 
-  finish(): void {
-    clearTimeout(this.deadline);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+  execute(params: unknown): Promise<unknown> {
+    return this.guard(() => this.work(params));
   }
 
   cancel(): void {
     this.stop(cancelled());
   }
 
-  schedule(id: unknown, ms: unknown): void {
-    if (typeof id !== 'number' || typeof ms !== 'number' || this.stopped) return;
-    clearTimeout(this.timers.get(id));
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        void this.fireTimer(id);
-      }, ms),
-    );
+  protected halt(): void {
+    this.session.discard(this.live?.isolate ?? this.session.opening);
   }
 
-  unschedule(id: unknown): void {
-    if (typeof id !== 'number') return;
-    clearTimeout(this.timers.get(id));
-    this.timers.delete(id);
+  protected isolateNow(): ivm.Isolate | undefined {
+    return this.live?.isolate;
+  }
+
+  protected override lost(isolate: ivm.Isolate): void {
+    this.session.discard(isolate);
+  }
+
+  protected async timerFunction(): Promise<ivm.Reference | undefined> {
+    return this.live?.fire;
   }
 
   private async work(params: unknown): Promise<unknown> {
@@ -230,34 +199,5 @@ class SessionExecution {
     const json = params === undefined ? undefined : JSON.stringify(params);
     const out: unknown = await live.call.apply(undefined, [json], { result: { promise: true } });
     return typeof out === 'string' ? JSON.parse(out) : undefined;
-  }
-
-  private async fireTimer(id: number): Promise<void> {
-    if (this.stopped || !this.live) return;
-    try {
-      const thrown: unknown = await this.live.fire.apply(undefined, [id], { result: { copy: true } });
-      if (isErrorLike(thrown)) this.stop(scriptError(thrown));
-    } catch (error) {
-      this.stop(this.translate(error));
-    }
-  }
-
-  private stop(reason: SandboxError): void {
-    if (this.stopped) return;
-    this.stopped = reason;
-    this.session.discard(this.live?.isolate ?? this.session.opening);
-    this.rejectStop?.(reason);
-  }
-
-  private translate(error: unknown): SandboxError {
-    if (this.stopped) return this.stopped;
-    const isolate = this.live?.isolate;
-    // isolated-vm disposes an isolate that hits its heap limit itself and says so in the error.
-    if (isolate?.isDisposed) {
-      this.session.discard(isolate);
-      if (error instanceof Error && /memory limit/i.test(error.message))
-        return outOfMemory(this.limits.memoryMb);
-    }
-    return scriptError(error);
   }
 }
