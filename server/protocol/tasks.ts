@@ -1,25 +1,14 @@
 import { z } from 'zod';
 import { ErrorBody, Id, Label } from './common.js';
+import { TASK_KINDS, TASK_STATUSES } from './task-states.js';
 
-export const TaskKind = z.enum(['code', 'workflow', 'flowgram', 'plugin']);
+export const TaskKind = z.enum(TASK_KINDS);
 export type TaskKind = z.infer<typeof TaskKind>;
 
-export const TaskStatus = z.enum([
-  'queued',
-  'dispatched',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'timed_out',
-]);
+export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export function isTerminal(status: TaskStatus): status is TerminalStatus {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
-}
+export { isTerminal, TERMINAL_STATUSES, type TerminalStatus } from './task-states.js';
 
 /** Where a code task may run: a given extension, any extension carrying a label, or (empty) any idle one. */
 export const Target = z
