@@ -9,6 +9,8 @@ const SQLITE_ONLY = [
   'test/integration/sqlite-store.test.ts',
   'test/integration/group-commit.test.ts',
   'test/integration/kit-bridge-unit.test.ts',
+  // Clusters start their own redis-server and hub processes: one project runs them.
+  'test/integration/cluster-rooms.test.ts',
 ];
 
 /**

@@ -18,8 +18,8 @@ import {
   TaskSummary as TaskSummarySchema,
 } from '../protocol/tasks.js';
 import { EventLog } from './event-log.js';
-import type { RemoteTasks } from './remote-tasks.js';
 import { newTaskId, newTraceId } from './ids.js';
+import type { RemoteTasks } from './remote-tasks.js';
 import { assertTransition } from './state-machine.js';
 import type { Awaitable, TaskStore } from './store.js';
 
