@@ -370,8 +370,8 @@ export class TaskService {
    * tick's commit for its own tasks (`afterCommit`), once the change stream has caught up for another's.
    */
   afterTold(taskId: string, fn: () => void): void {
-    if (!this.remote || this.runsHere(taskId)) return this.afterCommit(fn);
-    this.remote.caughtUp().then(fn, fn);
+    if (!this.remote || this.runsHere(taskId)) this.afterCommit(fn);
+    else this.remote.caughtUp().then(fn, fn);
   }
 
   /** Cluster mode: where this process learns of the tasks other processes run. */
