@@ -137,8 +137,14 @@ export class MonitorConnection {
     });
     socket.on('connect_error', (err) => {
       // A refused handshake (bad token...) leaves the socket inactive: no hub will take these settings.
-      if (!socket.active) return this.#fail(errorFromConnect(err, url));
-      if (several) return this.#next(`${hub}: ${err.message}`);
+      if (!socket.active) {
+        this.#fail(errorFromConnect(err, url));
+        return;
+      }
+      if (several) {
+        this.#next(`${hub}: ${err.message}`);
+        return;
+      }
       // One hub: Socket.IO keeps redialling after a transport failure, but before the first success it
       // means the hub cannot be used with these settings.
       if (!this.#everConnected) this.#fail(errorFromConnect(err, url));
@@ -163,7 +169,8 @@ export class MonitorConnection {
     const attempts = this.#tuning?.reconnectionAttempts ?? Number.POSITIVE_INFINITY;
     if (roundFailed && (!this.#everConnected || this.#hubs.failedRounds > attempts)) {
       const tried = this.#failures.join('; ');
-      return this.#fail(new SwitchboardError('hub_unreachable', `Cannot connect to any hub: ${tried}`));
+      this.#fail(new SwitchboardError('hub_unreachable', `Cannot connect to any hub: ${tried}`));
+      return;
     }
     const delay = roundFailed ? this.#hubs.nextDelayMs() : 0;
     this.#redial = setTimeout(() => {

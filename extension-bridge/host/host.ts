@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { parseHubUrls } from '../../client/core/hubs.js';
 import {
   JobCancel,
   type JobResult,
@@ -11,7 +12,6 @@ import {
   type Registered,
 } from '../../server/protocol/index.js';
 import { HostPolicy, type HostPolicyOptions } from './host-policy.js';
-import { parseHubUrls } from '../../client/core/hubs.js';
 import { type ConnectionState, HubLink } from './hub-link.js';
 import { DEFAULT_COALESCER, OutputCoalescer } from './output-coalescer.js';
 import {

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
+import { HubRotation } from '../../client/core/hubs.js';
 import {
   ErrorBody,
   type ExtensionClientEvents,
@@ -11,7 +12,6 @@ import {
   type Register,
   type Registered,
 } from '../../server/protocol/index.js';
-import { HubRotation } from '../../client/core/hubs.js';
 import { Outbox } from './outbox.js';
 import type { OutputStream } from './python-runner.js';
 

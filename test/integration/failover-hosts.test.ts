@@ -17,7 +17,8 @@ async function runOn(hub: TestHub, extensionId: string, code: string): Promise<T
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   return until(
     async () => {
-      const t = (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${created.body.id}`)).body;
+      const t = (await http<Task>(hub.url, hub.tokens.viewer, 'GET', `/api/v1/tasks/${created.body.id}`))
+        .body;
       return TERMINAL.includes(t.status) && t;
     },
     30_000,
@@ -53,7 +54,8 @@ describe('extension hosts over several hub processes', () => {
   });
 
   it('the reference host moves to hub B when hub A stops, as the same host, and runs B’s jobs', async () => {
-    const [a, b] = (hubs = await startHubGroup(2, redis.url)) as [TestHub, TestHub];
+    hubs = await startHubGroup(2, redis.url);
+    const [a, b] = hubs as [TestHub, TestHub];
     const dead = await deadUrl();
     host = new ReferenceHost({
       url: [dead, a.url, b.url],
@@ -87,7 +89,8 @@ describe('extension hosts over several hub processes', () => {
   }, 90_000);
 
   it('the Python bridge (headless) moves to hub B when hub A stops and registers under the same id', async () => {
-    const [a, b] = (hubs = await startHubGroup(2, redis.url)) as [TestHub, TestHub];
+    hubs = await startHubGroup(2, redis.url);
+    const [a, b] = hubs as [TestHub, TestHub];
     const bridge = spawnPythonBridge(`${a.url},${b.url}`, a.tokens.extension, { name: 'py-failover' });
     const onA = await waitForExtension(a.url, a.tokens.viewer, 'py-failover', 30_000);
     expect(await runOn(a, onA.id, '1 + 1')).toMatchObject({ status: 'succeeded', result: 2 });

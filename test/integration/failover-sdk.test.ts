@@ -90,7 +90,10 @@ describe('SDK and CLI over several hub processes', () => {
         if (stopping || event.seq < 12) return;
         lostAt = event.seq;
         // Hub A goes: its end of the socket closes now (no further page can be sent), then it shuts down.
-        a.hub.io.of('/monitor').sockets.get(sb.socket?.id ?? '')?.conn.close();
+        a.hub.io
+          .of('/monitor')
+          .sockets.get(sb.socket?.id ?? '')
+          ?.conn.close();
         stopping = a.stop();
       },
     });
@@ -138,5 +141,4 @@ describe('SDK and CLI over several hub processes', () => {
   it.todo(
     'a running task whose events hub A appends after the client moved to hub B reaches it live (c12-rooms: cross-process delivery)',
   );
-
 });

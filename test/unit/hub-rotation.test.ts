@@ -9,7 +9,11 @@ describe('several hub URLs in the client core', () => {
 
   it('names the setting and the bad entry', () => {
     expect(() => parseHubUrls('http://a:1,ftp://b', 'hubs')).toThrow(
-      expect.objectContaining({ code: 'bad_request', field: 'hubs', message: expect.stringContaining("'ftp://b'") }),
+      expect.objectContaining({
+        code: 'bad_request',
+        field: 'hubs',
+        message: expect.stringContaining("'ftp://b'"),
+      }),
     );
     expect(() => parseHubUrls(' , ')).toThrow(/no hub URL given/);
     expect(() => parseHubUrls('not a url')).toThrow(/'not a url' is not an http\(s\) URL/);
