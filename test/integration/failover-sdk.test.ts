@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient, type TaskEvent } from '../../client/sdk/index.js';
 import { runCli } from '../helpers/cli.js';
+import { until } from '../helpers/clients.js';
 import type { TestHub } from '../helpers/hub.js';
 import { deadUrl, startHubGroup } from '../helpers/hub-pair.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
-import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
+import { gatedTask, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
 const CHUNKS = 60;
 
@@ -71,6 +72,48 @@ describe('SDK and CLI over several hub processes', () => {
     expect(String((err as Error).message)).toContain(dead);
     expect(String((err as Error).message)).toContain(other);
     await expect(sb.connect()).rejects.toMatchObject({ code: 'hub_unreachable' });
+  });
+
+  it('a running task followed across two moves between live hubs: no gap, no duplicate', async () => {
+    const gated = await gatedTask(a, 'failover-gated');
+    try {
+      const sb = client([a.url, b.url]);
+      await sb.connect();
+      const seen: Array<{ event: TaskEvent; hub: string }> = [];
+      const watching = (hub: TestHub) =>
+        [...hub.hub.io.of('/monitor').sockets.values()].some((s) => s.rooms.has(`task:${gated.taskId}`));
+      const drop = (hub: TestHub) => hub.hub.io.of('/monitor').sockets.get(sb.socket?.id ?? '')?.conn.close();
+      const stream = sb.follow(gated.taskId, {
+        onEvent: (event) => {
+          seen.push({ event, hub: sb.url });
+          // The connection to hub A is lost (hub A stays up): the client moves on to hub B.
+          if (event.type === 'output' && event.data.text === 'before\n') drop(a);
+        },
+      });
+      const drained = (async () => {
+        for await (const _ of stream) {
+          // Drained: the stream ends after the terminal status event.
+        }
+      })();
+      await until(() => sb.url === b.url && watching(b), 20_000, 'the stream to resubscribe on hub B');
+      gated.release();
+      await until(
+        async () => (await a.hub.ctx.tasks.get(gated.taskId))?.status === 'succeeded',
+        20_000,
+        'the task to end on hub A',
+      );
+      // Hub B delivers hub A's live events once rooms span processes (c12-rooms); until then the stream is
+      // completed by moving once more (back to hub A) and resuming from its last seq there.
+      if (stream.isOpen) drop(b);
+      await drained;
+      const task = await sb.get(gated.taskId);
+      expect(seen.map((x) => x.event.seq)).toEqual(Array.from({ length: task.lastSeq }, (_, i) => i + 1));
+      const texts = seen.flatMap((x) => (x.event.type === 'output' ? [x.event.data.text] : []));
+      expect(texts).toEqual(['before\n', 'after\n']);
+      expect(seen.at(-1)?.event).toMatchObject({ type: 'status', data: { status: 'succeeded' } });
+    } finally {
+      gated.ext.close();
+    }
   });
 
   it('resumes a stream on hub B from its last seq when hub A goes mid-replay: no gap, no duplicate', async () => {
