@@ -82,7 +82,11 @@ describe('SDK and CLI over several hub processes', () => {
       const seen: Array<{ event: TaskEvent; hub: string }> = [];
       const watching = (hub: TestHub) =>
         [...hub.hub.io.of('/monitor').sockets.values()].some((s) => s.rooms.has(`task:${gated.taskId}`));
-      const drop = (hub: TestHub) => hub.hub.io.of('/monitor').sockets.get(sb.socket?.id ?? '')?.conn.close();
+      const drop = (hub: TestHub) =>
+        hub.hub.io
+          .of('/monitor')
+          .sockets.get(sb.socket?.id ?? '')
+          ?.conn.close();
       const stream = sb.follow(gated.taskId, {
         onEvent: (event) => {
           seen.push({ event, hub: sb.url });
