@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient, type TaskEvent } from '../../client/sdk/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -62,6 +63,31 @@ describe('SDK and CLI over several hub processes', () => {
     expect((await sb.extensions()).map((e) => e.id)).toContain(ext.extensionId);
     const done = await sb.waitFor(task.id);
     expect(done.status).toBe('succeeded');
+  });
+
+  it('sends a POST that may have reached a hub nowhere else, but moves a GET on', async () => {
+    // A "hub" that accepts the connection and drops it: the request may have been read.
+    let connections = 0;
+    const dropper = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => dropper.listen(0, '127.0.0.1', r));
+    const dropUrl = `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+    try {
+      const before = (await client([b.url]).list({ limit: 200 })).tasks.length;
+      const sb = client([dropUrl, b.url]);
+      const err = await sb.submit({ code: 'print("once")' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'hub_unreachable' });
+      expect(String((err as Error).message)).toContain(dropUrl);
+      expect((await client([b.url]).list({ limit: 200 })).tasks.length).toBe(before);
+      expect(connections).toBeGreaterThan(0);
+      const page = await sb.list();
+      expect(page.tasks.length).toBe(before);
+      expect(sb.http.url).toBe(b.url);
+    } finally {
+      dropper.close();
+    }
   });
 
   it('reports hub_unreachable naming every hub when none answers', async () => {
