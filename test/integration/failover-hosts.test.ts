@@ -3,7 +3,7 @@ import { ReferenceHost } from '../../extension-bridge/host/index.js';
 import type { ExtensionInfo, Task } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
 import type { TestHub } from '../helpers/hub.js';
-import { deadUrl, startHubGroup } from '../helpers/hub-pair.js';
+import { deadUrl, startHubGroup } from '../helpers/hub-group.js';
 import { spawnPythonBridge, stopAllBridges, waitForExtension, waitForLog } from '../helpers/python-bridge.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 

@@ -4,7 +4,7 @@ import { SwitchboardClient, type TaskEvent } from '../../client/sdk/index.js';
 import { runCli } from '../helpers/cli.js';
 import { until } from '../helpers/clients.js';
 import type { TestHub } from '../helpers/hub.js';
-import { deadUrl, startHubGroup } from '../helpers/hub-pair.js';
+import { deadUrl, startHubGroup } from '../helpers/hub-group.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { gatedTask, type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
