@@ -150,6 +150,8 @@ describe('cluster: rooms, streams and feeds across hub processes', () => {
     // Hub 3 watches from the start; hub 2 joins mid-task (replay from the store, then live).
     const io3 = await monitor(hub3);
     const io3Events = eventsUntilEnd(io3, task.id, 60_000);
+    const io3All: TaskEvent[] = [];
+    io3.on('task:event', (e) => io3All.push(e));
     expect((await call(io3, 'task:subscribe', { taskId: task.id })).ok).toBe(true);
     const ws3 = await wsMonitor(hub3);
     expect((await ws3.request('task:subscribe', { taskId: task.id })).ok).toBe(true);
@@ -158,6 +160,8 @@ describe('cluster: rooms, streams and feeds across hub processes', () => {
     await job.printed;
     const io2 = await monitor(hub2);
     const io2Events = eventsUntilEnd(io2, task.id, 60_000);
+    const io2All: TaskEvent[] = [];
+    io2.on('task:event', (e) => io2All.push(e));
     expect((await call(io2, 'task:subscribe', { taskId: task.id })).ok).toBe(true);
     const ws2 = await wsMonitor(hub2);
     expect((await ws2.request('task:subscribe', { taskId: task.id })).ok).toBe(true);
@@ -184,6 +188,9 @@ describe('cluster: rooms, streams and feeds across hub processes', () => {
     await until(() => wsTaskEvents(ws2, task.id).length >= all.length, 20_000, 'ws on hub 2');
     expect(seqs(wsTaskEvents(ws3, task.id))).toEqual(all);
     expect(seqs(wsTaskEvents(ws2, task.id))).toEqual(all);
+    // Nothing came twice over Socket.IO either, also after the end (the other checks took a while).
+    expect(seqs(io3All)).toEqual(all);
+    expect(seqs(io2All)).toEqual(all);
     // The same events, not just the same numbers.
     const text = (events: readonly TaskEvent[]) =>
       events.flatMap((e) => (e.type === 'output' ? [e.data.text] : [])).join('');
