@@ -11,12 +11,18 @@
  * k: kind, p: parent, c: createdAt, q: newest stored seq}; P e:<id> stream of {e: event JSON}; sorted sets of
  * `createdAt|id` members (all score 0, ordered by the member) for the list views: P i:all, P i:s:<status>,
  * P i:k:<kind>, P i:x:<extension>, P i:p:<parent>.
+ *
+ * The same script appends one entry per commit to the change stream P bus {o: the committing process,
+ * e: JSON array of the events it stored, s: JSON array of the summaries of the rows it wrote}: what the other
+ * hub processes read to tell their subscribers (realtime/change-feed.ts). Atomic with the commit, so nobody
+ * hears of an event that is not stored, and a retried commit announces only the events it stored.
  */
 export const COMMIT = `
 local P = ARGV[1]
 local maxlen = tonumber(ARGV[2])
 local ni, ne, nu = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local a = 6
+local origin, summaries, busmax = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local a = 9
 for _ = 1, ni do
   local id, kind, status, ext, parent, created, body, input =
     ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
@@ -33,6 +39,7 @@ for _ = 1, ni do
   end
 end
 local newest = {}
+local told = {}
 for _ = 1, ne do
   local id, seq, body = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   a = a + 3
@@ -42,7 +49,10 @@ for _ = 1, ne do
   else
     r = redis.pcall('XADD', P .. 'e:' .. id, '0-' .. seq, 'e', body)
   end
-  if type(r) ~= 'table' or not r.err then newest[id] = seq end
+  if type(r) ~= 'table' or not r.err then
+    newest[id] = seq
+    told[#told + 1] = body
+  end
 end
 for id, seq in pairs(newest) do redis.call('HSET', P .. 't:' .. id, 'q', seq) end
 for _ = 1, nu do
@@ -62,6 +72,9 @@ for _ = 1, nu do
     end
     redis.call('HSET', key, 'b', body, 's', status, 'x', ext)
   end
+end
+if #told > 0 or summaries ~= '[]' then
+  redis.call('XADD', P .. 'bus', 'MAXLEN', '~', busmax, '*', 'o', origin, 'e', '[' .. table.concat(told, ',') .. ']', 's', summaries)
 end
 return 1
 `;

@@ -1,14 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Task, type TaskEvent, TaskStatus } from '../protocol/tasks.js';
 import { COMMIT, READ } from './redis-scripts.js';
+import { summaryOf } from './service.js';
 import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
 
 export interface RedisStoreOptions {
   prefix?: string;
   /** Events kept per task stream (approximate trim); 0 keeps all. */
   eventsMaxlen?: number;
+  /** This process in the change stream (P bus), so it can skip what it wrote itself. */
+  origin?: string;
+  /** Entries kept in the change stream (approximate trim). */
+  busMaxlen?: number;
   logger?: Logger;
 }
 
@@ -25,8 +31,10 @@ const PAGE = 500;
  * hold are described with the scripts that write them (redis-scripts.ts).
  */
 export class RedisTaskStore implements TaskStore {
-  private readonly prefix: string;
+  readonly prefix: string;
   private readonly maxlen: number;
+  readonly origin: string;
+  private readonly busMaxlen: number;
   private down = false;
 
   private constructor(
@@ -35,6 +43,8 @@ export class RedisTaskStore implements TaskStore {
   ) {
     this.prefix = opts.prefix ?? 'sb:';
     this.maxlen = opts.eventsMaxlen ?? 0;
+    this.origin = opts.origin ?? randomUUID();
+    this.busMaxlen = opts.busMaxlen ?? 10_000;
     redis.defineCommand('sbCommit', { numberOfKeys: 0, lua: COMMIT });
     redis.defineCommand('sbRead', { numberOfKeys: 1, lua: READ });
     // Said once per outage, without the URL (it may carry a password).
@@ -81,6 +91,9 @@ export class RedisTaskStore implements TaskStore {
       batch.inserts.length,
       batch.events.length,
       batch.updates.length,
+      this.origin,
+      summariesJson(batch),
+      this.busMaxlen,
     ];
     for (const t of batch.inserts)
       args.push(
@@ -246,6 +259,12 @@ function isConnectionError(err: unknown): boolean {
 
 function idOf(member: string): string {
   return member.slice(member.indexOf('|') + 1);
+}
+
+/** The list-view rows a commit wrote (new tasks and status changes), for the change stream. */
+function summariesJson(batch: CommitBatch): string {
+  if (!batch.inserts.length && !batch.updates.length) return '[]';
+  return JSON.stringify([...batch.inserts, ...batch.updates].map(summaryOf));
 }
 
 /** The task without its input: what changes over a task's life. */
