@@ -3,11 +3,14 @@ import type { PolicyVerdict } from './types.js';
 
 /** How many verdicts a policy remembers (most recently used kept): a hub's repeated snippets, not every task. */
 export const VERDICT_CACHE_SIZE = 1_024;
+/** Code up to this many characters is its own key (at most 1 MB of keys); longer code is keyed by its hash. */
+const INLINE_KEY_CHARS = 1_024;
 
 /**
- * Verdicts by code hash, so code submitted again (a monitor's re-run, an agent's polling snippet) is not
- * parsed again. A cache belongs to one policy: its key also carries the policy's version (a hash of its
- * options), so a verdict can never be served under rules other than those it was reached with.
+ * Verdicts by code (short code as itself, longer code by its SHA-256), so code submitted again (a monitor's
+ * re-run, an agent's polling snippet) is not parsed again. A cache belongs to one policy and is made with
+ * that policy's version (a hash of its options): a verdict is never served under rules other than those it
+ * was reached with.
  */
 export class VerdictCache {
   private readonly verdicts = new Map<string, PolicyVerdict>();
@@ -19,7 +22,11 @@ export class VerdictCache {
 
   /** The verdict for `code`, from the cache or from `judge` (then kept, frozen: callers share it). */
   get(code: string, judge: (code: string) => PolicyVerdict): PolicyVerdict {
-    const key = createHash('sha256').update(this.version).update('\0').update(code).digest('base64');
+    // The prefixes keep the two kinds of key apart.
+    const key =
+      code.length <= INLINE_KEY_CHARS
+        ? `=${code}`
+        : `#${createHash('sha256').update(code).digest('base64')}`;
     const hit = this.verdicts.get(key);
     if (hit) {
       // Most recently used last: the Map's order is the eviction order.

@@ -304,6 +304,12 @@ describe('verdict cache', () => {
     expect(strict.check(code)).toBe(first);
     expect(Object.isFrozen(first) && Object.isFrozen(first.violations[0])).toBe(true);
     expect(strict.check(`${code}\n`)).not.toBe(first);
+    // Long code is kept by its hash.
+    const long = `${'# padding\n'.repeat(200)}${code}`;
+    const longVerdict = strict.check(long);
+    expect(longVerdict).toMatchObject({ allowed: false, violations: [{ rule: 'call:os.system', line: 202 }] });
+    expect(strict.check(long)).toBe(longVerdict);
+    expect(strict.check(`${long} `)).not.toBe(longVerdict);
   });
 
   it('keys verdicts by policy version: other options never get this policy verdict', async () => {
