@@ -24,9 +24,7 @@ export class VerdictCache {
   get(code: string, judge: (code: string) => PolicyVerdict): PolicyVerdict {
     // The prefixes keep the two kinds of key apart.
     const key =
-      code.length <= INLINE_KEY_CHARS
-        ? `=${code}`
-        : `#${createHash('sha256').update(code).digest('base64')}`;
+      code.length <= INLINE_KEY_CHARS ? `=${code}` : `#${createHash('sha256').update(code).digest('base64')}`;
     const hit = this.verdicts.get(key);
     if (hit) {
       // Most recently used last: the Map's order is the eviction order.

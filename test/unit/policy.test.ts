@@ -307,7 +307,10 @@ describe('verdict cache', () => {
     // Long code is kept by its hash.
     const long = `${'# padding\n'.repeat(200)}${code}`;
     const longVerdict = strict.check(long);
-    expect(longVerdict).toMatchObject({ allowed: false, violations: [{ rule: 'call:os.system', line: 202 }] });
+    expect(longVerdict).toMatchObject({
+      allowed: false,
+      violations: [{ rule: 'call:os.system', line: 202 }],
+    });
     expect(strict.check(long)).toBe(longVerdict);
     expect(strict.check(`${long} `)).not.toBe(longVerdict);
   });
