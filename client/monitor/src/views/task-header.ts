@@ -156,7 +156,10 @@ export class TaskHeader {
     for (const [key, fact] of this.facts) fact.hidden = !applies.has(key);
     const workflow = t.input['workflow'];
     text(this.field('workflow'), typeof workflow === 'string' ? workflow : '—');
-    const waiting = t.status === 'queued' ? this.waiting || this.tasks.waitingOf(t.id)?.message || '' : '';
+    const waiting =
+      t.status === 'queued'
+        ? this.tasks.waitingOf(t.id)?.message || this.waiting || t.waiting?.message || ''
+        : '';
     this.facts.get('waiting')!.hidden = waiting === '';
     text(this.field('waiting'), waiting);
     const children = this.tasks.childrenOf(t.id);
