@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PYTHON } from './python-bridge.js';
 
-const BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
+/** The `switchboard` entry point. */
+export const CLI_BIN = fileURLToPath(new URL('../../client/cli/bin.mjs', import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -46,7 +47,7 @@ export function runCli(
 ): Promise<CliRun> {
   return collect(
     process.execPath,
-    [BIN, ...args],
+    [CLI_BIN, ...args],
     { PATH: process.env['PATH'], NO_COLOR: '1', ...env },
     stdin,
   );
@@ -63,7 +64,7 @@ export function runCliInPty(
   env: Record<string, string | undefined> = {},
   ctrlCAfter?: string,
 ): Promise<CliRun> {
-  return collect(PYTHON, [IN_PTY, process.execPath, BIN, ...args], {
+  return collect(PYTHON, [IN_PTY, process.execPath, CLI_BIN, ...args], {
     PATH: process.env['PATH'],
     TERM: 'xterm-256color',
     ...(ctrlCAfter ? { PTY_CTRL_C_AFTER: ctrlCAfter } : {}),
