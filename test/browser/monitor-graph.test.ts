@@ -170,8 +170,9 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
       expect(r.x >= box.x && r.x + r.width <= box.x + box.width + 0.5, id).toBe(true);
       expect(r.y >= box.y && r.y + r.height <= box.y + box.height + 0.5, id).toBe(true);
     }
-    expect((await rect('end_0')).y).toBeGreaterThanOrEqual(box.y + box.height);
-    expect((await rect('start_0')).y + (await rect('start_0')).height).toBeLessThanOrEqual(box.y);
+    // FlowGram reads left to right: the start before the loop's box, the end after it.
+    expect((await rect('end_0')).x).toBeGreaterThanOrEqual(box.x + box.width);
+    expect((await rect('start_0')).x + (await rect('start_0')).width).toBeLessThanOrEqual(box.x);
     await expect
       .poll(async () => Number(await graphNode(page, 'loop_0').getAttribute('data-iterations')))
       .toBeGreaterThanOrEqual(2);

@@ -74,21 +74,21 @@ describe('layoutGraph (dagre; loop bodies as boxes)', () => {
       expect(within(rectOf(l, id), outer), id).toBe(true);
     for (const id of ['inner', 'ibs', 'icode', 'ibe']) expect(within(rectOf(l, id), inner), id).toBe(true);
     expect(within(inner, outer)).toBe(true);
-    // The loop node is the box's head: nothing of its body above it.
+    // The loop node is the box's head: its body comes after it (FlowGram reads left to right).
     for (const id of ['bs', 'code', 'inner', 'be'])
-      expect(rectOf(l, id).top).toBeGreaterThan(rectOf(l, 'outer').bottom);
+      expect(rectOf(l, id).left).toBeGreaterThan(rectOf(l, 'outer').right);
   });
 
-  it('keeps what is outside a loop outside its box: start above, end below, the code node out of the inner box', () => {
+  it('keeps what is outside a loop outside its box: start before, end after, the code node out of the inner box', () => {
     expect(apart(rectOf(l, 'start'), outer)).toBe(true);
-    expect(rectOf(l, 'start').bottom).toBeLessThanOrEqual(outer.top);
-    expect(rectOf(l, 'end').top).toBeGreaterThanOrEqual(outer.bottom);
+    expect(rectOf(l, 'start').right).toBeLessThanOrEqual(outer.left);
+    expect(rectOf(l, 'end').left).toBeGreaterThanOrEqual(outer.right);
     for (const id of ['bs', 'code', 'be']) expect(apart(rectOf(l, id), inner), id).toBe(true);
   });
 
-  it("routes a loop's way out from its box's foot, and every drawn edge between real nodes", () => {
+  it("routes a loop's way out from its box's far end, and every drawn edge between real nodes", () => {
     const out = l.edges.find((e) => e.source === 'outer' && e.target === 'end');
-    expect(out?.points[0]?.y).toBeCloseTo(outer.bottom, 1);
+    expect(out?.points[0]?.x).toBeCloseTo(outer.right, 1);
     const ids = new Set(NESTED.nodes.map((n) => n.id));
     for (const e of l.edges)
       expect(ids.has(e.source) && ids.has(e.target), `${e.source}->${e.target}`).toBe(true);
@@ -102,7 +102,7 @@ describe('layoutGraph (dagre; loop bodies as boxes)', () => {
     ).toEqual(['inner->ibs', 'outer->bs']);
   });
 
-  it('lays out a graph with no loops as before: no boxes', () => {
+  it('draws a LangGraph graph top to bottom, with no boxes', () => {
     const flat = layoutGraph({
       source: 'langgraph',
       name: 'agent_chat',

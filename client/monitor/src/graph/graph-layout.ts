@@ -54,14 +54,24 @@ interface RankedEdge {
 }
 
 /**
- * Places a run graph with dagre (top to bottom, ranks by edges). A loop's body sits inside a box (a dagre
+ * Places a run graph with dagre (ranks by edges; FlowGram left to right, LangGraph top to bottom). A loop's body sits inside a box (a dagre
  * cluster) headed by the loop node. dagre does not route edges that end on a cluster, so the loop node is a
  * plain node inside its box, and the loop's outgoing edges leave from an invisible exit node at the box's
- * foot, which every node of the body ranks above.
+ * far end, which every node of the body ranks before.
  */
 export function layoutGraph(graph: RunGraph): Layout {
   const g = new dagre.graphlib.Graph({ multigraph: true, compound: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 36, edgesep: 12, marginx: MARGIN, marginy: MARGIN });
+  // FlowGram's editor draws a flow left to right, and a run of a few loops fits a wide, short pane that way;
+  // LangGraph's graphs read top to bottom (as LangGraph Studio draws them).
+  const across = graph.source === 'flowgram';
+  g.setGraph({
+    rankdir: across ? 'LR' : 'TB',
+    nodesep: across ? 18 : 28,
+    ranksep: across ? 40 : 36,
+    edgesep: 12,
+    marginx: MARGIN,
+    marginy: MARGIN,
+  });
   g.setDefaultEdgeLabel(() => ({}));
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const parentOf = (n: RunGraphNode) => (n.parent && byId.has(n.parent) ? n.parent : undefined);
@@ -133,9 +143,12 @@ export function layoutGraph(graph: RunGraph): Layout {
       | undefined;
     if (!got?.points) return;
     const points = [...got.points];
-    // An exit edge starts on the box's bottom border, not at the invisible exit node inside it.
+    // An exit edge starts on the box's far border, not at the invisible exit node inside it.
     const box = e.source === exitOf(e.drawn.source) ? boxById.get(e.drawn.source) : undefined;
-    if (box && points[0]) points[0] = { x: points[0].x, y: box.y + box.height / 2 };
+    if (box && points[0])
+      points[0] = across
+        ? { x: box.x + box.width / 2, y: points[0].y }
+        : { x: points[0].x, y: box.y + box.height / 2 };
     placed.push({ ...e.drawn, points });
   });
   const size = g.graph();

@@ -5,6 +5,7 @@ import { GraphState, type NodeRun } from './graph-state.js';
 import { NodeDetail } from './node-detail.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+const MIN_SCALE = 0.7;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}) {
   const el = document.createElementNS(SVG, tag);
@@ -71,12 +72,12 @@ export class GraphView {
 
   private draw(layout: Layout): void {
     const root = svg('svg', {
-      width: layout.width,
-      height: layout.height,
       viewBox: `0 0 ${layout.width} ${layout.height}`,
       role: 'group',
       'aria-label': 'Run graph',
     });
+    // Shrinks to the pane's width (to no less than MIN_SCALE, past which text gets too small), never grows.
+    root.style.width = `clamp(${Math.round(layout.width * MIN_SCALE)}px, 100%, ${layout.width}px)`;
     const defs = svg('defs');
     const marker = svg('marker', {
       id: 'graph-arrow',

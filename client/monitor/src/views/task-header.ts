@@ -188,18 +188,25 @@ export class TaskHeader {
       );
       replace(this.input, h('details', { open: true }, h('summary', null, 'Code'), pre));
     } else if (Object.keys(t.input).length > 0) {
+      const json = pretty(t.input);
+      const lines = json.split('\n').length;
+      // A long input (a FlowGram schema, a conversation) starts folded, so the run graph below stays in view.
+      const long = lines > INPUT_OPEN_LINES;
       replace(
         this.input,
         h(
           'details',
-          { open: true },
-          h('summary', null, 'Input'),
-          h('pre', { class: 'json', 'data-testid': 'task-input' }, pretty(t.input)),
+          { open: !long, 'data-testid': 'task-input-box' },
+          h('summary', null, long ? `Input (${lines} lines)` : 'Input'),
+          h('pre', { class: 'json', 'data-testid': 'task-input' }, json),
         ),
       );
     }
   }
 }
+
+/** Inputs up to this many lines of JSON show open. */
+const INPUT_OPEN_LINES = 16;
 
 const FIELDS = [
   ['waiting', 'Waiting'],
