@@ -3,12 +3,17 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files the `redis` project leaves out: they test the SQLite driver itself (its file on disk,
- * its one-transaction commit) or touch no task store at all.
+ * its one-transaction commit), touch no task store at all, or start their own redis-server (so one run
+ * covers them).
  */
 const SQLITE_ONLY = [
   'test/integration/sqlite-store.test.ts',
   'test/integration/group-commit.test.ts',
   'test/integration/kit-bridge-unit.test.ts',
+  // Clusters start their own redis-server and hub processes: one project runs them.
+  'test/integration/cluster-rooms.test.ts',
+  'test/integration/failover-sdk.test.ts',
+  'test/integration/failover-hosts.test.ts',
 ];
 
 /**

@@ -19,6 +19,7 @@ import {
 } from '../protocol/tasks.js';
 import { EventLog } from './event-log.js';
 import { newTaskId, newTraceId } from './ids.js';
+import type { RemoteTasks } from './remote-tasks.js';
 import { assertTransition } from './state-machine.js';
 import type { Awaitable, TaskStore } from './store.js';
 
@@ -30,6 +31,7 @@ export interface NewTask {
   maxAttempts: number;
   traceId?: string | undefined;
   parentId?: string | undefined;
+  parentCallId?: string | undefined;
 }
 
 export interface TransitionPatch {
@@ -54,7 +56,8 @@ const SUMMARY_KEYS = (Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSu
 /** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
   const summary = {} as Record<string, unknown>;
-  for (const k of SUMMARY_KEYS) summary[k] = t[k];
+  // Fields a task does not have (optional ones) stay out of the summary rather than showing as undefined.
+  for (const k of SUMMARY_KEYS) if (t[k] !== undefined) summary[k] = t[k];
   const name = t.input['workflow'] ?? t.input['tool'];
   if (typeof name === 'string') summary['name'] = name;
   return summary as TaskSummary;
@@ -70,6 +73,11 @@ export class TaskService {
   private readonly taskListeners = new Map<string, Set<EventListener>>();
   private readonly eventListeners = new Set<EventListener>();
   private readonly summaryListeners = new Set<SummaryListener>();
+  /** Listeners that also hear of other hub processes' tasks (cluster mode): rooms and feeds, not local logic. */
+  private readonly remoteEventListeners = new Set<EventListener>();
+  private readonly remoteSummaryListeners = new Set<SummaryListener>();
+  /** The tasks other hub processes run, as this one has been told of them (cluster mode only). */
+  private remote: RemoteTasks | undefined;
   /** Per task, events recorded but held behind a commit barrier: replay stops before the first of them. */
   private readonly held = new Map<string, { first: number; count: number }>();
   /** Tasks that ended lately, so reports racing their end (late output, a result) are judged without a read. */
@@ -111,6 +119,7 @@ export class TaskService {
       status: 'queued',
       target: spec.target ?? {},
       parentId: spec.parentId ?? null,
+      ...(spec.parentCallId ? { parentCallId: spec.parentCallId } : {}),
       traceId: spec.traceId ?? newTraceId(),
       attempts: 0,
       maxAttempts: spec.maxAttempts,
@@ -224,6 +233,7 @@ export class TaskService {
     const now = new Date().toISOString();
     task.status = to;
     task.updatedAt = now;
+    if (to !== 'queued') delete task.waiting;
     if (patch.attempts !== undefined) task.attempts = patch.attempts;
     if (patch.extensionId !== undefined) task.extensionId = patch.extensionId;
     if (to === 'running' && !task.startedAt) task.startedAt = now;
@@ -284,7 +294,11 @@ export class TaskService {
     const events = (first === undefined ? read : read.filter((e) => e.seq < first)).slice(0, limit);
     let bytes = 0;
     for (const e of events) bytes += JSON.stringify(e).length;
-    return { events, more: events.length >= limit || (maxBytes !== undefined && bytes >= maxBytes) };
+    const more = events.length >= limit || (maxBytes !== undefined && bytes >= maxBytes);
+    // Another process's task: before `catchUp`, this process must have been told all that the read saw.
+    if (!more && this.remote && !this.runsHere(taskId))
+      await this.remote.settle(taskId, events.at(-1)?.seq ?? afterSeq);
+    return { events, more };
   }
 
   /**
@@ -294,7 +308,7 @@ export class TaskService {
    */
   catchUp(taskId: string, afterSeq: number): TaskEvent[] | null {
     const t = this.active.get(taskId) ?? this.log.uncommitted(taskId) ?? this.recent.get(taskId);
-    if (!t) return []; // ended long ago: nothing more will be told
+    if (!t) return this.remote ? this.remote.catchUp(taskId, afterSeq) : []; // else ended long ago
     const held = this.held.get(taskId);
     const upTo = held ? held.first - 1 : t.lastSeq;
     if (afterSeq >= upTo) return [];
@@ -339,14 +353,60 @@ export class TaskService {
     };
   }
 
-  onEvent(fn: EventListener): () => void {
+  /** Every event of this process's tasks; with `remote`, of other hub processes' tasks as well. */
+  onEvent(fn: EventListener, opts?: { remote?: boolean }): () => void {
     this.eventListeners.add(fn);
-    return () => this.eventListeners.delete(fn);
+    if (opts?.remote) this.remoteEventListeners.add(fn);
+    return () => {
+      this.eventListeners.delete(fn);
+      this.remoteEventListeners.delete(fn);
+    };
   }
 
-  onSummary(fn: SummaryListener): () => void {
+  /** Status changes of this process's tasks; with `remote`, of other hub processes' tasks as well. */
+  onSummary(fn: SummaryListener, opts?: { remote?: boolean }): () => void {
     this.summaryListeners.add(fn);
-    return () => this.summaryListeners.delete(fn);
+    if (opts?.remote) this.remoteSummaryListeners.add(fn);
+    return () => {
+      this.summaryListeners.delete(fn);
+      this.remoteSummaryListeners.delete(fn);
+    };
+  }
+
+  /**
+   * Runs `fn` once this process has told its listeners every event stored so far of the task: after this
+   * tick's commit for its own tasks (`afterCommit`), once the change stream has caught up for another's.
+   */
+  afterTold(taskId: string, fn: () => void): void {
+    if (!this.remote || this.runsHere(taskId)) this.afterCommit(fn);
+    else this.remote.caughtUp().then(fn, fn);
+  }
+
+  /** Cluster mode: where this process learns of the tasks other processes run. */
+  attachRemote(remote: RemoteTasks): void {
+    this.remote = remote;
+  }
+
+  /**
+   * An event another hub process committed, for this process's listeners: the task's own and the `remote`
+   * ones. Ignored for a task this process runs (it tells its own).
+   */
+  tellRemote(event: TaskEvent): void {
+    if (this.active.has(event.taskId)) return;
+    const set = this.taskListeners.get(event.taskId);
+    if (set) for (const fn of [...set]) fn(event);
+    for (const fn of this.remoteEventListeners) fn(event);
+  }
+
+  /** A status change another hub process committed, for the `remote` summary listeners. */
+  tellRemoteSummary(summary: TaskSummary): void {
+    if (this.active.has(summary.id)) return;
+    for (const fn of this.remoteSummaryListeners) fn(summary);
+  }
+
+  /** Whether this process runs the task or ran it lately (it tells its events itself). */
+  private runsHere(taskId: string): boolean {
+    return this.active.has(taskId) || this.log.uncommitted(taskId) !== undefined || this.recent.has(taskId);
   }
 
   async counts(): Promise<Record<string, number>> {
@@ -410,6 +470,11 @@ export class TaskService {
 
   private push<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     const event = this.record(task, type, data);
+    // A queued task's latest reason for waiting is part of it, so a list or a page opened later shows it.
+    if (event.type === 'log' && event.data.waiting && task.status === 'queued') {
+      task.waiting = { reason: event.data.waiting, message: event.data.message.replace(/^waiting: /, '') };
+      this.log.touch(task);
+    }
     this.deliver(event);
     return event;
   }
