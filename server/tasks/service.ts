@@ -1,5 +1,5 @@
 import { HubError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { fixedFieldLogger, type Logger } from '../log.js';
 import {
   type EventDataOf,
   type EventType,
@@ -31,6 +31,7 @@ export interface NewTask {
   maxAttempts: number;
   traceId?: string | undefined;
   parentId?: string | undefined;
+  parentCallId?: string | undefined;
 }
 
 export interface TransitionPatch {
@@ -48,16 +49,18 @@ type SummaryListener = (summary: TaskSummary) => void;
 /** How many ended tasks `live` still knows without a store read. */
 const RECENT_KEPT = 2_000;
 
-const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>;
+const SUMMARY_KEYS = (Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>).filter(
+  (k): k is Exclude<keyof TaskSummary, 'name'> => k !== 'name',
+);
 
 /** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
-  const summary = Object.fromEntries(
-    SUMMARY_KEYS.filter((k) => k !== 'name').map((k) => [k, t[k as keyof Task]]),
-  ) as TaskSummary;
+  const summary = {} as Record<string, unknown>;
+  // Fields a task does not have (optional ones) stay out of the summary rather than showing as undefined.
+  for (const k of SUMMARY_KEYS) if (t[k] !== undefined) summary[k] = t[k];
   const name = t.input['workflow'] ?? t.input['tool'];
-  if (typeof name === 'string') summary.name = name;
-  return summary;
+  if (typeof name === 'string') summary['name'] = name;
+  return summary as TaskSummary;
 }
 
 /**
@@ -80,6 +83,8 @@ export class TaskService {
   /** Tasks that ended lately, so reports racing their end (late output, a result) are judged without a read. */
   private readonly recent = new Map<string, Task>();
   readonly log: EventLog;
+  /** The per-task line: ids, status, reason and numbers only (see fixedFieldLogger). */
+  private readonly taskLines: Logger;
 
   /** A service on a store that answers at once (SQLite, memory); `open` works with any store. */
   constructor(
@@ -88,6 +93,7 @@ export class TaskService {
     active?: readonly Task[],
   ) {
     this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener or commit failed'));
+    this.taskLines = fixedFieldLogger(logger);
     const unfinished = active ?? store.tasksWithStatus(['queued', 'dispatched', 'running']);
     if (unfinished instanceof Promise) throw new Error('this store answers later: use TaskService.open');
     for (const t of unfinished) this.active.set(t.id, t);
@@ -113,6 +119,7 @@ export class TaskService {
       status: 'queued',
       target: spec.target ?? {},
       parentId: spec.parentId ?? null,
+      ...(spec.parentCallId ? { parentCallId: spec.parentCallId } : {}),
       traceId: spec.traceId ?? newTraceId(),
       attempts: 0,
       maxAttempts: spec.maxAttempts,
@@ -243,6 +250,7 @@ export class TaskService {
     const now = new Date().toISOString();
     task.status = to;
     task.updatedAt = now;
+    if (to !== 'queued') delete task.waiting;
     if (patch.attempts !== undefined) task.attempts = patch.attempts;
     if (patch.extensionId !== undefined) task.extensionId = patch.extensionId;
     if (to === 'running' && !task.startedAt) task.startedAt = now;
@@ -458,7 +466,7 @@ export class TaskService {
       extensionId: task.extensionId,
       ...(end ? { durationMs: Date.parse(task.endedAt ?? task.updatedAt) - Date.parse(task.createdAt) } : {}),
     };
-    if (end) this.logger.info(line, `task ${task.status}`);
+    if (end) this.taskLines.info(line, `task ${task.status}`);
     else this.logger.debug(line, `task ${task.status}`);
   }
 
@@ -479,6 +487,11 @@ export class TaskService {
 
   private push<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     const event = this.record(task, type, data);
+    // A queued task's latest reason for waiting is part of it, so a list or a page opened later shows it.
+    if (event.type === 'log' && event.data.waiting && task.status === 'queued') {
+      task.waiting = { reason: event.data.waiting, message: event.data.message.replace(/^waiting: /, '') };
+      this.log.touch(task);
+    }
     this.deliver(event);
     return event;
   }

@@ -14,6 +14,7 @@ export type {
   MonitorServerToClient,
   Presence,
   RunGraph,
+  RunGraphNode,
   StartWorkflow,
   SubmitCode,
   Task,
