@@ -3,12 +3,14 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files the `redis` project leaves out: they test the SQLite driver itself (its file on disk,
- * its one-transaction commit) or touch no task store at all.
+ * its one-transaction commit), touch no task store at all, or bring their own Redis (the cluster tests).
  */
 const SQLITE_ONLY = [
   'test/integration/sqlite-store.test.ts',
   'test/integration/group-commit.test.ts',
   'test/integration/kit-bridge-unit.test.ts',
+  // Cluster tests start their own redis-server and hub processes: once is enough.
+  'test/integration/cluster-*.test.ts',
 ];
 
 /**
