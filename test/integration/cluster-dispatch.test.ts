@@ -169,7 +169,7 @@ describe('cluster dispatch: three hub processes on one Redis', () => {
     const waited = await eventsOn(hub(0), waiting.id);
     expectSeqContinuous(waited);
     const note = waited.find((x) => x.type === 'log');
-    expect((note?.data as { message: string }).message).toBe(
+    expect((note?.data as { message?: string } | undefined)?.message).toBe(
       `waiting: the one extension with the label cancel is busy`,
     );
     expect(statuses(waited)).toEqual(['queued:submitted', 'cancelled:cancelled']);
