@@ -186,11 +186,12 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     config,
     mcp,
     async listen() {
+      // Cluster: join (and adopt what dead processes left, a former self included) before serving anyone.
+      await cluster?.start();
       const address = await app.listen({ port: config.port, host: config.host });
       // Only once the port is ours: a hub that cannot listen leaves the stored tasks as they are. Runs before
       // any connection is served (connections are handled after this tick's microtasks).
       dispatcher.recover();
-      await cluster?.start();
       const port = (app.server.address() as { port: number }).port;
       logger.debug({ address }, 'listening');
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

@@ -10,6 +10,7 @@ export type BusMessage =
   | { k: 'host'; n: string; id: string; info?: unknown }
   | { k: 'queue'; n: string }
   | { k: 'cancel'; n: string; rid: string; taskId: string }
+  | { k: 'handover'; n: string; rid: string; taskId: string; ext: string }
   | { k: 'reply'; n: string; rid: string; ok: true; value: unknown }
   | { k: 'reply'; n: string; rid: string; ok: false; error: ErrorBody; moved?: true };
 
@@ -65,12 +66,25 @@ export class ClusterBus {
     this.redis.publish(this.channel('all'), JSON.stringify(msg)).catch(() => {});
   }
 
+  /** Answers a request (`ok` with a value, or the error body; `moved` when the task is not held here). */
+  reply(
+    to: string,
+    rid: string,
+    body: { ok: true; value: unknown } | { ok: false; error: ErrorBody; moved?: true },
+  ): void {
+    this.send(to, { k: 'reply', n: this.nodeId, rid, ...body } as BusMessage);
+  }
+
   send(node: string, msg: BusMessage): void {
     this.redis.publish(this.channel(node), JSON.stringify(msg)).catch(() => {});
   }
 
   /** Asks one process; rejects with its HubError, or with `store_unavailable` when it does not answer in time. */
-  async request<T>(node: string, msg: { k: 'cancel'; taskId: string }, timeoutMs: number): Promise<T> {
+  async request<T>(
+    node: string,
+    msg: { k: 'cancel'; taskId: string } | { k: 'handover'; taskId: string; ext: string },
+    timeoutMs: number,
+  ): Promise<T> {
     const rid = randomBytes(8).toString('hex');
     const reply = new Promise<BusMessage & { k: 'reply' }>((resolve, reject) => {
       const timer = setTimeout(() => {

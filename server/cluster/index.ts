@@ -8,6 +8,7 @@ import type { TaskService } from '../tasks/service.js';
 import { ClusterBus } from './bus.js';
 import { ClusterHosts } from './hosts.js';
 import { SharedQueue } from './queue.js';
+import { Reclaims } from './reclaim.js';
 import { Takeover } from './takeover.js';
 
 export interface ClusterDeps {
@@ -40,6 +41,7 @@ export async function joinCluster(deps: ClusterDeps): Promise<ClusterNode> {
   const bus = await ClusterBus.connect(store.redis, store.prefix, config.nodeId, logger);
   const hosts = new ClusterHosts(bus, registry, logger, () => dispatcher.schedulePump());
   const queue = new SharedQueue(bus, tasks, dispatcher, registry, logger);
+  const reclaims = new Reclaims(bus, tasks, dispatcher, config.nodeLeaseMs, logger);
   const takeover = new Takeover(bus, tasks, dispatcher, hosts, config.nodeLeaseMs, logger, () =>
     queue.sweep(),
   );
@@ -48,6 +50,8 @@ export async function joinCluster(deps: ClusterDeps): Promise<ClusterNode> {
     offer: (task, waiting) => queue.offer(task, waiting),
     capacity: () => queue.capacity(),
     cancel: (taskId) => queue.cancel(taskId),
+    reclaim: (record, taskId) => reclaims.reclaim(record, taskId),
+    defer: (record, taskId, again) => reclaims.defer(record, taskId, again),
   };
   let stopped = false;
   const stop = () => {

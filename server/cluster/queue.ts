@@ -69,8 +69,9 @@ export class SharedQueue {
     done
       .catch((err: unknown) => {
         // Not in the shared queue: this process keeps it (it is still its owner in the store).
+        // Nothing was written since it was let go: the copy handed over is its state.
         this.logger.warn({ err, taskId: task.id }, 'cluster: hand-off to the shared queue failed; kept here');
-        this.retake(task.id, 'dispatch', waiting);
+        if (!this.closed) this.dispatcher.takeQueued(task, 'dispatch', waiting);
       })
       .finally(() => this.offering.delete(task.id));
   }
@@ -117,7 +118,16 @@ export class SharedQueue {
 
   /** Cancels a task this process does not hold: off the shared queue, or by asking its owner. */
   async cancel(taskId: string): Promise<Task> {
-    await this.offering.get(taskId);
+    try {
+      return await this.cancelAnywhere(taskId);
+    } catch (err) {
+      if (err instanceof HubError) throw err;
+      throw new HubError('store_unavailable', 'the task store (Redis) cannot be reached; try again shortly');
+    }
+  }
+
+  private async cancelAnywhere(taskId: string): Promise<Task> {
+    await this.offering.get(taskId)?.catch(() => {});
     const until = Date.now() + ASK_MS * 5;
     for (;;) {
       const here = this.tasks.live(taskId);
@@ -150,18 +160,20 @@ export class SharedQueue {
   }
 
   private async answerCancel(from: string, rid: string, taskId: string): Promise<void> {
-    const reply = (body: Record<string, unknown>) =>
-      this.bus.send(from, { k: 'reply', n: this.bus.nodeId, rid, ...body } as never);
     await this.offering.get(taskId)?.catch(() => {});
     if (!this.tasks.live(taskId))
-      return reply({ ok: false, moved: true, error: { code: 'not_found', message: 'moved' } });
+      return this.bus.reply(from, rid, {
+        ok: false,
+        moved: true,
+        error: { code: 'not_found', message: 'moved' },
+      });
     try {
       const task = this.dispatcher.cancelLive(taskId);
       await this.tasks.log.durable();
-      reply({ ok: true, value: task });
+      this.bus.reply(from, rid, { ok: true, value: task });
     } catch (err) {
       const e = err instanceof HubError ? err : new HubError('internal', String(err));
-      reply({ ok: false, error: e.toBody() });
+      this.bus.reply(from, rid, { ok: false, error: e.toBody() });
     }
   }
 
@@ -198,14 +210,5 @@ export class SharedQueue {
     const task = await this.tasks.store.getTask(taskId);
     if (!task || isTerminal(task.status)) return task;
     return this.dispatcher.takeQueued(task, then, entry?.w);
-  }
-
-  /** A task whose hand-off failed: this process holds it again. */
-  private retake(taskId: string, then: 'dispatch', waiting: string | undefined): void {
-    void Promise.resolve(this.tasks.store.getTask(taskId))
-      .then((t) => {
-        if (t && !isTerminal(t.status)) this.dispatcher.takeQueued(t, then, waiting);
-      })
-      .catch((err: unknown) => this.logger.error({ err, taskId }, 'cluster: task lost in hand-off'));
   }
 }

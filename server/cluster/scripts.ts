@@ -3,7 +3,8 @@
  * atomic. Keys (P = SWITCHBOARD_REDIS_PREFIX): P n:<node> lease, P nodes set of nodes, P adopt:<node> the
  * lock of the process adopting a dead node's tasks, P o:<node> set of tasks a node owns, P t:<id> field `o`
  * the task's owner, P cq shared queue (task id by creation time), P cqt its entries (target, waiting
- * reason), P cd deadlines of the queued tasks (ms), P x hash of every host online (id -> {n: node, i: info}).
+ * reason), P cd deadlines of the queued tasks (ms), P x hash of every host online (id -> {n: node, i: info}),
+ * P rc:<task> the process taking over a job whose host reconnected to it.
  */
 
 /** Moves a task that was claimed off the shared queue to its new owner `me`. */
@@ -121,6 +122,16 @@ redis.call('HDEL', ARGV[1] .. 'x', ARGV[3])
 return 1
 `;
 
+/** ARGV: P, from, to, task id. Moves a task's ownership, only if `from` still owns it (compare and set). */
+export const HANDOVER = `
+local P, from, to, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if (redis.call('HGET', P .. 't:' .. id, 'o') or '') ~= from then return 0 end
+redis.call('HSET', P .. 't:' .. id, 'o', to)
+redis.call('SREM', P .. 'o:' .. from, id)
+redis.call('SADD', P .. 'o:' .. to, id)
+return 1
+`;
+
 export interface ClusterScripts {
   sbOffer(...args: Array<string | number>): Promise<number>;
   sbClaimForHosts(...args: Array<string | number>): Promise<string[]>;
@@ -128,6 +139,7 @@ export interface ClusterScripts {
   sbHeartbeat(...args: Array<string | number>): Promise<number>;
   sbTakeover(...args: Array<string | number>): Promise<[string[], string[]] | null>;
   sbHostGone(...args: Array<string | number>): Promise<number>;
+  sbHandover(...args: Array<string | number>): Promise<number>;
 }
 
 export const SCRIPTS: Record<keyof ClusterScripts, string> = {
@@ -137,4 +149,5 @@ export const SCRIPTS: Record<keyof ClusterScripts, string> = {
   sbHeartbeat: HEARTBEAT,
   sbTakeover: TAKEOVER,
   sbHostGone: HOST_GONE,
+  sbHandover: HANDOVER,
 };

@@ -91,7 +91,11 @@ export class Takeover {
     this.hosts.forget(hostIds);
     for (const id of hostIds) bus.broadcast({ k: 'host', n: dead, id });
     const adopted: Task[] = [];
-    for (const id of ids) {
+    // Jobs whose host has reconnected to a live process, which is taking them over: handed to it, not re-queued.
+    const takers = ids.length ? await bus.redis.mget(ids.map((id) => bus.key('rc', id))) : [];
+    for (const [i, id] of ids.entries()) {
+      const taker = takers[i];
+      if (taker && (await bus.scripts.sbHandover(bus.prefix, bus.nodeId, taker, id)) === 1) continue;
       const task = await this.tasks.store.getTask(id);
       if (task && !isTerminal(task.status)) adopted.push(this.tasks.adopt(task));
     }

@@ -1,4 +1,5 @@
 import type { Task } from '../protocol/tasks.js';
+import type { ExtensionRecord } from './registry.js';
 
 /**
  * What the dispatcher asks of the cluster (server/cluster) when several hub processes share Redis. Absent in
@@ -16,4 +17,11 @@ export interface DispatchCluster {
   capacity(): void;
   /** Cancels a task this process does not hold: claimed from the shared queue, or asked of its owner. */
   cancel(taskId: string): Promise<Task>;
+  /**
+   * A host registered here says it runs a job this process does not hold: take it over from the process that
+   * dispatched it (it lets go, or it died), or stop it on the host when that cannot be.
+   */
+  reclaim(record: ExtensionRecord, taskId: string): void;
+  /** While `reclaim` of this job is under way: keeps a report of the host's for after it, and says true. */
+  defer(record: ExtensionRecord, taskId: string, again: () => void): boolean;
 }

@@ -121,6 +121,9 @@ export class Dispatcher {
       if (t && !isTerminal(t.status) && t.extensionId === id) {
         record.running.add(taskId);
         orphans?.tasks.delete(taskId);
+      } else if (!t && this.cluster) {
+        // Dispatched by another process (gone, or the host's connection moved here): taken over if it can be.
+        this.cluster.reclaim(record, taskId);
       } else {
         record.link.cancelJob({ taskId, reason: t?.status === 'timed_out' ? 'timed_out' : 'cancelled' });
       }
@@ -173,6 +176,7 @@ export class Dispatcher {
   }
 
   jobStarted(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobStarted(record, taskId, attempt))) return;
     const t = this.owned(record, taskId, attempt);
     if (t && t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
   }
@@ -184,6 +188,8 @@ export class Dispatcher {
     text: string,
     attempt?: number,
   ): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobOutput(record, taskId, stream, text, attempt)))
+      return;
     const t = this.owned(record, taskId, attempt);
     if (!t || isTerminal(t.status)) return; // late output of a stopped job: dropped on purpose
     if (t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
@@ -191,6 +197,7 @@ export class Dispatcher {
   }
 
   jobResult(record: ExtensionRecord, res: JobResultParsed): void {
+    if (this.cluster?.defer(record, res.taskId, () => this.jobResult(record, res))) return;
     const t = this.owned(record, res.taskId, res.attempt);
     if (!t) return; // a replaced attempt: the slot belongs to the attempt that replaced it
     this.release(record, res.taskId);
@@ -235,6 +242,7 @@ export class Dispatcher {
 
   /** The host says a job it was told to stop will not stop: its slot stays taken until the result comes. */
   jobStuck(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobStuck(record, taskId, attempt))) return;
     if (!this.owned(record, taskId, attempt) || !record.running.has(taskId)) return;
     this.logger.warn({ taskId, extensionId: record.info.id }, 'host reports a job that will not stop');
     this.markStuck(record, taskId);
@@ -339,6 +347,36 @@ export class Dispatcher {
     this.deadlines.clear(task.id);
     this.tasks.release(task.id);
     this.cluster?.offer(task, waiting);
+  }
+
+  /**
+   * Cluster: a job its host still runs, which another process dispatched (that process died, or the host's
+   * connection moved here): this process holds it from now on, continuing its stored seq.
+   */
+  attachRunning(record: ExtensionRecord, task: Task): void {
+    this.tasks.adopt(task);
+    this.deadlines.arm(task);
+    if (!this.registry.isCurrent(record)) {
+      this.loseAll([task.id], record.info.id, 'went away while its job was taken over');
+      return;
+    }
+    record.running.add(task.id);
+    this.registry.changed(record);
+  }
+
+  /**
+   * Cluster: the host running this job now talks to another process, which takes it over. False when this
+   * process cannot let it go (the host is still connected here, or the job is no longer out on it).
+   */
+  letGo(taskId: string, extensionId: string): boolean {
+    const t = this.tasks.live(taskId);
+    if (!t || isTerminal(t.status) || t.status === 'queued' || t.extensionId !== extensionId) return false;
+    if (this.registry.get(extensionId)?.running.has(taskId)) return false;
+    this.orphans.get(extensionId)?.tasks.delete(taskId);
+    this.clearTimers(taskId);
+    this.deadlines.clear(taskId);
+    this.tasks.release(taskId);
+    return true;
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   codeDrivenScript,
   echoScript,
   type JobScript,
-  type ScriptedExtension,
+  ScriptedExtension,
   scriptedExtension,
 } from '../helpers/scripted-extension.js';
 import { openSse } from '../helpers/sse-client.js';
@@ -183,15 +183,63 @@ describe('cluster dispatch: three hub processes on one Redis', () => {
     ]);
   });
 
-  it('adopts the tasks of a hub killed mid-job: retried on another process, or failed per the retry budget', async () => {
+  it('adopts the tasks of a hub killed mid-job: carried on by a host that reconnects, retried elsewhere, or failed per the retry budget', async () => {
     const doomed = await ext(hub(0), 'kit-doomed', { labels: ['kill'], concurrency: 2 });
     await listed(hub(1), doomed.extensionId);
     const retried = await submit(hub(1), { code: 'hang()', target: { label: 'kill' }, retries: 1 });
     const spent = await submit(hub(1), { code: 'hang()', target: { label: 'kill' }, retries: 0 });
-    for (const t of [retried, spent]) await statusOn(hub(2), t.id, (s) => s === 'running');
+    // A host that will reconnect to hub 2 and carry on its job there.
+    const mover = await ext(hub(0), 'kit-mover', {
+      labels: ['move'],
+      script: async (api) => {
+        await api.started();
+        await api.output('before\n');
+      },
+    });
+    await listed(hub(1), mover.extensionId);
+    const carried = await submit(hub(1), { code: 'carry on', target: { label: 'move' }, retries: 0 });
+    for (const t of [retried, spent, carried]) await statusOn(hub(2), t.id, (s) => s === 'running');
+    await until(async () => (await taskOn(hub(2), carried.id)).lastSeq >= 4, 20_000, 'output stored');
     const survivor = await ext(hub(2), 'kit-survivor', { labels: ['kill'], script: echoScript });
     const killedAt = Date.now();
     await hub(0).kill();
+
+    // The mover reconnects to hub 2 still running its job, and finishes it there.
+    const back = new ScriptedExtension(hub(1).url, cluster.tokens.extension, {
+      name: 'kit-mover',
+      labels: ['move'],
+      concurrency: 1,
+      running: [carried.id],
+    });
+    exts.push(back);
+    expect((await back.start()).extensionId).toBe(mover.extensionId);
+    const report = async (event: 'job:output' | 'job:result', body: Record<string, unknown>) => {
+      const res = (await back.socket
+        .timeout(10_000)
+        .emitWithAck(event as 'job:output', { taskId: carried.id, ...body } as never)) as { ok: boolean };
+      expect(res.ok, JSON.stringify(res)).toBe(true);
+    };
+    await report('job:output', { stream: 'stdout', text: 'after\n' });
+    await report('job:result', { status: 'succeeded', result: 'carried on' });
+    const carriedDone = await statusOn(hub(2), carried.id, (s) => ENDED.includes(s));
+    expect(carriedDone).toMatchObject({
+      status: 'succeeded',
+      result: 'carried on',
+      attempts: 1,
+      extensionId: mover.extensionId,
+    });
+    expect(back.cancels).toEqual([]);
+    const carriedEvents = await eventsOn(hub(2), carried.id);
+    expectSeqContinuous(carriedEvents);
+    expect(statuses(carriedEvents)).toEqual([
+      'queued:submitted',
+      'dispatched:dispatched',
+      'running:started',
+      'succeeded:completed',
+    ]);
+    expect(
+      carriedEvents.filter((x) => x.type === 'output').map((x) => (x.data as { text: string }).text),
+    ).toEqual(['before\n', 'after\n']);
 
     const failed = await statusOn(hub(1), spent.id, (s) => ENDED.includes(s));
     expect(failed.status).toBe('failed');
