@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HubConfig } from '../config.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { ExtensionRegistry } from '../dispatch/registry.js';
@@ -10,6 +12,9 @@ import { ClusterHosts } from './hosts.js';
 import { SharedQueue } from './queue.js';
 import { Reclaims } from './reclaim.js';
 import { Takeover } from './takeover.js';
+
+/** In the data dir: the node id this process runs as, for the next start to adopt its former self at once. */
+export const NODE_FILE = 'cluster-node';
 
 export interface ClusterDeps {
   config: HubConfig;
@@ -65,7 +70,17 @@ export async function joinCluster(deps: ClusterDeps): Promise<ClusterNode> {
   return {
     nodeId: config.nodeId,
     async start() {
-      await takeover.start();
+      // The node this data dir ran as last time (the data dir lock, taken before this, proves it is gone).
+      const file = join(config.dataDir, NODE_FILE);
+      let former: string | undefined;
+      try {
+        former = readFileSync(file, 'utf8').trim() || undefined;
+      } catch {
+        former = undefined;
+      }
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(file, `${config.nodeId}\n`);
+      await takeover.start(former);
       logger.info({ node: config.nodeId }, 'cluster: joined');
     },
     stop,

@@ -86,12 +86,14 @@ return 1
 `;
 
 /**
- * ARGV: P, me, dead node, lock ms. Adopts a node whose lease ran out: only the process that sets the NX lock
- * does. Returns {its unfinished task ids, its hosts' ids} or nil.
+ * ARGV: P, me, dead node, lock ms, force. Adopts a node whose lease ran out (or, forced, this process's former
+ * self, which the data dir lock proves gone): only the process that sets the NX lock does. Returns {its
+ * unfinished task ids, its hosts' ids} or nil.
  */
 export const TAKEOVER = `
 local P, me, dead = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('EXISTS', P .. 'n:' .. dead) == 1 then return nil end
+if ARGV[5] == '1' then redis.call('DEL', P .. 'n:' .. dead)
+elseif redis.call('EXISTS', P .. 'n:' .. dead) == 1 then return nil end
 if not redis.call('SET', P .. 'adopt:' .. dead, me, 'NX', 'PX', tonumber(ARGV[4])) then return nil end
 local ids = redis.call('SMEMBERS', P .. 'o:' .. dead)
 for _, id in ipairs(ids) do

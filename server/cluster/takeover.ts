@@ -27,8 +27,12 @@ export class Takeover {
     private readonly also: () => Promise<void>,
   ) {}
 
-  /** First round now (a restarted process adopts its former self at once), then every third of the lease. */
-  async start(): Promise<void> {
+  /**
+   * First round now, then every third of the lease. `formerSelf` is the node this process's data dir last
+   * ran as: gone for sure (the data dir lock says so), so a restart adopts it at once, as a restart recovers.
+   */
+  async start(formerSelf?: string): Promise<void> {
+    if (formerSelf && formerSelf !== this.bus.nodeId) await this.adopt(formerSelf, true);
     await this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
@@ -78,14 +82,10 @@ export class Takeover {
     }
   }
 
-  private async adopt(dead: string): Promise<void> {
+  private async adopt(dead: string, force = false): Promise<void> {
     const { bus } = this;
-    const won = await bus.scripts.sbTakeover(
-      bus.prefix,
-      bus.nodeId,
-      dead,
-      Math.max(60_000, this.leaseMs * 4),
-    );
+    const lockMs = Math.max(60_000, this.leaseMs * 4);
+    const won = await bus.scripts.sbTakeover(bus.prefix, bus.nodeId, dead, lockMs, force ? '1' : '0');
     if (!won) return;
     const [ids, hostIds] = won;
     this.hosts.forget(hostIds);

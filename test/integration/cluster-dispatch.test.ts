@@ -183,6 +183,19 @@ describe('cluster dispatch: three hub processes on one Redis', () => {
     ]);
   });
 
+  it('times out a job submitted on hub 2 and running on hub 1 from its own deadline', async () => {
+    const e = await ext(hub(0), 'kit-slow', { labels: ['slow'] });
+    await listed(hub(1), e.extensionId);
+    const task = await submit(hub(1), { code: 'hang()', target: { label: 'slow' }, timeoutMs: 1_500 });
+    const ended = await statusOn(hub(2), task.id, (s) => ENDED.includes(s));
+    expect(ended.status).toBe('timed_out');
+    expect(ended.error?.message).toBe('the task ran past its timeout of 1.5s');
+    await until(() => e.cancels.some((c) => c.taskId === task.id && c.reason === 'timed_out'), 20_000);
+    const events = await eventsOn(hub(2), task.id);
+    expectSeqContinuous(events);
+    expect(statuses(events).at(-1)).toBe('timed_out:timed_out');
+  });
+
   it('adopts the tasks of a hub killed mid-job: carried on by a host that reconnects, retried elsewhere, or failed per the retry budget', async () => {
     const doomed = await ext(hub(0), 'kit-doomed', { labels: ['kill'], concurrency: 2 });
     await listed(hub(1), doomed.extensionId);
