@@ -89,5 +89,5 @@ describe('cluster across a Redis crash', () => {
     const done = await succeeded(hub(0), after.body.id);
     expect(done.extensionId).toBe(ext.extensionId);
     for (const h of cluster.hubs) expect(h.proc.exitCode).toBeNull();
-  });
+  }, 180_000);
 });
