@@ -3,13 +3,15 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files the `redis` project leaves out: they test the SQLite driver itself (its file on disk,
- * its one-transaction commit), touch no task store at all, or bring their own Redis (the cluster tests).
+ * its one-transaction commit), touch no task store at all, or start their own redis-server (so one run
+ * covers them).
  */
 const SQLITE_ONLY = [
   'test/integration/sqlite-store.test.ts',
   'test/integration/group-commit.test.ts',
   'test/integration/kit-bridge-unit.test.ts',
-  // Cluster tests start their own redis-server and hub processes: once is enough.
+  'test/integration/failover-sdk.test.ts',
+  'test/integration/failover-hosts.test.ts',
   'test/integration/cluster-*.test.ts',
 ];
 

@@ -16,7 +16,10 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const GLOBAL_HELP: Array<[string, string]> = [
-  ['--hub URL', 'Hub address (env SWITCHBOARD_URL, default http://127.0.0.1:4000)'],
+  [
+    '--hub URL[,URL]',
+    'Hub address, or several hub processes (env SWITCHBOARD_URL, default http://127.0.0.1:4000)',
+  ],
   ['--token T', 'Bearer token (env SWITCHBOARD_TOKEN, else operator from <data dir>/tokens.json)'],
   ['--json', 'NDJSON on stdout: one JSON object per line'],
   ['-h, --help', 'Show help'],

@@ -77,7 +77,7 @@ export function defineCommand<const O extends OptionSpec>(spec: CommandSpec<O>):
         client: async () => {
           if (client) return client;
           const settings = await resolveSettings(global, env.env, env.cwd, spec.role);
-          client = new SwitchboardClient({ url: settings.hub, token: settings.token });
+          client = new SwitchboardClient({ url: settings.hubs, token: settings.token });
           return client;
         },
       };

@@ -12,23 +12,32 @@ const TokensFile = z.object({ admin: z.string().min(1).optional(), operator: z.s
 export type FileRole = 'operator' | 'admin';
 
 export interface ConnectionSettings {
-  hub: string;
+  /** One hub URL, or the processes of one scaled-out hub in the order to try them. */
+  hubs: string[];
   token: string;
 }
 
-/** Hub address from `--hub`, then SWITCHBOARD_URL, then the default; must be an http(s) URL. */
-export function resolveHub(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+/**
+ * Hub addresses from `--hub`, then SWITCHBOARD_URL, then the default: one http(s) URL or several,
+ * comma-separated (processes of one scaled-out hub; the client moves to the next when one is unreachable).
+ */
+export function resolveHubs(flag: string | undefined, env: NodeJS.ProcessEnv): string[] {
   const raw = flag ?? (env['SWITCHBOARD_URL'] || DEFAULT_HUB);
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new UsageError(`hub address '${raw}' is not a URL (e.g. ${DEFAULT_HUB})`);
+  const hubs: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim())) {
+    if (item === '') throw new UsageError(`hub address list '${raw}' has an empty entry`);
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new UsageError(`hub address '${item}' is not a URL (e.g. ${DEFAULT_HUB})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new UsageError(`hub address '${item}' must start with http:// or https://`);
+    }
+    hubs.push(item.replace(/\/+$/, ''));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`hub address '${raw}' must start with http:// or https://`);
-  }
-  return raw.replace(/\/+$/, '');
+  return hubs;
 }
 
 /**
@@ -71,7 +80,7 @@ export async function resolveSettings(
   cwd: string,
   role: FileRole = 'operator',
 ): Promise<ConnectionSettings> {
-  const hub = resolveHub(flags.hub, env);
+  const hubs = resolveHubs(flags.hub, env);
   const token = await resolveToken(flags.token, env, cwd, role);
-  return { hub, token };
+  return { hubs, token };
 }

@@ -3,7 +3,8 @@
  * for the SDK and CLI (Node's fetch) and the monitor (the browser's). Answers come back unparsed; each
  * client checks them against the contract its own way.
  */
-import { errorFromHttp, toSwitchboardError } from './errors.js';
+import { errorFromHttp, SwitchboardError, toSwitchboardError } from './errors.js';
+import { type HubRotation, isIdempotent, neverDelivered } from './hubs.js';
 
 export interface HubHttpOptions {
   /** Hub base URL, e.g. `http://127.0.0.1:4000` (a trailing slash is dropped); '' for the page's own origin. */
@@ -82,4 +83,51 @@ export async function readJson(res: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/**
+ * `hubRequest` against several hubs: starts with the one that answered last and moves on to the next when a
+ * hub cannot be reached. A hub's own answer (any status) ends the search. A non-idempotent request moves on
+ * only when it provably never reached the hub (connection refused...), since the hub offers no idempotency
+ * key: a POST that may have been received is not sent twice. Timeouts are not retried elsewhere either.
+ */
+export async function hubRequestFailover(
+  hubs: HubRotation,
+  opts: Omit<HubHttpOptions, 'url'>,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<HubAnswer> {
+  return failover(hubs, method, (url) => hubRequest({ ...opts, url }, method, path, body));
+}
+
+/** `hubDownload` for a path on the hub, over several hubs (a full URL is fetched from where it points). */
+export function hubDownloadFailover(
+  hubs: HubRotation,
+  opts: Omit<HubHttpOptions, 'url'>,
+  url: string,
+): Promise<Uint8Array> {
+  if (/^https?:/.test(url)) return hubDownload({ ...opts, url: hubs.current }, url);
+  return failover(hubs, 'GET', (base) => hubDownload({ ...opts, url: base }, url));
+}
+
+async function failover<T>(hubs: HubRotation, method: string, send: (url: string) => Promise<T>): Promise<T> {
+  const failures: SwitchboardError[] = [];
+  for (const url of hubs.order()) {
+    try {
+      const answer = await send(url);
+      hubs.succeeded(url);
+      return answer;
+    } catch (err) {
+      const e = err as SwitchboardError;
+      const retry = e.code === 'hub_unreachable' && (isIdempotent(method) || neverDelivered(e));
+      if (!retry || !hubs.several) throw e;
+      failures.push(e);
+      hubs.advance();
+    }
+  }
+  const why = failures.map((f) => f.message).join('; ');
+  throw new SwitchboardError('hub_unreachable', `none of the ${failures.length} hubs answered: ${why}`, {
+    cause: failures.at(-1),
+  });
 }

@@ -14,4 +14,21 @@ export {
   type SwitchboardErrorOptions,
   toSwitchboardError,
 } from './errors.js';
-export { baseUrl, type HubAnswer, type HubHttpOptions, hubDownload, hubRequest, readJson } from './http.js';
+export {
+  baseUrl,
+  type HubAnswer,
+  type HubHttpOptions,
+  hubDownload,
+  hubDownloadFailover,
+  hubRequest,
+  hubRequestFailover,
+  readJson,
+} from './http.js';
+export {
+  type Backoff,
+  DEFAULT_BACKOFF,
+  HubRotation,
+  isIdempotent,
+  neverDelivered,
+  parseHubUrls,
+} from './hubs.js';

@@ -11,6 +11,7 @@ import {
 } from '../../server/protocol/index.js';
 import type { PluginInfo, ResourceInput } from '../../server/protocol/plugins.js';
 import { SwitchboardError } from '../core/errors.js';
+import { parseHubUrls } from '../core/hubs.js';
 import { MonitorConnection, type MonitorSocket, type SocketTuning } from './connection.js';
 import { FlowgramApi, type FlowInputs, type FlowSchema, type FlowValidation } from './flowgram.js';
 import { type FollowOptions, TaskStream } from './follow.js';
@@ -18,8 +19,14 @@ import { type FlowUpdate, followFlow } from './follow-flow.js';
 import { HttpApi } from './http.js';
 
 export interface SwitchboardClientOptions {
-  /** Hub base URL, e.g. `http://127.0.0.1:4000`. */
-  url: string;
+  /**
+   * Hub base URL, e.g. `http://127.0.0.1:4000`, or several: the processes of one scaled-out hub (sharing
+   * Redis). The socket connects to the first that answers and moves to the next when it loses it (at once,
+   * then with backoff and jitter once every hub has failed); a followed task resumes from its last seq on
+   * whichever hub it reaches. HTTP requests move to the next hub when one cannot be reached (a POST only
+   * when it provably never reached the hub).
+   */
+  url: string | readonly string[];
   /** Bearer token (admin, operator or viewer). */
   token: string;
   /** Deadline for each request, over either transport. Default 10 s. */
@@ -46,7 +53,8 @@ export interface RunTool {
  * needs the socket and dials it on demand.
  */
 export class SwitchboardClient {
-  readonly url: string;
+  /** Every hub URL given, in order. */
+  readonly urls: readonly string[];
   /** The HTTP API on its own, for callers that want it whatever the socket's state. */
   readonly http: HttpApi;
   /** The FlowGram runtime API (`/api/task/*`): run, validate, report, result, cancel by FlowGram task id. */
@@ -58,12 +66,17 @@ export class SwitchboardClient {
   #conn: MonitorConnection | undefined;
 
   constructor(opts: SwitchboardClientOptions) {
-    this.url = opts.url.replace(/\/+$/, '');
+    this.urls = parseHubUrls(opts.url);
     this.#token = opts.token;
     this.#timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.#tuning = opts.socket;
-    this.http = new HttpApi({ url: this.url, token: this.#token, timeoutMs: this.#timeoutMs });
+    this.http = new HttpApi({ url: this.urls, token: this.#token, timeoutMs: this.#timeoutMs });
     this.flowgram = new FlowgramApi(this.http);
+  }
+
+  /** The hub in use: the socket's while it is connected, else the one HTTP requests go to first. */
+  get url(): string {
+    return this.#conn?.connected ? this.#conn.url : this.http.url;
   }
 
   /** True while the socket is up; requests then use it instead of HTTP. */
@@ -218,7 +231,7 @@ export class SwitchboardClient {
   #connection(): MonitorConnection {
     if (this.#conn) return this.#conn;
     const conn = new MonitorConnection({
-      url: this.url,
+      urls: this.urls,
       token: this.#token,
       timeoutMs: this.#timeoutMs,
       ...(this.#tuning ? { tuning: this.#tuning } : {}),

@@ -69,8 +69,8 @@ export class TaskStream implements AsyncIterableIterator<TaskEvent> {
       return;
     }
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
-    this.#conn.socket.on('task:event', this.#onTaskEvent);
-    this.#conn.socket.on('connect', this.#subscribe);
+    this.#conn.onTaskEvent(this.#onTaskEvent);
+    this.#conn.onConnect(this.#subscribe);
     if (this.#conn.connected) this.#subscribe();
   }
 
@@ -166,8 +166,8 @@ export class TaskStream implements AsyncIterableIterator<TaskEvent> {
 
   #finish(state: Exclude<State, 'open'>): void {
     this.#state = state;
-    this.#conn.socket.off('task:event', this.#onTaskEvent);
-    this.#conn.socket.off('connect', this.#subscribe);
+    this.#conn.offTaskEvent(this.#onTaskEvent);
+    this.#conn.offConnect(this.#subscribe);
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#wake();
     this.#onSettled(this);

@@ -11,11 +11,15 @@ import {
 } from '../../server/protocol/index.js';
 import { PluginInfo, type PluginTaskRequest, TaskCreated, ToolInfo } from '../../server/protocol/plugins.js';
 import { SwitchboardError } from '../core/errors.js';
-import { hubDownload, hubRequest } from '../core/http.js';
+import { hubDownloadFailover, hubRequestFailover } from '../core/http.js';
+import { HubRotation, parseHubUrls } from '../core/hubs.js';
 
 export interface HttpApiOptions {
-  /** Hub base URL, e.g. `http://127.0.0.1:4000`. */
-  url: string;
+  /**
+   * Hub base URL, e.g. `http://127.0.0.1:4000`, or several (processes of one scaled-out hub): each request
+   * goes to the one that answered last and moves on to the next when it cannot be reached.
+   */
+  url: string | readonly string[];
   token: string;
   /** Per-request deadline. */
   timeoutMs: number;
@@ -27,14 +31,19 @@ const PluginList = z.array(PluginInfo);
 
 /** The hub's native HTTP API (`/api/v1`) with the bearer token; every answer is checked against the contract. */
 export class HttpApi {
-  readonly #base: string;
+  readonly #hubs: HubRotation;
   readonly #token: string;
   readonly #timeoutMs: number;
 
   constructor(opts: HttpApiOptions) {
-    this.#base = opts.url.replace(/\/+$/, '');
+    this.#hubs = new HubRotation(parseHubUrls(opts.url));
     this.#token = opts.token;
     this.#timeoutMs = opts.timeoutMs;
+  }
+
+  /** The hub requests go to first (the one that answered last). */
+  get url(): string {
+    return this.#hubs.current;
   }
 
   submit(body: SubmitCode): Promise<Task> {
@@ -83,7 +92,7 @@ export class HttpApi {
 
   /** The bytes of a plugin output (`output_resources[].url`, a path on the hub or a full URL). */
   download(url: string): Promise<Uint8Array> {
-    return hubDownload({ url: this.#base, token: this.#token, timeoutMs: this.#timeoutMs * 6 }, url);
+    return hubDownloadFailover(this.#hubs, { token: this.#token, timeoutMs: this.#timeoutMs * 6 }, url);
   }
 
   /** An extension's kept host log lines after `afterSeq` (Kit's log, when its bridge forwards it). */
@@ -103,13 +112,13 @@ export class HttpApi {
   }
 
   async #request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const opts = { url: this.#base, token: this.#token, timeoutMs: this.#timeoutMs };
-    const answer = await hubRequest(opts, method, path, body);
+    const opts = { token: this.#token, timeoutMs: this.#timeoutMs };
+    const answer = await hubRequestFailover(this.#hubs, opts, method, path, body);
     const parsed = schema.safeParse(answer.body);
     if (!parsed.success) {
       throw new SwitchboardError(
         'bad_response',
-        `${method} ${this.#base}${path}: the answer does not match the contract.`,
+        `${method} ${this.#hubs.current}${path}: the answer does not match the contract.`,
         {
           status: answer.status,
           details: parsed.error.issues,

@@ -7,12 +7,14 @@ import { ReferenceHost } from './host.js';
 const POLICY_MODES: readonly PolicyMode[] = ['strict', 'permissive', 'off', 'allowlist'];
 const isPolicyMode = (m: string): m is PolicyMode => (POLICY_MODES as readonly string[]).includes(m);
 
-const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL --token TOKEN --name NAME
+const USAGE = `usage: tsx extension-bridge/host/cli.ts --hub URL[,URL...] --token TOKEN --name NAME
          [--id ID] [--labels a,b] [--concurrency N] [--python PATH]
          [--policy strict|permissive|off|allowlist] [--policy-allow-modules a,b]
          [--secret-file PATH]
 
 Runs a reference extension host: dials out to the hub, registers, runs the Python jobs it is sent.
+--hub may list several processes of one scaled-out hub, comma-separated: the host moves to the next one
+when it loses its hub, and registers there as the same host, carrying on its running jobs.
 --hub and --token may also come from SWITCHBOARD_HUB and SWITCHBOARD_EXTENSION_TOKEN (keeps the token out
 of ps; SWITCHBOARD_TOKEN still works but is deprecated for hosts: the CLI reads it for its own token).
 --secret-file keeps the host secret the hub issues on first registration (default

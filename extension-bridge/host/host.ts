@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { parseHubUrls } from '../../client/core/hubs.js';
 import {
   JobCancel,
   type JobResult,
@@ -26,8 +27,12 @@ export const HOST_APP = 'switchboard-reference-host';
 export const HOST_VERSION = '0.1.0';
 
 export interface ReferenceHostOptions {
-  /** Hub base URL, e.g. `http://127.0.0.1:8080`; the host connects to its `/extension` namespace. */
-  url: string;
+  /**
+   * Hub base URL, e.g. `http://127.0.0.1:8080` (the host connects to its `/extension` namespace), or several
+   * processes of one scaled-out hub (a list, or comma-separated): on loss the host moves to the next one and
+   * registers there with the same id and secret, carrying its running jobs' output and results.
+   */
+  url: string | readonly string[];
   /** An extension-role token. */
   token: string;
   name: string;
@@ -92,6 +97,7 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
   private readonly jobs = new Map<string, ActiveJob>();
   private readonly runningIds = new Set<string>();
   private link: HubLink | undefined;
+  private readonly urls: string[];
   private pythonVersion: string | undefined;
   private policy: HostPolicy | undefined;
   private stopped = false;
@@ -103,6 +109,12 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     const { id, name, labels, concurrency } = options;
     const checked = Register.safeParse({ id, name, labels, concurrency });
     if (!checked.success) throw new TypeError(`invalid host options: ${z.prettifyError(checked.error)}`);
+    this.urls = parseHubUrls(options.url, 'url');
+  }
+
+  /** The hub the host is connected to (or dialling). */
+  get hubUrl(): string | undefined {
+    return this.link?.url;
   }
 
   /** Task ids of the jobs running now (live view). */
@@ -120,11 +132,11 @@ export class ReferenceHost extends EventEmitter<ReferenceHostEvents> {
     if (this.link || this.stopped) throw new Error('a ReferenceHost starts once');
     this.pythonVersion = await pythonVersion(this.python);
     this.policy = await HostPolicy.create(this.options.policy);
-    const { url, token, heartbeatMs } = this.options;
+    const { token, heartbeatMs } = this.options;
     const secret = this.options.secretFile ? readSecret(this.options.secretFile) : undefined;
     this.link = new HubLink(
       {
-        url,
+        urls: this.urls,
         token,
         heartbeatMs,
         ackTimeoutMs: this.options.ackTimeoutMs ?? 10_000,

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
+import { HubRotation } from '../../client/core/hubs.js';
 import {
   ErrorBody,
   type ExtensionClientEvents,
@@ -15,7 +16,8 @@ import { Outbox } from './outbox.js';
 import type { OutputStream } from './python-runner.js';
 
 export interface HubLinkOptions {
-  url: string;
+  /** One hub, or several processes of one scaled-out hub: on loss the link moves to the next. */
+  urls: readonly string[];
   token: string;
   ackTimeoutMs: number;
   /** Overrides the heartbeat period from the hub's `Registered`. */
@@ -51,9 +53,13 @@ const MAX_RUNNING = 64;
 /**
  * The host's connection to the hub's `/extension` namespace: registers on every connect, heartbeats,
  * sends job events in order (queued while unregistered), and keeps each result until the hub acks it.
+ * Given several hubs, a lost connection (or a failed dial) moves on to the next hub at once, and waits
+ * (doubling, with jitter) only after every hub failed in a row; the next hub sees the same registration
+ * (id, secret, running jobs), then the output and results held meanwhile.
  */
 export class HubLink {
-  private readonly socket: HubSocket;
+  private socket!: HubSocket;
+  private readonly hubs: HubRotation;
   private readonly outbox: Outbox<HubSocket>;
   /** Results not acked yet: sent again after each registration. */
   private readonly unreported = new Map<string, JobResult>();
@@ -74,22 +80,43 @@ export class HubLink {
   ) {
     this.outbox = new Outbox(options.maxQueuedOutputChars);
     this.secret = options.secret;
-    const socket: HubSocket = io(options.url.replace(/\/+$/, '') + NAMESPACES.extension, {
-      auth: { token: options.token },
+    this.hubs = new HubRotation(options.urls, { delayMs: 500, delayMaxMs: 2_000, jitter: 0.5 });
+    this.dial();
+  }
+
+  /** The hub in use, or being dialled. */
+  get url(): string {
+    return this.hubs.current;
+  }
+
+  private dial(): void {
+    const { host } = this;
+    const url = this.hubs.current;
+    const several = this.hubs.several;
+    const socket: HubSocket = io(url + NAMESPACES.extension, {
+      auth: { token: this.options.token },
       transports: ['websocket'],
       reconnectionDelayMax: 2_000,
       autoConnect: false,
+      forceNew: true,
+      // With several hubs a lost connection goes to the next hub instead of waiting for this one.
+      ...(several ? { reconnection: false } : {}),
     });
     this.socket = socket;
     socket.on('connect', () => {
       this.replacedBy = undefined;
-      host.connection('connected', options.url);
+      this.hubs.succeeded(url);
+      host.connection('connected', url);
       void this.register();
     });
     socket.on('disconnect', (reason) => {
       this.outbox.close();
       clearInterval(this.heartbeat);
-      if (reason !== 'io server disconnect') return host.connection('disconnected', reason);
+      if (reason !== 'io server disconnect') {
+        host.connection('disconnected', several ? `${url}: ${reason}` : reason);
+        if (several && reason !== 'io client disconnect') this.next();
+        return;
+      }
       // Dropped because another connection registered our id: coming back would drop that one in turn.
       if (this.replacedBy) return host.connection('refused', this.replacedBy);
       // Dropped on purpose otherwise; Socket.IO leaves reconnecting to the application.
@@ -98,9 +125,12 @@ export class HubLink {
     });
     socket.on('connect_error', (err) => {
       // Not `active`: the hub refused the handshake (bad token...) and Socket.IO will not retry.
-      if (socket.active) return host.connection('disconnected', `connect failed: ${err.message}`);
-      host.connection('refused', err.message);
-      this.failStart(new Error(`hub refused the connection: ${err.message}`));
+      if (!socket.active) {
+        host.connection('refused', err.message);
+        return this.failStart(new Error(`hub refused the connection: ${err.message}`));
+      }
+      host.connection('disconnected', `connect failed: ${several ? `${url}: ` : ''}${err.message}`);
+      if (several) this.next();
     });
     socket.on('job:run', (payload, ack) => host.jobRun(payload, ack));
     socket.on('job:cancel', (payload) => host.jobCancel(payload));
@@ -109,6 +139,21 @@ export class HubLink {
       if (!error.success) return host.warning(`malformed hub:error: ${JSON.stringify(payload)}`);
       if (error.data.code === 'conflict') this.replacedBy = error.data.message;
       host.warning(`hub error: ${error.data.code}: ${error.data.message}`);
+    });
+  }
+
+  /** This hub is gone or cannot be reached: on to the next, at once within a round, with backoff between. */
+  private next(): void {
+    if (this.closed) return;
+    const old = this.socket;
+    old.removeAllListeners();
+    old.disconnect();
+    const roundFailed = this.hubs.advance();
+    const delay = roundFailed ? this.hubs.nextDelayMs() : 0;
+    this.later(delay, () => {
+      if (this.socket !== old) return;
+      this.dial();
+      this.socket.connect();
     });
   }
 
@@ -226,6 +271,7 @@ export class HubLink {
   }
 
   private async register(): Promise<void> {
+    const socket = this.socket;
     const payload = this.host.registration();
     if (this.extensionId) payload.id = this.extensionId;
     if (this.secret) payload.secret = this.secret;
@@ -233,11 +279,13 @@ export class HubLink {
     payload.running = [...(payload.running ?? []), ...this.unreported.keys()].slice(0, MAX_RUNNING);
     let ack: RegisterAck;
     try {
-      ack = await this.socket.timeout(this.options.ackTimeoutMs).emitWithAck('register', payload);
+      ack = await socket.timeout(this.options.ackTimeoutMs).emitWithAck('register', payload);
     } catch (err) {
+      if (socket !== this.socket) return; // moved to another hub meanwhile: that connection registers
       this.host.warning(`register: ${(err as Error).message}`);
       return this.retryRegister();
     }
+    if (socket !== this.socket) return;
     if (!ack.ok) {
       const error = new Error(`hub rejected register: ${ack.error.code}: ${ack.error.message}`);
       if (this.starting) return this.failStart(error);

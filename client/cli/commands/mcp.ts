@@ -23,7 +23,8 @@ export const mcpCommand = defineCommand({
     const settings = await resolveSettings(global, env.env, env.cwd);
     // The stdio transport needs the process's own streams (CliEnv offers stdin only as a whole string).
     return runMcpRelay({
-      hub: settings.hub,
+      // An MCP session lives in one hub process: with several hubs the relay talks to the first one.
+      hub: settings.hubs[0] as string,
       token: settings.token,
       stdin: process.stdin,
       stdout: process.stdout,

@@ -2,7 +2,6 @@ import { StatsOverview } from '../../../server/protocol/index.js';
 import type { SwitchboardClient } from '../../sdk/index.js';
 import { numberOption, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
-import { resolveHub } from '../config.js';
 import { renderTop, type TopFrame } from './top-view.js';
 
 const RUNNING_SHOWN = 20;
@@ -11,7 +10,7 @@ const ENTER = '\x1b[?1049h\x1b[?25l';
 const LEAVE = '\x1b[?25h\x1b[?1049l';
 const HOME = '\x1b[H\x1b[2J';
 
-async function frame(client: SwitchboardClient, hub: string, since: { t: number }): Promise<TopFrame> {
+async function frame(client: SwitchboardClient, since: { t: number }): Promise<TopFrame> {
   const [overview, page] = await Promise.all([
     client.http.request('GET', `/api/v1/stats/overview?since=${since.t}`, StatsOverview),
     client.list({ status: 'running', limit: RUNNING_SHOWN + 1 }),
@@ -21,7 +20,7 @@ async function frame(client: SwitchboardClient, hub: string, since: { t: number 
   if (sample) since.t = sample.t - 1;
   return {
     at: new Date().toISOString(),
-    hub,
+    hub: client.url,
     sample,
     running: page.tasks.slice(0, RUNNING_SHOWN),
     moreRunning: page.tasks.length > RUNNING_SHOWN,
@@ -51,7 +50,6 @@ export const topCommand = defineCommand({
     const intervalMs =
       values.interval === undefined ? 2000 : numberOption('--interval', values.interval, { min: 0.2 }) * 1000;
     const sb = await client();
-    const hub = resolveHub(values.hub, env.env);
     const since = { t: 0 };
     const show = (f: TopFrame, live: boolean) => {
       if (out.json) out.record({ type: 'top', ...f });
@@ -59,7 +57,7 @@ export const topCommand = defineCommand({
       else out.print(`${renderTop(f, (c, t) => out.paint(c, t))}\n`);
     };
     if (values.once) {
-      show(await frame(sb, hub, since), false);
+      show(await frame(sb, since), false);
       return 0;
     }
     const live = !out.json && Boolean(env.stdout.isTTY);
@@ -74,7 +72,7 @@ export const topCommand = defineCommand({
     try {
       for (;;) {
         // Ctrl-C while a request is out still exits at once.
-        const next = await Promise.race([frame(sb, hub, since), stopped.then(() => null)]);
+        const next = await Promise.race([frame(sb, since), stopped.then(() => null)]);
         if (!next) return 0;
         show(next, live);
         let timer: NodeJS.Timeout | undefined;

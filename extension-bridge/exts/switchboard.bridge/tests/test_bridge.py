@@ -8,7 +8,38 @@ from tests import support  # noqa: F401  (puts the package on sys.path)
 
 from switchboard.bridge import capture
 from switchboard.bridge.bridge import Bridge
-from switchboard.bridge.config import BridgeConfig
+from switchboard.bridge.client import HubClient
+from switchboard.bridge.config import BridgeConfig, ConfigError
+
+
+class SeveralHubs(unittest.TestCase):
+    def test_a_comma_list_or_a_list_names_the_hubs_in_order_without_repeats(self):
+        config = BridgeConfig(hub_url="http://a:1/, http://b:2,http://a:1", token="t", name="unit")
+        self.assertEqual(config.hub_urls, ["http://a:1", "http://b:2"])
+        self.assertEqual(BridgeConfig(hub_url=["http://b:2"], token="t", name="unit").hub_urls, ["http://b:2"])
+
+    def test_a_bad_entry_is_named(self):
+        with self.assertRaisesRegex(ConfigError, "hub_url must be an http\\(s\\) URL.*'ftp://b'"):
+            BridgeConfig(hub_url="http://a:1,ftp://b", token="t", name="unit")
+        with self.assertRaisesRegex(ConfigError, "hub_url"):
+            BridgeConfig(hub_url=" , ", token="t", name="unit")
+
+    def test_the_client_moves_round_the_hubs_and_says_when_a_round_failed(self):
+        config = BridgeConfig(hub_url="http://a:1,http://b:2,http://c:3", token="t", name="unit")
+        client = HubClient(config, bridge=None)
+        self.assertEqual(client.hub_url, "http://a:1")
+        self.assertEqual([client._next_hub(), client.hub_url], [False, "http://b:2"])
+        self.assertEqual([client._next_hub(), client.hub_url], [False, "http://c:3"])
+        self.assertEqual([client._next_hub(), client.hub_url], [True, "http://a:1"])
+
+    def test_one_identity_for_the_set_of_hubs_whatever_their_order(self):
+        def identity(hubs):
+            config = BridgeConfig(hub_url=hubs, token="t", name="n", secrets_dir="/nonexistent/sb-unit")
+            return HubClient(config, bridge=None).identity.path
+
+        self.assertIsNotNone(identity("http://a:1"))
+        self.assertEqual(identity("http://a:1,http://b:2"), identity("http://b:2,http://a:1"))
+        self.assertNotEqual(identity("http://a:1,http://b:2"), identity("http://a:1"))
 
 
 class Admission(unittest.TestCase):

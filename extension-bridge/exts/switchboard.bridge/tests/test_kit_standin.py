@@ -129,8 +129,17 @@ class ExtensionToml(unittest.TestCase):
         configure(**dict(defaults, token="sb_ext_test"))
         config = read_config(carb.settings.get_settings())
         self.assertEqual(config.hub_url, "http://127.0.0.1:4000")
+        self.assertEqual(config.hub_urls, ["http://127.0.0.1:4000"])
         self.assertEqual((config.concurrency, config.policy_mode, config.labels), (1, "strict", []))
         self.assertIsNone(config.id)
+
+    def test_several_hubs_come_from_the_hub_urls_list_before_hub_url(self):
+        hubs = ["http://hub-a:4000", "http://hub-b:4000/"]
+        configure(hub_url="http://ignored:4000", hub_urls=hubs, token="sb_ext_test")
+        config = read_config(carb.settings.get_settings())
+        self.assertEqual(config.hub_urls, ["http://hub-a:4000", "http://hub-b:4000"])
+        configure(hub_url="http://hub-a:4000, http://hub-b:4000", hub_urls=[], token="sb_ext_test")
+        self.assertEqual(read_config(carb.settings.get_settings()).hub_urls, config.hub_urls)
 
 
 class MainLoopJobs(unittest.TestCase):

@@ -20,7 +20,8 @@ from .policy import MODES
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m switchboard.bridge", description=__doc__.split("\n\n")[0])
-    p.add_argument("--hub", default=os.environ.get("SWITCHBOARD_HUB"), help="hub URL (env SWITCHBOARD_HUB)")
+    hub_help = "hub URL, or several hub processes comma-separated (env SWITCHBOARD_HUB)"
+    p.add_argument("--hub", default=os.environ.get("SWITCHBOARD_HUB"), help=hub_help)
     token_help = "extension-role token (env SWITCHBOARD_EXTENSION_TOKEN keeps it out of ps)"
     p.add_argument("--token", help=token_help)
     p.add_argument("--name", help="display name (default: the host name)")

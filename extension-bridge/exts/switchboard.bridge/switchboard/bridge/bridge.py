@@ -92,7 +92,7 @@ class Bridge:
         c = self.client
         return {
             "state": c.state,
-            "hub_url": self.config.hub_url,
+            "hub_url": c.hub_url,
             "extension_id": c.extension_id,
             "last_error": c.last_error,
             "jobs_run": self.jobs_run,

@@ -4,12 +4,17 @@ The thread keeps the network off Kit's main loop, and keeps heartbeats and outpu
 the job thread. Reconnecting is ours, with backoff: python-socketio 5.x does not reconnect when the server
 closes the namespace, which is what a hub restart looks like. Every connection registers again, reporting
 the jobs still running here (or whose result the hub has not acknowledged), so the hub keeps them.
+
+Given several hubs (processes of one scaled-out hub), a lost connection or a failed dial moves on to the
+next hub at once; the backoff (doubling, with jitter) applies between rounds in which every hub failed. The
+next hub gets the same registration (id, secret, running jobs), then the output and results held meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
 
 import socketio
@@ -29,7 +34,11 @@ class HubClient:
         self.outbox = Outbox(config.ack_timeout_s)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = "stopped"
-        self.identity = HostIdentity(config.secrets_dir, config.hub_url, config.id or f"name:{config.name}")
+        # One identity for the whole set of hubs: whichever process it reaches, the bridge is the same host.
+        hubs = ",".join(sorted(config.hub_urls))
+        self.identity = HostIdentity(config.secrets_dir, hubs, config.id or f"name:{config.name}")
+        self._hub = 0  # index in config.hub_urls of the hub in use (or being dialled)
+        self._failed_in_round = 0
         self.extension_id = config.id or self.identity.extension_id
         self.last_error: str | None = None
         self.ended = threading.Event()  # the thread is gone: stopped, or gave up (refused, replaced)
@@ -38,6 +47,20 @@ class HubClient:
         self._registered_once = False
         self._refused: str | None = None
         self._replaced: str | None = None
+
+    @property
+    def hub_url(self) -> str:
+        """The hub in use, or being dialled."""
+        return self.config.hub_urls[self._hub]
+
+    def _next_hub(self) -> bool:
+        """On to the next hub; True when every hub has now failed in a row (a round: back off)."""
+        self._hub = (self._hub + 1) % len(self.config.hub_urls)
+        self._failed_in_round += 1
+        if self._failed_in_round < len(self.config.hub_urls):
+            return False
+        self._failed_in_round = 0
+        return True
 
     # -- the thread ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -83,7 +106,7 @@ class HubClient:
             sio = self._make_client()
             try:
                 if await self._connect(sio) and await self._session(sio):
-                    delay = FIRST_RETRY_S
+                    delay, self._failed_in_round = FIRST_RETRY_S, 0
             finally:
                 await _close(sio)
             refused = self._refused and self.config.give_up_when_refused and not self._registered_once
@@ -93,8 +116,10 @@ class HubClient:
                 return
             if not self._stop.is_set():
                 self.state = "disconnected"
-                await wait_event(self._stop, delay)
-                delay = min(delay * 2, self.config.reconnect_max_s)
+                if self._next_hub():
+                    # Every hub failed in a row: wait, with jitter so bridges do not come back in step.
+                    await wait_event(self._stop, delay * random.uniform(0.5, 1.5))
+                    delay = min(delay * 2, self.config.reconnect_max_s)
 
     def _make_client(self) -> socketio.AsyncClient:
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, logger=False)
@@ -108,7 +133,7 @@ class HubClient:
     async def _connect(self, sio: socketio.AsyncClient) -> bool:
         self._refused = None
         self._refusal.clear()
-        url, auth, timeout = self.config.hub_url, {"token": self.config.token}, self.config.ack_timeout_s
+        url, auth, timeout = self.hub_url, {"token": self.config.token}, self.config.ack_timeout_s
         options = {"namespaces": [NAMESPACE], "transports": ["websocket"], "wait_timeout": timeout}
         connect = asyncio.ensure_future(sio.connect(url, auth=auth, **options))
         # python-socketio 5.7 sits out its whole wait_timeout after a refusal: the refusal ends the wait here.
@@ -178,7 +203,7 @@ class HubClient:
                 self.outbox.fold = "result-report" in (ack["data"].get("features") or [])
                 self._registered_once, self.state, self.last_error = True, "registered", None
                 verb = "re-registered" if again else "registered"
-                log.info("%s as %s on %s", verb, self.extension_id, self.config.hub_url)
+                log.info("%s as %s on %s", verb, self.extension_id, self.hub_url)
                 return True
             error = ack.get("error") if isinstance(ack, dict) else ack
             self._error(f"hub rejected register: {error}")

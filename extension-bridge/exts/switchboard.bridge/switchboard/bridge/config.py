@@ -46,9 +46,26 @@ def split_list(value) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def hub_url_list(value) -> list[str]:
+    """One hub URL, several comma-separated, or a list: each an http(s) URL, trailing slashes dropped,
+    duplicates removed, order kept. Several are the processes of one scaled-out hub, tried in order."""
+    urls: list[str] = []
+    for item in split_list(value):
+        url = item.rstrip("/")
+        if not re.match(r"^https?://[^/\s,]+", url):
+            raise ConfigError(f"hub_url must be an http(s) URL, like http://127.0.0.1:4000: {item!r}")
+        if url not in urls:
+            urls.append(url)
+    if not urls:
+        raise ConfigError("hub_url must be an http(s) URL, like http://127.0.0.1:4000: ''")
+    return urls
+
+
 @dataclass
 class BridgeConfig:
-    hub_url: str
+    # One hub URL, or several (comma-separated, or a list): processes of one scaled-out hub. The bridge
+    # connects to the first that answers and moves to the next when it loses its hub.
+    hub_url: str | list[str]
     token: str
     name: str = field(default_factory=socket.gethostname)
     id: str | None = None
@@ -75,6 +92,8 @@ class BridgeConfig:
     # Where the host secret the hub issues is kept (one small file per hub and id); None keeps it in memory
     # only, so a restarted bridge cannot register under its id again.
     secrets_dir: str | None = None
+    # The hubs as a list (filled from hub_url, which then reads "a, b" for display).
+    hub_urls: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.labels = split_list(self.labels)
@@ -82,9 +101,8 @@ class BridgeConfig:
         self.policy_allow_modules = split_list(self.policy_allow_modules)
         self.id = self.id or None
         self.secrets_dir = os.path.expanduser(self.secrets_dir) if self.secrets_dir else None
-        self.hub_url = (self.hub_url or "").strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", self.hub_url):
-            raise ConfigError(f"hub_url must be an http(s) URL, like http://127.0.0.1:4000: {self.hub_url!r}")
+        self.hub_urls = hub_url_list(self.hub_url or "")
+        self.hub_url = ", ".join(self.hub_urls)
         if not self.token:
             raise ConfigError("token is required: the hub's extension-role token")
         if not 1 <= len(self.name) <= 128:

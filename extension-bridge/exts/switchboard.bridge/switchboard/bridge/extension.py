@@ -32,7 +32,8 @@ def read_config(settings) -> BridgeConfig:
         return default if value in (None, "") else value
 
     options = {
-        "hub_url": get("hub_url") or os.environ.get("SWITCHBOARD_HUB", ""),
+        # hub_urls (a list) names several hub processes; else hub_url, which may be comma-separated too.
+        "hub_url": get("hub_urls") or get("hub_url") or os.environ.get("SWITCHBOARD_HUB", ""),
         "token": get("token") or token_from_env(),
         "id": get("id"),
         "labels": get("labels", []),
