@@ -30,9 +30,10 @@ import { type McpEndpoint, type McpToolSource, mcpRoutes, pluginToolSource } fro
 import { createObservability } from './metrics/index.js';
 import { PluginService } from './plugins/index.js';
 import { HUB_VERSION, NAMESPACES } from './protocol/index.js';
+import type { ChangeFeed } from './realtime/change-feed.js';
 import { createIo } from './realtime/io.js';
 import { createPolicy } from './safety/index.js';
-import { createTaskStore } from './tasks/index.js';
+import { createTaskStore, type TaskStore } from './tasks/index.js';
 import { TaskService } from './tasks/service.js';
 import { attachTraceLog } from './tasks/trace-log.js';
 import { FlowgramService } from './workflows/flowgram/service.js';
@@ -90,6 +91,8 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       });
   if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
+  // Cluster mode: what other hub processes commit reaches this one's subscribers (and its presence, theirs).
+  const changeFeed = config.redisUrl ? await startChangeFeed(store, tasks, registry, logger) : undefined;
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
   // Loaded only when asked for, as the Redis store is: the embedded hub has no cluster machinery at all.
@@ -122,7 +125,11 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     plugins,
     hostSecrets: new HostSecrets(config.dataDir),
   };
-  const ctx: HubContext = { ...withWorkflows, polling: new PollingHosts(withWorkflows) };
+  const ctx: HubContext = {
+    ...withWorkflows,
+    polling: new PollingHosts(withWorkflows),
+    ...(changeFeed ? { changeFeed } : {}),
+  };
 
   // Typed as the default instance: route modules take FastifyInstance, pino's Logger is a superset of its logger.
   const app = Fastify({
@@ -175,7 +182,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
   metricsRoutes(app, ctx, observability);
   await app.ready();
 
-  realtime = createIo(app.server, ctx);
+  realtime = createIo(app.server, ctx, config.redisUrl ? await roomAdapter(config) : undefined);
   await plugins.init();
 
   let closed = false;
@@ -209,6 +216,7 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();
+      await changeFeed?.close();
       await app.close();
       await tasks.close();
       await cluster?.close();
@@ -216,4 +224,23 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       unlock();
     },
   };
+}
+
+/** The change stream reader, when the store is shared (Redis): loaded only then. */
+async function startChangeFeed(
+  store: TaskStore,
+  tasks: TaskService,
+  registry: ExtensionRegistry,
+  logger: Logger,
+): Promise<ChangeFeed | undefined> {
+  const { RedisTaskStore } = await import('./tasks/redis-store.js');
+  if (!(store instanceof RedisTaskStore)) return undefined;
+  const { ChangeFeed } = await import('./realtime/change-feed.js');
+  return ChangeFeed.start(store, tasks, registry, logger);
+}
+
+/** Socket.IO rooms across the hub processes (the Redis Streams adapter), loaded only in cluster mode. */
+async function roomAdapter(config: HubConfig) {
+  const { redisStreamsAdapter } = await import('./realtime/cluster-adapter.js');
+  return redisStreamsAdapter(config.redisUrl as string, config.redisPrefix);
 }

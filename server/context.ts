@@ -7,6 +7,7 @@ import type { PollingHosts } from './dispatch/polling-hosts.js';
 import type { ExtensionRegistry } from './dispatch/registry.js';
 import type { Logger } from './log.js';
 import type { PluginService } from './plugins/index.js';
+import type { ChangeFeed } from './realtime/change-feed.js';
 import type { CodePolicy } from './safety/index.js';
 import type { TaskService } from './tasks/service.js';
 import type { FlowgramService } from './workflows/flowgram/service.js';
@@ -28,4 +29,6 @@ export interface HubContext {
   plugins: PluginService;
   hostSecrets: HostSecrets;
   startedAt: number;
+  /** Cluster mode (SWITCHBOARD_REDIS_URL): what the other hub processes commit and which hosts they hold. */
+  changeFeed?: ChangeFeed;
 }

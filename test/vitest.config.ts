@@ -10,6 +10,8 @@ const SQLITE_ONLY = [
   'test/integration/sqlite-store.test.ts',
   'test/integration/group-commit.test.ts',
   'test/integration/kit-bridge-unit.test.ts',
+  // Clusters start their own redis-server and hub processes: one project runs them.
+  'test/integration/cluster-rooms.test.ts',
   'test/integration/failover-sdk.test.ts',
   'test/integration/failover-hosts.test.ts',
   'test/integration/cluster-*.test.ts',

@@ -69,9 +69,10 @@ export function streamTaskEvents(
       async (stop) => {
         unsubscribe = stop;
         if (closed) return stop();
-        // Ended before afterSeq: no end event is coming. One still held for its commit goes out first.
+        // Ended before afterSeq: no end event is coming. One still held for its commit (or, in a cluster, on
+        // its way from another process) goes out first.
         const task = await tasks.get(taskId);
-        tasks.afterCommit(() => {
+        tasks.afterTold(taskId, () => {
           if (task && isTerminal(task.status)) finish();
         });
       },

@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { Action } from '../auth/index.js';
 import { bearer } from '../auth/index.js';
 import type { HubContext } from '../context.js';
@@ -10,8 +10,14 @@ import { attachMonitor, type MonitorNamespace } from './monitor.js';
 import { attachRawWs } from './ws.js';
 
 /** Socket.IO on the hub's HTTP server: auth on the handshake, the two namespaces, the raw ws endpoints. */
-export function createIo(server: HttpServer, ctx: HubContext): { io: Server; close: () => Promise<void> } {
+export function createIo(
+  server: HttpServer,
+  ctx: HubContext,
+  cluster?: { adapter: ServerOptions['adapter']; close: () => void },
+): { io: Server; close: () => Promise<void> } {
   const io = new Server(server, {
+    // Cluster mode: rooms span the hub processes (cluster-adapter.ts); else the in-memory adapter.
+    ...(cluster ? { adapter: cluster.adapter } : {}),
     // Above the app-level limits so an oversized message gets an error ack instead of a dropped connection.
     maxHttpBufferSize: Math.max(ctx.config.maxPayloadBytes * 4, 8 * 1024 * 1024),
     cors: { origin: true, credentials: true },
@@ -66,9 +72,14 @@ export function createIo(server: HttpServer, ctx: HubContext): { io: Server; clo
     close: async () => {
       detachMonitor();
       detachWs();
-      // Not io.close(): it would close the HTTP server that Fastify owns and closes itself.
-      io.disconnectSockets(true);
+      // Not io.close(): it would close the HTTP server that Fastify owns and closes itself. Local: with the
+      // cluster adapter, a plain disconnectSockets would reach every process's sockets.
+      io.local.disconnectSockets(true);
       io.engine.close();
+      if (cluster) {
+        for (const nsp of io._nsps.values()) void nsp.adapter.close();
+        cluster.close();
+      }
     },
   };
 }

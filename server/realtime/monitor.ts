@@ -3,7 +3,7 @@ import type { Principal } from '../auth/index.js';
 import type { HubContext } from '../context.js';
 import { HubError } from '../errors.js';
 import type { ErrorBody } from '../protocol/common.js';
-import type { HostLogEntry } from '../protocol/extension.js';
+import type { ExtensionInfo, HostLogEntry } from '../protocol/extension.js';
 import type { MonitorClientToServer, MonitorServerToClient } from '../protocol/index.js';
 import type { TaskEvent } from '../protocol/tasks.js';
 import { bindSocketIo } from './handler.js';
@@ -68,23 +68,31 @@ export const taskRoom = (id: string) => `task:${id}`;
 /** `/monitor` over Socket.IO: task rooms and the feed are Socket.IO rooms, broadcast once per event. */
 export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => void {
   const { tasks, registry } = ctx;
-  // Socket.IO encodes a broadcast before it looks for members, and most task rooms have none: with the
-  // in-memory adapter (the only one that knows every member), look first. Other adapters always broadcast.
+  // Local emits: each process tells its own sockets, of its own tasks and (cluster mode) of the others' from
+  // the change stream. Socket.IO encodes a broadcast before it looks for members, and most task rooms have
+  // none: look first (`rooms` holds this process's members whichever the adapter).
   const rooms = nsp.adapter.rooms;
-  const local = nsp.adapter.constructor.name === 'Adapter';
-  const anyone = (room: string) => !local || rooms.has(room);
-  const offEvent = tasks.onEvent((event) => {
-    const room = taskRoom(event.taskId);
-    if (anyone(room)) nsp.to(room).emit('task:event', event);
-    const note = waitingNote(event);
-    if (note && anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('task:waiting', note);
-  });
-  const offSummary = tasks.onSummary((summary) => {
-    if (anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('task:summary', summary);
-  });
-  const offPresence = registry.onPresence((extension, online) => {
-    if (anyone(FEED_ROOM)) nsp.to(FEED_ROOM).emit('extension:presence', { extension, online });
-  });
+  const local = nsp.local;
+  const offEvent = tasks.onEvent(
+    (event) => {
+      const room = taskRoom(event.taskId);
+      if (rooms.has(room)) local.to(room).emit('task:event', event);
+      const note = waitingNote(event);
+      if (note && rooms.has(FEED_ROOM)) local.to(FEED_ROOM).emit('task:waiting', note);
+    },
+    { remote: true },
+  );
+  const offSummary = tasks.onSummary(
+    (summary) => {
+      if (rooms.has(FEED_ROOM)) local.to(FEED_ROOM).emit('task:summary', summary);
+    },
+    { remote: true },
+  );
+  const presence = (extension: ExtensionInfo, online: boolean) => {
+    if (rooms.has(FEED_ROOM)) local.to(FEED_ROOM).emit('extension:presence', { extension, online });
+  };
+  const offPresence = registry.onPresence(presence);
+  const offRemotePresence = ctx.changeFeed?.onRemotePresence(presence);
 
   const limits = { packets: ctx.config.subscriberQueueLimit, bytes: ctx.config.subscriberQueueBytes };
   // One handler table and one error path for every connection: an idle subscriber holds only its peer.
@@ -106,5 +114,6 @@ export function attachMonitor(nsp: MonitorNamespace, ctx: HubContext): () => voi
     offEvent();
     offSummary();
     offPresence();
+    offRemotePresence?.();
   };
 }

@@ -7,6 +7,7 @@ import type { ExtensionLink } from '../dispatch/link.js';
 import { fromZodError, HubError, toHubError } from '../errors.js';
 import type { ErrorBody } from '../protocol/common.js';
 import {
+  type ExtensionInfo,
   type HostLogEntry,
   type JobCancel,
   type JobRun,
@@ -216,15 +217,20 @@ class WsMonitorPeer extends WsPeer implements MonitorPeer, LogPeer {
   }
   joinFeed(): void {
     if (this.feed) return;
+    const presence = (extension: ExtensionInfo, online: boolean) =>
+      this.send('extension:presence', { extension, online });
+    // With `remote`, cluster mode: the tasks and hosts of the other hub processes as well.
     this.feed = [
-      this.ctx.tasks.onSummary((s) => this.send('task:summary', s)),
-      this.ctx.tasks.onEvent((e) => {
-        const note = waitingNote(e);
-        if (note) this.send('task:waiting', note);
-      }),
-      this.ctx.registry.onPresence((extension, online) =>
-        this.send('extension:presence', { extension, online }),
+      this.ctx.tasks.onSummary((s) => this.send('task:summary', s), { remote: true }),
+      this.ctx.tasks.onEvent(
+        (e) => {
+          const note = waitingNote(e);
+          if (note) this.send('task:waiting', note);
+        },
+        { remote: true },
       ),
+      this.ctx.registry.onPresence(presence),
+      ...(this.ctx.changeFeed ? [this.ctx.changeFeed.onRemotePresence(presence)] : []),
     ];
   }
   leaveFeed(): void {

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Task, type TaskEvent, TaskStatus } from '../protocol/tasks.js';
+import { summaryOf } from './service.js';
 import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
 
 /**
@@ -15,13 +17,19 @@ import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
  * `createdAt|id` members (all score 0, ordered by the member) for the list views: P i:all, P i:s:<status>,
  * P i:k:<kind>, P i:x:<extension>, P i:p:<parent>. In a cluster (`nodeId` set) the row also names its owner
  * (o: the process that writes its events) and P o:<node> holds each node's unfinished tasks (server/cluster).
+ *
+ * The same script appends one entry per commit to the change stream P bus {o: the committing process,
+ * e: JSON array of the events it stored, s: JSON array of the summaries of the rows it wrote}: what the other
+ * hub processes read to tell their subscribers (realtime/change-feed.ts). Atomic with the commit, so nobody
+ * hears of an event that is not stored, and a retried commit announces only the events it stored.
  */
 const COMMIT = `
 local P = ARGV[1]
 local maxlen = tonumber(ARGV[2])
 local ni, ne, nu = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local node = ARGV[6]
-local a = 7
+local origin, summaries, busmax = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local node = ARGV[9]
+local a = 10
 for _ = 1, ni do
   local id, kind, status, ext, parent, created, body, input =
     ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
@@ -42,6 +50,7 @@ for _ = 1, ni do
   end
 end
 local newest = {}
+local told = {}
 for _ = 1, ne do
   local id, seq, body = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   a = a + 3
@@ -51,7 +60,10 @@ for _ = 1, ne do
   else
     r = redis.pcall('XADD', P .. 'e:' .. id, '0-' .. seq, 'e', body)
   end
-  if type(r) ~= 'table' or not r.err then newest[id] = seq end
+  if type(r) ~= 'table' or not r.err then
+    newest[id] = seq
+    told[#told + 1] = body
+  end
 end
 for id, seq in pairs(newest) do redis.call('HSET', P .. 't:' .. id, 'q', seq) end
 for _ = 1, nu do
@@ -76,6 +88,9 @@ for _ = 1, nu do
     end
   end
 end
+if #told > 0 or summaries ~= '[]' then
+  redis.call('XADD', P .. 'bus', 'MAXLEN', '~', busmax, '*', 'o', origin, 'e', '[' .. table.concat(told, ',') .. ']', 's', summaries)
+end
 return 1
 `;
 
@@ -83,6 +98,10 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Events kept per task stream (approximate trim); 0 keeps all. */
   eventsMaxlen?: number;
+  /** This process in the change stream (P bus), so it can skip what it wrote itself. */
+  origin?: string;
+  /** Entries kept in the change stream (approximate trim). */
+  busMaxlen?: number;
   logger?: Logger;
   /** Cluster mode: the process writing; new rows are owned by it (server/cluster). */
   nodeId?: string;
@@ -102,6 +121,8 @@ const PAGE = 500;
 export class RedisTaskStore implements TaskStore {
   readonly prefix: string;
   private readonly maxlen: number;
+  readonly origin: string;
+  private readonly busMaxlen: number;
   private readonly nodeId: string;
   private down = false;
 
@@ -111,6 +132,8 @@ export class RedisTaskStore implements TaskStore {
   ) {
     this.prefix = opts.prefix ?? 'sb:';
     this.maxlen = opts.eventsMaxlen ?? 0;
+    this.origin = opts.origin ?? randomUUID();
+    this.busMaxlen = opts.busMaxlen ?? 10_000;
     this.nodeId = opts.nodeId ?? '';
     redis.defineCommand('sbCommit', { numberOfKeys: 0, lua: COMMIT });
     // Said once per outage, without the URL (it may carry a password).
@@ -157,6 +180,9 @@ export class RedisTaskStore implements TaskStore {
       batch.inserts.length,
       batch.events.length,
       batch.updates.length,
+      this.origin,
+      summariesJson(batch),
+      this.busMaxlen,
       this.nodeId,
     ];
     for (const t of batch.inserts)
@@ -303,6 +329,12 @@ function isConnectionError(err: unknown): boolean {
 
 function idOf(member: string): string {
   return member.slice(member.indexOf('|') + 1);
+}
+
+/** The list-view rows a commit wrote (new tasks and status changes), for the change stream. */
+function summariesJson(batch: CommitBatch): string {
+  if (!batch.inserts.length && !batch.updates.length) return '[]';
+  return JSON.stringify([...batch.inserts, ...batch.updates].map(summaryOf));
 }
 
 /** The task without its input: what changes over a task's life. */

@@ -19,6 +19,7 @@ import {
 } from '../protocol/tasks.js';
 import { EventLog } from './event-log.js';
 import { newTaskId, newTraceId } from './ids.js';
+import type { RemoteTasks } from './remote-tasks.js';
 import { assertTransition } from './state-machine.js';
 import type { Awaitable, TaskStore } from './store.js';
 
@@ -69,6 +70,11 @@ export class TaskService {
   private readonly taskListeners = new Map<string, Set<EventListener>>();
   private readonly eventListeners = new Set<EventListener>();
   private readonly summaryListeners = new Set<SummaryListener>();
+  /** Listeners that also hear of other hub processes' tasks (cluster mode): rooms and feeds, not local logic. */
+  private readonly remoteEventListeners = new Set<EventListener>();
+  private readonly remoteSummaryListeners = new Set<SummaryListener>();
+  /** The tasks other hub processes run, as this one has been told of them (cluster mode only). */
+  private remote: RemoteTasks | undefined;
   /** Per task, events recorded but held behind a commit barrier: replay stops before the first of them. */
   private readonly held = new Map<string, { first: number; count: number }>();
   /** Tasks that ended lately, so reports racing their end (late output, a result) are judged without a read. */
@@ -297,7 +303,11 @@ export class TaskService {
     const events = (first === undefined ? read : read.filter((e) => e.seq < first)).slice(0, limit);
     let bytes = 0;
     for (const e of events) bytes += JSON.stringify(e).length;
-    return { events, more: events.length >= limit || (maxBytes !== undefined && bytes >= maxBytes) };
+    const more = events.length >= limit || (maxBytes !== undefined && bytes >= maxBytes);
+    // Another process's task: before `catchUp`, this process must have been told all that the read saw.
+    if (!more && this.remote && !this.runsHere(taskId))
+      await this.remote.settle(taskId, events.at(-1)?.seq ?? afterSeq);
+    return { events, more };
   }
 
   /**
@@ -307,7 +317,7 @@ export class TaskService {
    */
   catchUp(taskId: string, afterSeq: number): TaskEvent[] | null {
     const t = this.active.get(taskId) ?? this.log.uncommitted(taskId) ?? this.recent.get(taskId);
-    if (!t) return []; // ended long ago: nothing more will be told
+    if (!t) return this.remote ? this.remote.catchUp(taskId, afterSeq) : []; // else ended long ago
     const held = this.held.get(taskId);
     const upTo = held ? held.first - 1 : t.lastSeq;
     if (afterSeq >= upTo) return [];
@@ -352,14 +362,60 @@ export class TaskService {
     };
   }
 
-  onEvent(fn: EventListener): () => void {
+  /** Every event of this process's tasks; with `remote`, of other hub processes' tasks as well. */
+  onEvent(fn: EventListener, opts?: { remote?: boolean }): () => void {
     this.eventListeners.add(fn);
-    return () => this.eventListeners.delete(fn);
+    if (opts?.remote) this.remoteEventListeners.add(fn);
+    return () => {
+      this.eventListeners.delete(fn);
+      this.remoteEventListeners.delete(fn);
+    };
   }
 
-  onSummary(fn: SummaryListener): () => void {
+  /** Status changes of this process's tasks; with `remote`, of other hub processes' tasks as well. */
+  onSummary(fn: SummaryListener, opts?: { remote?: boolean }): () => void {
     this.summaryListeners.add(fn);
-    return () => this.summaryListeners.delete(fn);
+    if (opts?.remote) this.remoteSummaryListeners.add(fn);
+    return () => {
+      this.summaryListeners.delete(fn);
+      this.remoteSummaryListeners.delete(fn);
+    };
+  }
+
+  /**
+   * Runs `fn` once this process has told its listeners every event stored so far of the task: after this
+   * tick's commit for its own tasks (`afterCommit`), once the change stream has caught up for another's.
+   */
+  afterTold(taskId: string, fn: () => void): void {
+    if (!this.remote || this.runsHere(taskId)) this.afterCommit(fn);
+    else this.remote.caughtUp().then(fn, fn);
+  }
+
+  /** Cluster mode: where this process learns of the tasks other processes run. */
+  attachRemote(remote: RemoteTasks): void {
+    this.remote = remote;
+  }
+
+  /**
+   * An event another hub process committed, for this process's listeners: the task's own and the `remote`
+   * ones. Ignored for a task this process runs (it tells its own).
+   */
+  tellRemote(event: TaskEvent): void {
+    if (this.active.has(event.taskId)) return;
+    const set = this.taskListeners.get(event.taskId);
+    if (set) for (const fn of [...set]) fn(event);
+    for (const fn of this.remoteEventListeners) fn(event);
+  }
+
+  /** A status change another hub process committed, for the `remote` summary listeners. */
+  tellRemoteSummary(summary: TaskSummary): void {
+    if (this.active.has(summary.id)) return;
+    for (const fn of this.remoteSummaryListeners) fn(summary);
+  }
+
+  /** Whether this process runs the task or ran it lately (it tells its events itself). */
+  private runsHere(taskId: string): boolean {
+    return this.active.has(taskId) || this.log.uncommitted(taskId) !== undefined || this.recent.has(taskId);
   }
 
   async counts(): Promise<Record<string, number>> {

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../server/log.js';
+import type { TaskEvent } from '../../server/protocol/index.js';
+import { MemoryTaskStore } from '../../server/tasks/memory-store.js';
+import { RemoteTasks } from '../../server/tasks/remote-tasks.js';
+
+const ev = (seq: number, taskId = 't1'): TaskEvent => ({
+  taskId,
+  seq,
+  ts: new Date(0).toISOString(),
+  type: 'output',
+  data: { stream: 'stdout', text: `line ${seq}\n` },
+});
+
+/** RemoteTasks on a real in-memory store: what another process committed is there before it is announced. */
+function remote() {
+  const store = new MemoryTaskStore();
+  const told: TaskEvent[] = [];
+  const tasks = new RemoteTasks(
+    { caughtUp: async () => {}, read: async (taskId, afterSeq) => store.readEvents(taskId, afterSeq) },
+    (e) => told.push(e),
+    createLogger('silent'),
+  );
+  return { store, told, tasks };
+}
+
+describe('RemoteTasks (events of tasks other hub processes run)', () => {
+  it('tells each seq once, in order, dropping what was told already', async () => {
+    const { told, tasks } = remote();
+    await tasks.take([ev(1), ev(2)]);
+    await tasks.take([ev(2), ev(3)]);
+    expect(told.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('fills a gap the change stream left from the store, before the event after it', async () => {
+    const { store, told, tasks } = remote();
+    store.appendEvents([1, 2, 3, 4, 5].map((n) => ev(n)));
+    await tasks.take([ev(1), ev(2)]);
+    await tasks.take([ev(5)]);
+    expect(told.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('catchUp hands over exactly what was told after a replay, or null when it no longer holds it all', async () => {
+    const { told, tasks } = remote();
+    // A subscriber's store read ended at 7 for a task this process had heard nothing of.
+    expect(tasks.catchUp('t1', 7)).toBeNull();
+    await tasks.settle('t1', 7);
+    expect(tasks.catchUp('t1', 7)).toEqual([]);
+    // What the stream brings up to 7 was in the read: not told again.
+    await tasks.take([ev(6), ev(7), ev(8), ev(9)]);
+    expect(told.map((e) => e.seq)).toEqual([8, 9]);
+    expect(tasks.catchUp('t1', 7)?.map((e) => e.seq)).toEqual([8, 9]);
+    expect(tasks.catchUp('t1', 9)).toEqual([]);
+    // Events before the tail were never told here: that subscriber reads another page.
+    expect(tasks.catchUp('t1', 3)).toBeNull();
+  });
+
+  it('a read behind what was told keeps the told seq and catches up from the tail', async () => {
+    const { tasks } = remote();
+    await tasks.take([1, 2, 3, 4, 5].map((n) => ev(n)));
+    await tasks.settle('t1', 3);
+    expect(tasks.catchUp('t1', 3)?.map((e) => e.seq)).toEqual([4, 5]);
+  });
+});
