@@ -4,6 +4,13 @@
 import { register } from 'tsx/esm/api';
 
 register({ tsconfig: false });
+// A reader that stops early (`switchboard tasks --json | head -1`) is not an error: end quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { main } = await import('./main.ts');
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -195,9 +195,13 @@ function noteFor(event: TaskEvent): string | undefined {
     case 'tool_thinking':
       return `[thinking] ${event.data.text}`;
     case 'tool_start':
-      return `[tool] ${event.data.name} ${JSON.stringify(event.data.args)}`;
-    case 'tool_result':
-      return `[tool] ${event.data.name} ${event.data.isError ? 'failed' : 'done'}`;
+      return `[tool] ${event.data.name}${toolArgs(event.data.args)}`;
+    case 'tool_result': {
+      // A call that ran as a child task names it, so `switchboard watch ID` can follow just that part.
+      const child = (event.data.result as { taskId?: unknown } | null)?.taskId;
+      const ran = typeof child === 'string' ? ` (task ${child})` : '';
+      return `[tool] ${event.data.name} ${event.data.isError ? 'failed' : 'done'}${ran}`;
+    }
     case 'node_start':
       return `[node] ${event.data.node} started`;
     case 'node_end':
@@ -205,6 +209,15 @@ function noteFor(event: TaskEvent): string | undefined {
     default:
       return undefined; // output and token are raw; done's result is printed from the final task
   }
+}
+
+/** A tool's arguments as JSON, except code (kit_execute's): that reads as Python lines, not an escaped string. */
+function toolArgs(args: unknown): string {
+  const code = (args as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return ` ${JSON.stringify(args)}`;
+  const { code: _code, ...rest } = args as Record<string, unknown>;
+  const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+  return `${extra}\n${code.replace(/^/gm, '    ')}`;
 }
 
 /** `[#####-----]`: twenty cells, one per 5%. */

@@ -14,7 +14,8 @@ export class CodeTasks {
     private readonly config: HubConfig,
   ) {}
 
-  async submit(body: unknown): Promise<Task> {
+  /** `link.parentCallId`: the parent's tool call this task runs for (set by the hub's own tools, not on the wire). */
+  async submit(body: unknown, link: { parentCallId?: string } = {}): Promise<Task> {
     const parsed = SubmitCode.safeParse(body);
     if (!parsed.success) throw fromZodError(parsed.error);
     const input = parsed.data;
@@ -45,6 +46,7 @@ export class CodeTasks {
       maxAttempts: 1 + (input.retries ?? this.config.defaultRetries),
       traceId: input.traceId,
       parentId: input.parentId,
+      parentCallId: input.parentId ? link.parentCallId : undefined,
     });
     for (const v of verdict.violations) {
       this.tasks.append(task.id, 'log', {

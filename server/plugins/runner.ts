@@ -21,6 +21,8 @@ export interface StartToolTask {
   resources?: unknown[] | undefined;
   timeoutMs?: number | undefined;
   parentId?: string | undefined;
+  /** The parent's tool call this task runs for (a workflow's plugin tool call). */
+  parentCallId?: string | undefined;
   traceId?: string | undefined;
   /** Who asked (`plugin-service`, `native`, `workflow`, `mcp`): kept in the task's input. */
   origin?: string | undefined;
@@ -96,6 +98,7 @@ export class PluginRunner {
       timeoutMs,
       maxAttempts: 1,
       parentId: req.parentId,
+      parentCallId: req.parentId ? req.parentCallId : undefined,
       traceId: req.traceId,
     });
     const controller = new AbortController();

@@ -33,12 +33,22 @@ export type Target = z.infer<typeof Target>;
 export const TaskError = ErrorBody.extend({ traceback: z.string().optional() });
 export type TaskError = z.infer<typeof TaskError>;
 
+/** Why a queued task has no extension yet (on its `log` events while it waits). */
+export const WaitReason = z.enum(['no_extension', 'no_match', 'all_busy']);
+export type WaitReason = z.infer<typeof WaitReason>;
+
+/** A queued task's current reason for waiting, in codes and in words. */
+export const TaskWaitingNow = z.object({ reason: WaitReason, message: z.string() });
+export type TaskWaitingNow = z.infer<typeof TaskWaitingNow>;
+
 export const Task = z.object({
   id: Id,
   kind: TaskKind,
   status: TaskStatus,
   target: Target,
   parentId: Id.nullable(),
+  /** The parent's tool call this task runs for (a workflow's kit_execute or plugin tool call). */
+  parentCallId: z.string().optional(),
   traceId: z.string(),
   /** Dispatch attempts made so far. */
   attempts: z.number().int(),
@@ -57,6 +67,8 @@ export const Task = z.object({
   endedAt: z.string().nullable(),
   /** Seq of the last event; a subscriber starting from here misses nothing. */
   lastSeq: z.number().int(),
+  /** While queued with no extension to take it: why (the latest of its `waiting` log notes). */
+  waiting: TaskWaitingNow.optional(),
 });
 export type Task = z.infer<typeof Task>;
 
@@ -67,6 +79,7 @@ export const TaskSummary = Task.pick({
   status: true,
   target: true,
   parentId: true,
+  parentCallId: true,
   attempts: true,
   extensionId: true,
   createdAt: true,
@@ -74,6 +87,7 @@ export const TaskSummary = Task.pick({
   startedAt: true,
   endedAt: true,
   lastSeq: true,
+  waiting: true,
 }).extend({
   /** What ran, for list views: the workflow's name, or the plugin tool's. */
   name: z.string().optional(),
@@ -94,10 +108,6 @@ export const StatusReason = z.enum([
   'policy_denied',
 ]);
 export type StatusReason = z.infer<typeof StatusReason>;
-
-/** Why a queued task has no extension yet (on its `log` events while it waits). */
-export const WaitReason = z.enum(['no_extension', 'no_match', 'all_busy']);
-export type WaitReason = z.infer<typeof WaitReason>;
 
 const Usage = z.object({
   promptTokens: z.number().int(),

@@ -31,6 +31,7 @@ export interface NewTask {
   maxAttempts: number;
   traceId?: string | undefined;
   parentId?: string | undefined;
+  parentCallId?: string | undefined;
 }
 
 export interface TransitionPatch {
@@ -53,7 +54,10 @@ const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSum
 /** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
   const summary = Object.fromEntries(
-    SUMMARY_KEYS.filter((k) => k !== 'name').map((k) => [k, t[k as keyof Task]]),
+    SUMMARY_KEYS.filter((k) => k !== 'name' && t[k as keyof Task] !== undefined).map((k) => [
+      k,
+      t[k as keyof Task],
+    ]),
   ) as TaskSummary;
   const name = t.input['workflow'] ?? t.input['tool'];
   if (typeof name === 'string') summary.name = name;
@@ -113,6 +117,7 @@ export class TaskService {
       status: 'queued',
       target: spec.target ?? {},
       parentId: spec.parentId ?? null,
+      ...(spec.parentCallId ? { parentCallId: spec.parentCallId } : {}),
       traceId: spec.traceId ?? newTraceId(),
       attempts: 0,
       maxAttempts: spec.maxAttempts,
@@ -243,6 +248,7 @@ export class TaskService {
     const now = new Date().toISOString();
     task.status = to;
     task.updatedAt = now;
+    if (to !== 'queued') delete task.waiting;
     if (patch.attempts !== undefined) task.attempts = patch.attempts;
     if (patch.extensionId !== undefined) task.extensionId = patch.extensionId;
     if (to === 'running' && !task.startedAt) task.startedAt = now;
@@ -479,6 +485,11 @@ export class TaskService {
 
   private push<T extends EventType>(task: Task, type: T, data: EventDataOf<T>): TaskEvent {
     const event = this.record(task, type, data);
+    // A queued task's latest reason for waiting is part of it, so a list or a page opened later shows it.
+    if (event.type === 'log' && event.data.waiting && task.status === 'queued') {
+      task.waiting = { reason: event.data.waiting, message: event.data.message.replace(/^waiting: /, '') };
+      this.log.touch(task);
+    }
     this.deliver(event);
     return event;
   }

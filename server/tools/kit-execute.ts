@@ -57,13 +57,17 @@ export class KitExecuteTool extends NativeTool<typeof Args> {
     }
     let child: Task;
     try {
-      child = await codeTasks.submit({
-        code,
-        target: this.deps.target,
-        parentId,
-        traceId: this.deps.traceId,
-        ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}),
-      });
+      // The child names the call it runs for, so a viewer links the two as soon as the child exists.
+      child = await codeTasks.submit(
+        {
+          code,
+          target: this.deps.target,
+          parentId,
+          traceId: this.deps.traceId,
+          ...(this.deps.timeoutMs ? { timeoutMs: this.deps.timeoutMs } : {}),
+        },
+        { parentCallId: ctx.callId },
+      );
     } catch (err) {
       // A policy refusal is something the model can fix: it is told, the run goes on.
       if (err instanceof HubError)

@@ -73,6 +73,7 @@ export class PluginTool implements Tool {
         plugin: this.ref.plugin,
         arguments: argObject,
         parentId: this.deps.parentId,
+        parentCallId: ctx.callId,
         traceId: this.deps.traceId,
         origin: 'workflow',
       });

@@ -2,25 +2,14 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../client/sdk/index.js';
 import type { Task } from '../../server/protocol/index.js';
-import { type MonitorSession, monitorSuite, openMonitor, screenshot } from '../helpers/browser.js';
+import { type MonitorSession, monitorTestHub, screenshot } from '../helpers/browser.js';
 import { http } from '../helpers/clients.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { loopInputs, loopSchema } from '../helpers/flowgram-loop.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
+import type { TestHub } from '../helpers/hub.js';
 
+const kit = monitorTestHub();
 let hub: TestHub | undefined;
-let model: FakeOpenAI | undefined;
 let session: MonitorSession | undefined;
-let exts: ScriptedExtension[] = [];
-const browser = monitorSuite(() => {
-  const open = [session, ...exts.map((e) => ({ close: async () => void e.socket.disconnect() })), hub, model];
-  session = undefined;
-  hub = undefined;
-  model = undefined;
-  exts = [];
-  return open;
-});
 
 const KIT_CODE =
   'import omni.usd\nstage = omni.usd.get_context().get_stage()\nprint("prims:", len(list(stage.Traverse())))';
@@ -38,17 +27,15 @@ const fact = (page: Page, key: string) => page.locator(`.facts [data-fact="${key
 
 async function open(hash: string): Promise<Page> {
   if (!hub) throw new Error('no hub');
-  session = await openMonitor(browser(), hub.url, hub.tokens.operator, { hash });
-  // A click that cannot happen fails with its locator instead of hanging until the test's timeout.
-  session.page.setDefaultTimeout(15_000);
+  session = await kit.open(hub, { hash });
   return session.page;
 }
 
 // Long, many-step browser runs: room for a loaded 2-core machine.
 describe('run graphs, child tasks and waiting reasons in the monitor', () => {
   it('an omniverse_agent run lights up node by node; its kit_execute call opens its child code task', async () => {
-    hub = await startTestHub({ store: 'memory' });
-    model = await startFakeOpenAI();
+    hub = await kit.hub({ store: 'memory' });
+    const model = await kit.model();
     model.script(
       { toolCalls: [{ id: 'k1', name: 'kit_execute', arguments: { code: KIT_CODE } }] },
       { text: 'The stage has 3 prims.' },
@@ -57,13 +44,12 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const ext = await scriptedExtension(hub.url, hub.tokens.extension, { name: 'kit' }, async (api) => {
+    const ext = await kit.extension(hub, { name: 'kit' }, async (api) => {
       await api.started();
       await api.output('prims: 3\n');
       await gate;
       await api.result({ status: 'succeeded', result: 3 });
     });
-    exts.push(ext);
     const started = await http<Task>(
       hub.url,
       hub.tokens.operator,
@@ -159,7 +145,7 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
   }, 90_000);
 
   it('a FlowGram run colours its schema graph live, counts loop iterations, and ends with every node settled', async () => {
-    hub = await startTestHub({ store: 'memory' });
+    hub = await kit.hub({ store: 'memory' });
     const sdk = new SwitchboardClient({ url: hub.url, token: hub.tokens.operator });
     // The page is open before the run starts, and the run is long enough (20 paced iterations) to be seen mid-way.
     const page = await open('');
@@ -171,6 +157,25 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     expect(await state(page, 'end_0')).toBe('waiting');
     expect(await graphNode(page, 'code_0').getAttribute('class')).toContain('nested');
     expect(await page.locator('[data-testid=run-graph] [data-node]').count()).toBe(6);
+    // The loop's body is drawn inside a box the loop heads; the loop counts its iterations as they go.
+    const box = await page.locator('[data-loop-box="loop_0"]').boundingBox();
+    if (!box) throw new Error('no loop box');
+    const rect = async (id: string) => {
+      const r = await graphNode(page, id).locator('rect').boundingBox();
+      if (!r) throw new Error(`node ${id} not drawn`);
+      return r;
+    };
+    for (const id of ['loop_0', 'block_start_0', 'code_0', 'block_end_0']) {
+      const r = await rect(id);
+      expect(r.x >= box.x && r.x + r.width <= box.x + box.width + 0.5, id).toBe(true);
+      expect(r.y >= box.y && r.y + r.height <= box.y + box.height + 0.5, id).toBe(true);
+    }
+    // FlowGram reads left to right: the start before the loop's box, the end after it.
+    expect((await rect('end_0')).x).toBeGreaterThanOrEqual(box.x + box.width);
+    expect((await rect('start_0')).x + (await rect('start_0')).width).toBeLessThanOrEqual(box.x);
+    await expect
+      .poll(async () => Number(await graphNode(page, 'loop_0').getAttribute('data-iterations')))
+      .toBeGreaterThanOrEqual(2);
     // The header of a FlowGram task: no target, extension, attempts or workflow.
     for (const key of ['target', 'extension', 'attempts', 'workflow'])
       expect(await fact(page, key).isHidden()).toBe(true);
@@ -184,6 +189,8 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
       expect(await state(page, id)).toBe('succeeded');
     expect(await runs(page, 'code_0')).toBe(20);
     expect(await graphNode(page, 'code_0').textContent()).toContain('×20');
+    expect(await graphNode(page, 'loop_0').getAttribute('data-iterations')).toBe('20');
+    expect(await graphNode(page, 'loop_0').textContent()).toContain('↻20');
     expect(await page.getByTestId('graph-summary').textContent()).toMatch(/^6\/6 nodes settled/);
 
     await graphNode(page, 'code_0').click();
@@ -197,7 +204,7 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
   }, 90_000);
 
   it('a queued task says why it waits, in the list and the header, and stops saying it once it runs', async () => {
-    hub = await startTestHub({ store: 'memory' });
+    hub = await kit.hub({ store: 'memory' });
     const submitted = await http<Task>(hub.url, hub.tokens.operator, 'POST', '/api/v1/tasks', {
       code: 'print("needs a gpu")',
       target: { label: 'gpu' },
@@ -212,15 +219,25 @@ describe('run graphs, child tasks and waiting reasons in the monitor', () => {
     const header = page.locator('.task-header [data-testid=task-waiting]');
     expect(await header.textContent()).toBe('no extension is connected (the task needs the label gpu)');
 
+    // A page opened now, long after the note went out, has it from the task's summary: no live event needed.
+    const late = await kit.open(hub, { hash: '' });
+    const lateRow = late.page.locator(
+      `[data-testid=task-row][data-task-id="${id}"] [data-testid=task-waiting]`,
+    );
+    await expect
+      .poll(() => lateRow.textContent())
+      .toBe('waiting: no extension is connected (the task needs the label gpu)');
+    await late.close();
+
     // The reason changes live: an extension without the label comes online.
-    exts.push(await scriptedExtension(hub.url, hub.tokens.extension, { name: 'plain', labels: [] }));
+    await kit.extension(hub, { name: 'plain', labels: [] });
     const row = page.locator(`[data-testid=task-row][data-task-id="${id}"] [data-testid=task-waiting]`);
     await expect.poll(() => row.textContent()).toBe('waiting: no extension has the label gpu');
     await expect.poll(() => header.textContent()).toBe('no extension has the label gpu');
     await screenshot(page, 'graph-waiting.png');
 
     // One with the label takes it: the reason goes away.
-    exts.push(await scriptedExtension(hub.url, hub.tokens.extension, { name: 'gpu', labels: ['gpu'] }));
+    await kit.extension(hub, { name: 'gpu', labels: ['gpu'] });
     await expect.poll(() => page.getByTestId('task-status').getAttribute('data-status')).toBe('succeeded');
     expect(await row.isVisible()).toBe(false);
     expect(await fact(page, 'waiting').isHidden()).toBe(true);

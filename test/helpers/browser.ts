@@ -4,8 +4,11 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
-import type { Task } from '../../server/protocol/index.js';
+import type { Register, Task } from '../../server/protocol/index.js';
 import type { TaskService } from '../../server/tasks/service.js';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { startTestHub, type TestHub } from './hub.js';
+import { type JobScript, type ScriptedExtension, scriptedExtension } from './scripted-extension.js';
 
 const MONITOR_DIR = fileURLToPath(new URL('../../client/monitor/', import.meta.url));
 const BUILT_PAGE = join(MONITOR_DIR, 'dist', 'index.html');
@@ -117,6 +120,66 @@ export function monitorSuite(toClose: () => Array<{ close(): Promise<void> } | u
   return () => {
     if (!browser) throw new Error('the browser is not launched yet');
     return browser;
+  };
+}
+
+type Closeable = { close(): Promise<void> };
+
+export interface MonitorTestKit {
+  /** Chromium, launched once for the file. */
+  browser(): Browser;
+  /** A real hub on port 0 (`startTestHub`), closed after the test. */
+  hub(config?: Parameters<typeof startTestHub>[0]): Promise<TestHub>;
+  /** The local OpenAI-compatible test server, closed after the test. */
+  model(): Promise<FakeOpenAI>;
+  /** A scripted extension on the hub, disconnected after the test. */
+  extension(hub: TestHub, registration: Register, script?: JobScript): Promise<ScriptedExtension>;
+  /** The monitor in a fresh browser context, signed in with `token` (operator by default). */
+  open(
+    hub: TestHub,
+    opts?: Parameters<typeof openMonitor>[3] & { token?: string | null },
+  ): Promise<MonitorSession>;
+}
+
+/**
+ * What every browser suite starts with, as one disposable kit: the monitor built and Chromium launched once
+ * per file; hubs, fake models, scripted extensions and pages made through it are closed after each test
+ * (pages first, so a failing test's screenshot shows the page as the user saw it).
+ */
+export function monitorTestHub(): MonitorTestKit {
+  let sessions: MonitorSession[] = [];
+  let others: Closeable[] = [];
+  const browser = monitorSuite(() => {
+    const out = [...sessions, ...others.reverse()];
+    sessions = [];
+    others = [];
+    return out;
+  });
+  return {
+    browser,
+    async hub(config = {}) {
+      const hub = await startTestHub(config);
+      others.push(hub);
+      return hub;
+    },
+    async model() {
+      const model = await startFakeOpenAI();
+      others.push(model);
+      return model;
+    },
+    async extension(hub, registration, script) {
+      const ext = await scriptedExtension(hub.url, hub.tokens.extension, registration, script);
+      others.push({ close: async () => void ext.socket.disconnect() });
+      return ext;
+    },
+    async open(hub, opts = {}) {
+      const { token = hub.tokens.operator, ...rest } = opts;
+      const session = await openMonitor(browser(), hub.url, token, rest);
+      // A click that cannot happen fails with its locator instead of hanging until the test's timeout.
+      session.page.setDefaultTimeout(15_000);
+      sessions.push(session);
+      return session;
+    },
   };
 }
 

@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../client/sdk/index.js';
-import { runCli, runCliInPty } from '../helpers/cli.js';
+import { CLI_BIN, runCli, runCliInPty } from '../helpers/cli.js';
+import { until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import {
   codeDrivenScript,
@@ -234,6 +237,34 @@ describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
     expect(failed.stdout).toMatch(/^status +failed$/m);
     expect(failed.code).toBe(1);
     expect((await runCli(['status', ok.id], env)).code).toBe(0);
+  });
+
+  it('status shows the facts of the kind and why a queued task waits; a reader that stops early is no error', async () => {
+    const queued = await sb.submit({
+      code: 'print(1)',
+      target: { label: 'nobody-has-it' },
+      timeoutMs: 60_000,
+    });
+    const shown = await until(async () => {
+      const r = await runCli(['status', queued.id], env);
+      return /^waiting /m.test(r.stdout) ? r : null;
+    });
+    expect(shown.stdout).toMatch(/^waiting +no extension has the label nobody-has-it$/m);
+    expect(shown.stdout).toMatch(/^target +label:nobody-has-it$/m);
+    expect(shown.code).toBe(0);
+    await sb.cancel(queued.id);
+    const gone = await runCli(['status', queued.id], env);
+    expect(gone.stdout).not.toMatch(/^waiting/m);
+
+    // A reader that hangs up before the list comes (`| head -1`, here `| true`): the CLI ends quietly, 0.
+    for (let i = 0; i < 3; i++) await sb.waitFor((await sb.submit({ code: `x = ${i}` })).id);
+    // Async: the hub answering the CLI runs in this process.
+    const piped = await promisify(execFile)(
+      'bash',
+      ['-c', `set -o pipefail; "${process.execPath}" "${CLI_BIN}" tasks --json --limit 200 | true`],
+      { env: { PATH: process.env['PATH'], ...env } },
+    );
+    expect(piped.stderr).not.toMatch(/EPIPE|Unhandled/);
   });
 
   it('top --once and --json show the queue, the extensions and the running tasks', async () => {

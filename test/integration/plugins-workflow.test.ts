@@ -103,6 +103,8 @@ describe('plugin tools in workflows', () => {
     const kids = await children(task.id);
     expect(kids.map((k) => k.kind)).toEqual(['plugin', 'plugin']);
     expect(kids.every((k) => k.status === 'succeeded' && k.parentId === task.id)).toBe(true);
+    // Each child names the tool call it ran for.
+    expect(kids.map((k) => k.parentCallId).sort()).toEqual(['c1', 'c2']);
     const toolMessages = model.requests[1]?.body.messages.filter((m) => m.role === 'tool') ?? [];
     expect(String(toolMessages[0]?.content)).toContain('Echo: from the model');
   });

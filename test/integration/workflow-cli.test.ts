@@ -51,6 +51,31 @@ describe('switchboard run', { timeout: 60_000 }, () => {
     expect(model.requests.at(-1)?.headers.authorization).toBe('Bearer sk-cli-key-123456');
   });
 
+  it("--follow shows kit_execute's code as Python lines, not an escaped JSON string", async () => {
+    model.script(
+      { toolCalls: [{ name: 'kit_execute', arguments: { code: 'import omni.usd\nprint("hi")' } }] },
+      { text: 'No extension was online.' },
+    );
+    const r = await runCli(
+      [
+        'run',
+        'omniverse_agent',
+        '-m',
+        'say hi in Kit',
+        '--model',
+        'fake',
+        '--base-url',
+        model.url,
+        '--follow',
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('[tool] kit_execute\n    import omni.usd\n    print("hi")\n');
+    expect(r.stderr).not.toContain('\\n');
+    expect(r.stderr).toContain('[tool] kit_execute failed');
+  });
+
   it('--json gives NDJSON events ending with the task', async () => {
     const r = await runCli(['run', 'agent_chat', '-m', 'hello', '--follow', '--json'], env);
     expect(r.code, r.stderr).toBe(0);

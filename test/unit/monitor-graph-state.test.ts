@@ -70,6 +70,24 @@ describe('GraphState (the run graph folded from node events)', () => {
   });
 });
 
+describe('GraphState loop iterations', () => {
+  it("counts a loop's iterations from its body's node events, per loop", () => {
+    const g = new GraphState();
+    g.apply(ev('node_start', { node: 'loop_0' }));
+    expect(g.get('loop_0').iterations).toBeUndefined();
+    for (const index of [0, 1, 2]) {
+      g.apply(ev('node_start', { node: 'code_0', loop: { nodeId: 'loop_0', index } }));
+      g.apply(ev('node_end', { node: 'code_0', loop: { nodeId: 'loop_0', index } }));
+    }
+    g.apply(ev('node_start', { node: 'inner', loop: { nodeId: 'loop_0', index: 3 } }));
+    g.apply(ev('node_start', { node: 'x', loop: { nodeId: 'inner', index: 0 } }));
+    expect(g.get('loop_0').iterations).toBe(4);
+    expect(g.get('inner').iterations).toBe(1);
+    expect(g.get('loop_0').runs).toBe(1);
+    expect(g.get('code_0').iterations).toBeUndefined();
+  });
+});
+
 describe('nestTasks (the task list as a tree)', () => {
   const t = (id: string, parentId: string | null, createdAt: string) =>
     ({ id, parentId, createdAt, status: 'running', kind: 'code' }) as TaskSummary;

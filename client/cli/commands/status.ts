@@ -29,11 +29,19 @@ function describe(task: Task, out: Output): string {
     ['id', task.id],
     ['status', out.paint(STATUS_COLOUR[task.status], task.status)],
     ['kind', task.kind],
-    ['target', describeTarget(task.target)],
-    ['extension', task.extensionId ?? '-'],
-    ['attempts', `${task.attempts}/${task.maxAttempts}`],
-    ['created', task.createdAt],
   ];
+  // The facts that apply to the kind: where code runs, or what a workflow or tool is.
+  const name = task.input['workflow'] ?? task.input['tool'];
+  if (typeof name === 'string') rows.push([task.kind === 'plugin' ? 'tool' : 'workflow', name]);
+  if (task.kind === 'code') {
+    rows.push(['target', describeTarget(task.target)]);
+    rows.push(['extension', task.extensionId ?? '-']);
+    rows.push(['attempts', `${task.attempts}/${task.maxAttempts}`]);
+  }
+  if (task.waiting) rows.push(['waiting', task.waiting.message]);
+  if (task.parentId)
+    rows.push(['parent', task.parentId + (task.parentCallId ? ` (tool call ${task.parentCallId})` : '')]);
+  rows.push(['created', task.createdAt]);
   if (task.startedAt) rows.push(['started', task.startedAt]);
   if (task.endedAt) rows.push(['ended', task.endedAt]);
   const took = duration(task.startedAt ?? task.createdAt, task.endedAt);

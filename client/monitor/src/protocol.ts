@@ -16,6 +16,7 @@ export type {
   MonitorServerToClient,
   Presence,
   RunGraph,
+  RunGraphNode,
   StartWorkflow,
   SubmitCode,
   Task,

@@ -9,6 +9,8 @@ export interface NodeRun {
   state: NodeState;
   /** How many times the node started: a loop body or the agent's turns run again and again. */
   runs: number;
+  /** A loop: the iterations its body has entered (from the body's node events). */
+  iterations?: number;
   inputs?: unknown;
   outputs?: unknown;
   error?: string;
@@ -59,6 +61,10 @@ export class GraphState {
       n.runs += 1;
       delete n.error;
       if (e.data.inputs) n.inputs = e.data.inputs;
+      if (e.data.loop) {
+        const loop = this.get(e.data.loop.nodeId);
+        loop.iterations = Math.max(loop.iterations ?? 0, e.data.loop.index + 1);
+      }
       this.running.push(e.data.node);
       this.started = true;
       this.settleEntry();

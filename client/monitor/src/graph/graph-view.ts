@@ -5,6 +5,7 @@ import { GraphState, type NodeRun } from './graph-state.js';
 import { NodeDetail } from './node-detail.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+const MIN_SCALE = 0.7;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}) {
   const el = document.createElementNS(SVG, tag);
@@ -71,12 +72,12 @@ export class GraphView {
 
   private draw(layout: Layout): void {
     const root = svg('svg', {
-      width: layout.width,
-      height: layout.height,
       viewBox: `0 0 ${layout.width} ${layout.height}`,
       role: 'group',
       'aria-label': 'Run graph',
     });
+    // Shrinks to the pane's width (to no less than MIN_SCALE, past which text gets too small), never grows.
+    root.style.width = `clamp(${Math.round(layout.width * MIN_SCALE)}px, 100%, ${layout.width}px)`;
     const defs = svg('defs');
     const marker = svg('marker', {
       id: 'graph-arrow',
@@ -90,6 +91,21 @@ export class GraphView {
     marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'graph-arrow' }));
     defs.append(marker);
     root.append(defs);
+    // Loop bodies first (outer boxes under inner ones), then edges over them, then nodes on top.
+    const depth = (id: string | undefined): number =>
+      id ? 1 + depth(layout.boxes.find((b) => b.id === id)?.parent) : 0;
+    for (const b of [...layout.boxes].sort((a, c) => depth(a.id) - depth(c.id))) {
+      const rect = svg('rect', {
+        x: (b.x - b.width / 2).toFixed(1),
+        y: (b.y - b.height / 2).toFixed(1),
+        width: b.width.toFixed(1),
+        height: b.height.toFixed(1),
+        rx: 10,
+        class: 'graph-loop-box',
+      });
+      rect.dataset['loopBox'] = b.id;
+      root.append(rect);
+    }
     for (const e of layout.edges) {
       const d = e.points
         .map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x.toFixed(1)} ${p.y.toFixed(1)}`)
@@ -175,9 +191,15 @@ function paint(d: DrawnNode, n: NodeRun): void {
     d.g.classList.add(n.state);
   }
   d.g.dataset['runs'] = String(n.runs);
+  if (n.iterations !== undefined) d.g.dataset['iterations'] = String(n.iterations);
   const label = n.error ? `${n.state}: ${n.error}` : n.state;
   if (d.state.textContent !== label)
     d.state.textContent = label.length > 40 ? `${label.slice(0, 39)}…` : label;
-  const runs = n.runs > 1 ? `×${n.runs}` : '';
+  // A loop counts its iterations; any other node, how often it ran.
+  const runs = n.iterations !== undefined ? `↻${n.iterations}` : n.runs > 1 ? `×${n.runs}` : '';
   if (d.runs.textContent !== runs) d.runs.textContent = runs;
+  d.runs.setAttribute(
+    'aria-label',
+    n.iterations !== undefined ? `${n.iterations} iterations` : `${n.runs} runs`,
+  );
 }

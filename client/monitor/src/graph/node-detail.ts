@@ -38,6 +38,9 @@ export class NodeDetail {
         h('span', { class: 'mono muted' }, this.id),
         h('span', { class: `badge graph-badge ${run.state}`, 'data-testid': 'node-detail-state' }, run.state),
         run.runs > 1 ? h('span', { class: 'muted' }, `${run.runs} runs`) : null,
+        run.iterations !== undefined
+          ? h('span', { class: 'muted', 'data-testid': 'node-iterations' }, `${run.iterations} iterations`)
+          : null,
         h(
           'button',
           { type: 'button', class: 'ghost small', onclick: () => (this.element.hidden = true) },

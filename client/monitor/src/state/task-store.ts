@@ -14,7 +14,7 @@ export class TaskStore {
   /** Bumped on every change, so views can skip work when nothing moved. */
   version = 0;
   readonly changed = new Emitter<void>();
-  /** Why queued tasks wait (the feed's task:waiting notes, and the log events of a followed task). */
+  /** Why queued tasks wait (summaries, the feed's task:waiting notes, and a followed task's log events). */
   private readonly waiting = new Map<string, TaskWaiting>();
 
   setWaiting(note: TaskWaiting): void {
@@ -84,6 +84,9 @@ export class TaskStore {
     if (known && known.lastSeq > summary.lastSeq) return;
     if (!known) this.orderStale = true;
     this.byId.set(summary.id, summary);
+    // A summary says why a queued task waits as of its lastSeq: a page opened late needs no live note.
+    if (summary.waiting && summary.status === 'queued')
+      this.waiting.set(summary.id, { taskId: summary.id, ...summary.waiting });
     this.version += 1;
   }
 }

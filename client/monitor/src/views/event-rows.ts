@@ -112,18 +112,14 @@ export function doneRow(e: EventOf<'done'>): HTMLElement {
 export class ToolCallRow {
   readonly el: HTMLDetailsElement;
   readonly name: string;
-  readonly startedAt: string;
   /** The child task this call ran as, once known. */
   childId: string | null = null;
-  /** The result came and named no child task (refused, not run): nothing to link. */
-  settled = false;
   private readonly state: HTMLElement;
   private readonly body: HTMLElement;
   private readonly child: HTMLElement;
 
   constructor(e: EventOf<'tool_start'> | EventOf<'tool_result'>) {
     this.name = e.data.name;
-    this.startedAt = e.ts;
     this.child = h('span', { class: 'tool-child' });
     this.state = h('span', { class: 'badge status-running' }, 'running');
     this.body = h('div', { class: 'tool-body' });
@@ -173,7 +169,6 @@ export class ToolCallRow {
     if (e.data.isError) this.el.open = true;
     const child = childOf(e.data.result);
     if (child) this.linkChild(child);
-    else this.settled = true;
   }
 }
 

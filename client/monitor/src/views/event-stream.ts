@@ -27,6 +27,8 @@ export class EventStream {
   private count = 0;
   private current: TextBlock | null = null;
   private readonly tools = new Map<string, ToolCallRow>();
+  /** Child task per tool call id, from the children's summaries. */
+  private readonly childByCall = new Map<string, string>();
   private follow = true;
   private readonly schedule = frameScheduler(() => this.flush());
 
@@ -66,25 +68,14 @@ export class EventStream {
   }
 
   /**
-   * Links tool calls to the child tasks they run as before their results name them: a running kit_execute
-   * call takes the first unclaimed child code task created after it started (calls run one after another).
+   * Links tool calls to the child tasks they run as, before their results name them: a child names the call
+   * it runs for (`parentCallId`), and a call whose row is not drawn yet is linked when it is.
    */
   linkChildren(children: readonly TaskSummary[]): void {
-    const claimed = new Set<string>();
-    const open: ToolCallRow[] = [];
-    for (const row of this.tools.values()) {
-      if (row.childId) claimed.add(row.childId);
-      else if (row.name === 'kit_execute' && !row.settled) open.push(row);
-    }
-    if (open.length === 0) return;
-    const free = children
-      .filter((c) => c.kind === 'code' && !claimed.has(c.id))
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
-    for (const row of open) {
-      const at = free.findIndex((c) => c.createdAt >= row.startedAt);
-      if (at < 0) break;
-      const [child] = free.splice(at, 1);
-      if (child) row.linkChild(child.id);
+    for (const c of children) {
+      if (!c.parentCallId) continue;
+      this.childByCall.set(c.parentCallId, c.id);
+      this.tools.get(c.parentCallId)?.linkChild(c.id);
     }
   }
 
@@ -140,6 +131,8 @@ export class EventStream {
         // A result without its start (joined late, or a host that skips it) still gets its own row.
         const row = new ToolCallRow(e);
         this.tools.set(e.data.callId, row);
+        const child = this.childByCall.get(e.data.callId);
+        if (child) row.linkChild(child);
         this.row(row.el);
         break;
       }

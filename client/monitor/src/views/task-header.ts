@@ -156,7 +156,10 @@ export class TaskHeader {
     for (const [key, fact] of this.facts) fact.hidden = !applies.has(key);
     const workflow = t.input['workflow'];
     text(this.field('workflow'), typeof workflow === 'string' ? workflow : '—');
-    const waiting = t.status === 'queued' ? this.waiting || this.tasks.waitingOf(t.id)?.message || '' : '';
+    const waiting =
+      t.status === 'queued'
+        ? this.tasks.waitingOf(t.id)?.message || this.waiting || t.waiting?.message || ''
+        : '';
     this.facts.get('waiting')!.hidden = waiting === '';
     text(this.field('waiting'), waiting);
     const children = this.tasks.childrenOf(t.id);
@@ -185,18 +188,25 @@ export class TaskHeader {
       );
       replace(this.input, h('details', { open: true }, h('summary', null, 'Code'), pre));
     } else if (Object.keys(t.input).length > 0) {
+      const json = pretty(t.input);
+      const lines = json.split('\n').length;
+      // A long input (a FlowGram schema, a conversation) starts folded, so the run graph below stays in view.
+      const long = lines > INPUT_OPEN_LINES;
       replace(
         this.input,
         h(
           'details',
-          { open: true },
-          h('summary', null, 'Input'),
-          h('pre', { class: 'json', 'data-testid': 'task-input' }, pretty(t.input)),
+          { open: !long, 'data-testid': 'task-input-box' },
+          h('summary', null, long ? `Input (${lines} lines)` : 'Input'),
+          h('pre', { class: 'json', 'data-testid': 'task-input' }, json),
         ),
       );
     }
   }
 }
+
+/** Inputs up to this many lines of JSON show open. */
+const INPUT_OPEN_LINES = 16;
 
 const FIELDS = [
   ['waiting', 'Waiting'],
