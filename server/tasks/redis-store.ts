@@ -16,6 +16,8 @@ export interface RedisStoreOptions {
   /** Entries kept in the change stream (approximate trim). */
   busMaxlen?: number;
   logger?: Logger;
+  /** Cluster mode: the process writing; new rows are owned by it (server/cluster). */
+  nodeId?: string;
 }
 
 const unavailable = () =>
@@ -35,6 +37,7 @@ export class RedisTaskStore implements TaskStore {
   private readonly maxlen: number;
   readonly origin: string;
   private readonly busMaxlen: number;
+  private readonly nodeId: string;
   private down = false;
 
   private constructor(
@@ -45,6 +48,7 @@ export class RedisTaskStore implements TaskStore {
     this.maxlen = opts.eventsMaxlen ?? 0;
     this.origin = opts.origin ?? randomUUID();
     this.busMaxlen = opts.busMaxlen ?? 10_000;
+    this.nodeId = opts.nodeId ?? '';
     redis.defineCommand('sbCommit', { numberOfKeys: 0, lua: COMMIT });
     redis.defineCommand('sbRead', { numberOfKeys: 1, lua: READ });
     // Said once per outage, without the URL (it may carry a password).
@@ -94,6 +98,7 @@ export class RedisTaskStore implements TaskStore {
       this.origin,
       summariesJson(batch),
       this.busMaxlen,
+      this.nodeId,
     ];
     for (const t of batch.inserts)
       args.push(

@@ -196,6 +196,23 @@ export class TaskService {
     return t;
   }
 
+  /**
+   * Cluster mode (server/cluster): another process may write this task's events from now on. This process
+   * forgets it (reads go to the store); call `log.flush()` before handing it over, so its events are stored.
+   */
+  release(id: string): void {
+    this.active.delete(id);
+    this.recent.delete(id);
+  }
+
+  /** Cluster mode: this process writes the task's events from now on, continuing its stored seq. */
+  adopt(task: Task): Task {
+    const mine = { ...task };
+    this.active.set(mine.id, mine);
+    this.recent.delete(mine.id);
+    return { ...mine };
+  }
+
   activeTasks(): Task[] {
     return [...this.active.values()].map((t) => ({ ...t }));
   }
