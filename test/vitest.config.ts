@@ -17,14 +17,8 @@ const SQLITE_ONLY = [
   'test/integration/cluster-*.test.ts',
 ];
 
-/**
- * Known defects of the Redis drivers, left out of the `redis` project until fixed (each runs in `sqlite`).
- * byte-bounds: the store's own part is fixed (RSS peak 105-120 MB; passed 3 times before cluster mode
- * landed), but the change stream (realtime/change-feed.ts) carries every 1 MB output chunk in its `bus`
- * entries and each process XREADs them back, its own included (COUNT 500), so the hub retains 42-66 MB after
- * the run (bound 40) and peaks at ~150 MB; with the feed off it passes (114 MB peak, 28 MB retained).
- */
-const REDIS_KNOWN_DEFECTS = ['test/integration/byte-bounds.test.ts'];
+/** Known defects of the Redis drivers, left out of the `redis` project until fixed (each runs in `sqlite`). */
+const REDIS_KNOWN_DEFECTS: string[] = [];
 
 export default defineConfig({
   test: {

@@ -4,13 +4,16 @@ import type { Logger } from '../log.js';
 import type { ExtensionInfo } from '../protocol/extension.js';
 import type { TaskEvent, TaskSummary } from '../protocol/tasks.js';
 import type { RedisTaskStore } from '../tasks/redis-store.js';
-import { RemoteTasks } from '../tasks/remote-tasks.js';
+import { type EventRef, RemoteTasks } from '../tasks/remote-tasks.js';
 import type { TaskService } from '../tasks/service.js';
 
 type PresenceListener = (info: ExtensionInfo, online: boolean) => void;
 
-/** Entries per XREAD, and how long one blocks before it is asked again (so `close` is prompt). */
-const READ_COUNT = 500;
+/**
+ * Entries per XREAD, and how long one blocks before it is asked again (so `close` is prompt). An entry carries
+ * at most ~64 KB of event bodies (larger ones go by reference, redis-scripts.ts), so a read stays a few MB.
+ */
+const READ_COUNT = 100;
 const BLOCK_MS = 2_000;
 
 /** Redis stream ids ("ms-n") in order. */
@@ -50,7 +53,8 @@ export class ChangeFeed {
     this.remote = new RemoteTasks(
       {
         caughtUp: () => this.caughtUp(),
-        read: async (taskId, afterSeq) => store.readEvents(taskId, afterSeq),
+        read: async (taskId, afterSeq, limit, maxBytes) =>
+          store.readEvents(taskId, afterSeq, limit, maxBytes),
       },
       (e) => tasks.tellRemote(e),
       logger,
@@ -158,7 +162,8 @@ export class ChangeFeed {
     for (let i = 0; i + 1 < fields.length; i += 2) entry[fields[i] as string] = fields[i + 1] as string;
     if (entry['o'] === this.store.origin) return;
     try {
-      if (entry['e'] && entry['e'] !== '[]') await this.remote.take(JSON.parse(entry['e']) as TaskEvent[]);
+      if (entry['e'] && entry['e'] !== '[]')
+        await this.remote.take(JSON.parse(entry['e']) as Array<TaskEvent | EventRef>);
       if (entry['s'] && entry['s'] !== '[]')
         for (const s of JSON.parse(entry['s']) as TaskSummary[]) this.tasks.tellRemoteSummary(s);
       if (entry['p']) {

@@ -17,6 +17,9 @@
  * e: JSON array of the events it stored, s: JSON array of the summaries of the rows it wrote}: what the other
  * hub processes read to tell their subscribers (realtime/change-feed.ts). Atomic with the commit, so nobody
  * hears of an event that is not stored, and a retried commit announces only the events it stored.
+ * An event body over ARGV[10] bytes, or one that would take the entry's bodies past ARGV[11] bytes, goes in
+ * `e` as a reference {taskId, seq, ref: true} instead: the readers fetch it from P e:<id> (remote-tasks.ts),
+ * so megabyte output chunks are not copied into the stream and read back by every process.
  */
 export const COMMIT = `
 local P = ARGV[1]
@@ -24,7 +27,9 @@ local maxlen = tonumber(ARGV[2])
 local ni, ne, nu = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local origin, summaries, busmax = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local node = ARGV[9]
-local a = 10
+local inlineMax, inlineBudget = tonumber(ARGV[10]), tonumber(ARGV[11])
+local inlined = 0
+local a = 12
 for _ = 1, ni do
   local id, kind, status, ext, parent, created, body, input =
     ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
@@ -57,7 +62,12 @@ for _ = 1, ne do
   end
   if type(r) ~= 'table' or not r.err then
     newest[id] = seq
-    told[#told + 1] = body
+    if #body <= inlineMax and inlined + #body <= inlineBudget then
+      told[#told + 1] = body
+      inlined = inlined + #body
+    else
+      told[#told + 1] = cjson.encode({ taskId = id, seq = tonumber(seq), ref = true })
+    end
   end
 end
 for id, seq in pairs(newest) do redis.call('HSET', P .. 't:' .. id, 'q', seq) end

@@ -25,6 +25,12 @@ const unavailable = () =>
 
 /** Reads run in pages of this many stream entries or index members. */
 const PAGE = 500;
+/**
+ * Event bodies larger than this go in a change stream entry as a reference to the task's stream, as do those
+ * past the entry's budget of inline bodies: an entry stays a few tens of KB, however large the output.
+ */
+export const BUS_INLINE_MAX = 16 * 1024;
+export const BUS_INLINE_BUDGET = 64 * 1024;
 
 /**
  * The task store in Redis (`SWITCHBOARD_REDIS_URL`): what several hub processes share. Commands are not
@@ -99,6 +105,8 @@ export class RedisTaskStore implements TaskStore {
       summariesJson(batch),
       this.busMaxlen,
       this.nodeId,
+      BUS_INLINE_MAX,
+      BUS_INLINE_BUDGET,
     ];
     for (const t of batch.inserts)
       args.push(

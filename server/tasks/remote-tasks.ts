@@ -5,9 +5,21 @@ import { isTerminal, type TaskEvent } from '../protocol/tasks.js';
 export interface RemoteSource {
   /** Resolves once this process has taken every change committed before the call. */
   caughtUp(): Promise<void>;
-  /** Stored events of a task with seq > afterSeq (to fill a gap the change stream left). */
-  read(taskId: string, afterSeq: number): Promise<TaskEvent[]>;
+  /**
+   * Stored events of a task with seq > afterSeq, at most `limit`, stopping after the one that takes the page
+   * past `maxBytes` (to fill a gap the change stream left, or an event it carries by reference).
+   */
+  read(taskId: string, afterSeq: number, limit: number, maxBytes: number): Promise<TaskEvent[]>;
 }
+
+/** An event the change stream names instead of carrying (its body is large): read it from the store. */
+export interface EventRef {
+  taskId: string;
+  seq: number;
+  ref: true;
+}
+
+const isRef = (e: TaskEvent | EventRef): e is EventRef => (e as EventRef).ref === true;
 
 interface Known {
   /** The newest seq this process has told its listeners (or knows all listeners have from the store). */
@@ -18,13 +30,16 @@ interface Known {
 
 /** Events kept per task for `catchUp`: a subscriber further behind reads another page from the store. */
 const TAIL = 256;
+/** Bytes per store read when filling: a gap of megabyte chunks is read a page at a time. */
+const READ_BYTES = 1 << 20;
 /** Ended tasks still known (so a late subscriber needs no barrier to learn nothing more is coming). */
 const ENDED_KEPT = 2_000;
 
 /**
  * The tasks other hub processes run, as this process has been told of them (cluster mode). Each event of
  * theirs reaches this process once, through the change stream (in commit order), and is told here to the
- * local listeners, each seq once and in order: a gap (a stream entry trimmed away) is filled from the store.
+ * local listeners, each seq once and in order: a gap (a stream entry trimmed away) is filled from the store,
+ * and so is an event the stream carries only by reference (a large body, see redis-scripts.ts).
  *
  * A subscriber joining a room replays from the store first; `settle` then waits until the change stream has
  * caught up with what that read saw, so `catchUp` can hand over exactly the events told since, and no event
@@ -40,13 +55,16 @@ export class RemoteTasks {
     private readonly logger: Logger,
   ) {}
 
-  /** One commit's events from another process, in seq order per task. */
-  async take(events: readonly TaskEvent[]): Promise<void> {
+  /** One commit's events from another process (or references to them), in seq order per task. */
+  async take(events: ReadonlyArray<TaskEvent | EventRef>): Promise<void> {
     for (const e of events) {
       const k = this.known.get(e.taskId);
       if (k && e.seq <= k.told) continue;
-      if (k && e.seq > k.told + 1) await this.fill(k, e);
-      this.told(e);
+      if (isRef(e)) await this.fill(e.taskId, k ? k.told : e.seq - 1, e.seq);
+      else {
+        if (k && e.seq > k.told + 1) await this.fill(e.taskId, k.told, e.seq - 1);
+        this.told(e);
+      }
     }
   }
 
@@ -88,13 +106,24 @@ export class RemoteTasks {
     this.tell(e);
   }
 
-  private async fill(k: Known, next: TaskEvent): Promise<void> {
+  /** Tells the stored events after seq `from` up to `to`, read a page at a time. */
+  private async fill(taskId: string, from: number, to: number): Promise<void> {
+    let after = from;
     try {
-      for (const e of await this.source.read(next.taskId, k.told))
-        if (e.seq > k.told && e.seq < next.seq) this.told(e);
+      while (after < to) {
+        const page = await this.source.read(taskId, after, to - after, READ_BYTES);
+        const start = after;
+        for (const e of page)
+          if (e.seq > after && e.seq <= to) {
+            this.told(e);
+            after = e.seq;
+          }
+        // Nothing more stored up to `to` (trimmed): the subscribers resume by seq.
+        if (after === start) break;
+      }
     } catch (err) {
       this.logger.warn(
-        { err, taskId: next.taskId, from: k.told + 1, to: next.seq - 1 },
+        { err, taskId, from: after + 1, to },
         'cluster: events missing from the change stream could not be read; subscribers resume by seq',
       );
     }
