@@ -16,10 +16,18 @@ let model: FakeOpenAI;
 let ext: ScriptedExtension | undefined;
 const closers: Array<() => void> = [];
 
-/** A job that prints `before` lines, waits for `release()`, prints `after` lines and succeeds. */
+/** 40 KB: over the change stream's inline limit, so such an event crosses it by reference (redis-scripts.ts). */
+const BIG = 'y'.repeat(40_000);
+const afterLine = (i: number, big: boolean) => (big && i % 3 === 0 ? `after ${i} ${BIG}\n` : `after ${i}\n`);
+
+/**
+ * A job that prints `before` lines, waits for `release()`, prints `after` lines (with `big`, every third one
+ * 40 KB long) and succeeds.
+ */
 function gatedJob(
   before: number,
   after: number,
+  big = false,
 ): { script: JobScript; release: () => void; printed: Promise<void> } {
   let release = () => {};
   let printed = () => {};
@@ -34,7 +42,7 @@ function gatedJob(
     for (let i = 0; i < before; i++) await api.output(`before ${i}\n`);
     printed();
     await gate;
-    for (let i = 0; i < after; i++) await api.output(`after ${i}\n`);
+    for (let i = 0; i < after; i++) await api.output(afterLine(i, big));
     await api.result({ status: 'succeeded', result: { lines: before + after } });
   };
   return { script, release, printed: firstHalf };
@@ -130,7 +138,7 @@ describe('cluster: rooms, streams and feeds across hub processes', () => {
     const feed2 = await wsMonitor(hub2);
     expect((await feed2.request('feed:subscribe', {})).ok).toBe(true);
 
-    const job = gatedJob(20, 30);
+    const job = gatedJob(20, 30, true);
     const host = await hostOnHub1(job.script);
     await until(
       () => presence3.some((p) => p.online && p.extension.id === host.extensionId),
@@ -196,6 +204,11 @@ describe('cluster: rooms, streams and feeds across hub processes', () => {
       events.flatMap((e) => (e.type === 'output' ? [e.data.text] : [])).join('');
     expect(text(await io2Events)).toBe(text(sseTaskEvents(sse3)));
     expect(text(await io2Events)).toContain('after 29\n');
+    // The large ones, carried by the change stream by reference, arrive whole, in place, on both processes.
+    const expected = Array.from({ length: 30 }, (_, i) => afterLine(i, true)).join('');
+    expect(text(await io2Events).endsWith(expected)).toBe(true);
+    expect(text(await io3Events).endsWith(expected)).toBe(true);
+    expect(text(sseTaskEvents(sse2)).endsWith(expected)).toBe(true);
 
     // The summary feed: the task's end on both other processes, over Socket.IO and raw ws.
     await until(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Task, TaskEvent } from '../../server/protocol/index.js';
-import { RedisTaskStore } from '../../server/tasks/redis-store.js';
+import { BUS_INLINE_BUDGET, BUS_INLINE_MAX, RedisTaskStore } from '../../server/tasks/redis-store.js';
 import { http, until } from '../helpers/clients.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
@@ -99,6 +99,34 @@ describe('Redis task store (driver)', () => {
     expect(shipped).toBeLessThan(500_000);
     // Without a byte cap the whole tail comes back, across the driver's pages of 500.
     expect((await own.readEvents('t-big', 0)).map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
+  it('announces a commit on the change stream with small bodies inline and large ones by reference', async () => {
+    const own = await RedisTaskStore.connect(redis.url, { prefix: 'bus:', origin: 'p1' });
+    cleanups.push(() => own.close());
+    const small = Array.from({ length: 3 }, (_, i) => output('t-bus', i + 1));
+    const large = output('t-bus', 4, 'z'.repeat(BUS_INLINE_MAX + 1));
+    // Inline bodies of 10 kB each until the entry's budget is spent: the rest go by reference.
+    const medium = Array.from({ length: 8 }, (_, i) => output('t-bus', i + 5, 'm'.repeat(10_000)));
+    const events = [...small, large, ...medium];
+    await own.commit({ inserts: [task('t-bus', '2026-01-03T00:00:00.000Z')], events, updates: [] });
+    const raw = new Redis(redis.url);
+    cleanups.push(() => raw.quit());
+    const entries = await raw.xrange('bus:bus', '-', '+');
+    expect(entries).toHaveLength(1);
+    const fields = entries[0]?.[1] ?? [];
+    expect(fields[fields.indexOf('o') + 1]).toBe('p1');
+    const e = JSON.parse(fields[fields.indexOf('e') + 1] ?? '') as Array<Record<string, unknown>>;
+    expect(e.map((x) => x['seq'])).toEqual(events.map((x) => x.seq));
+    expect(e.slice(0, 3)).toEqual(small);
+    expect(e[3]).toEqual({ taskId: 't-bus', seq: 4, ref: true });
+    const inline = e.filter((x) => !x['ref']);
+    const inlineBytes = inline.reduce((n, x) => n + JSON.stringify(x).length, 0);
+    expect(inlineBytes).toBeLessThanOrEqual(BUS_INLINE_BUDGET);
+    expect(inline.length).toBeGreaterThan(3 + 3);
+    expect(e.at(-1)).toEqual({ taskId: 't-bus', seq: 12, ref: true });
+    // What a reference names is in the task's stream.
+    expect((await own.readEvents('t-bus', 3, 1))[0]).toEqual(large);
   });
 
   it('lists newest first through the indexes, pages by cursor, filters, counts, and moves rows between indexes', async () => {
