@@ -28,7 +28,8 @@ function after(a: string, b: string): boolean {
  * commit appends one entry per commit to the stream `<prefix>bus` (events and status rows, atomically with
  * the commit); each process reads that stream on one connection of its own and tells its local listeners,
  * Socket.IO rooms, raw ws monitors, SSE streams and waiters alike (`RemoteTasks`). Each event crosses Redis
- * once per commit and comes out once per process, however many subscribers that process has. Extension
+ * once per commit and comes out once per process, however many subscribers that process has (a large one goes
+ * in the stream as a reference, read from the task's stream by each other process: RemoteTasks). Extension
  * presence rides the same stream. What a process wrote itself it has told already, and skips.
  */
 export class ChangeFeed {
