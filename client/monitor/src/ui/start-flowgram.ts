@@ -60,7 +60,12 @@ export class StartFlowgramForm {
       { type: 'submit', class: 'primary', 'data-testid': 'flowgram-start' },
       'Run flow',
     );
-    this.error = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'flowgram-error', hidden: true });
+    this.error = h('div', {
+      class: 'form-error',
+      role: 'alert',
+      'data-testid': 'flowgram-error',
+      hidden: true,
+    });
     this.ok = h('div', { class: 'muted', role: 'status', 'data-testid': 'flowgram-valid', hidden: true });
     this.element = h(
       'section',
@@ -95,8 +100,10 @@ export class StartFlowgramForm {
   private async submit(run: boolean): Promise<void> {
     this.clear();
     const schema = parseObject(this.schema.value, 'schema', 'The schema');
-    const inputs = this.inputs.value.trim() === '' ? {} : parseObject(this.inputs.value, 'inputs', 'The inputs');
-    const bad = schema instanceof SwitchboardError ? schema : inputs instanceof SwitchboardError ? inputs : null;
+    const inputs =
+      this.inputs.value.trim() === '' ? {} : parseObject(this.inputs.value, 'inputs', 'The inputs');
+    const bad =
+      schema instanceof SwitchboardError ? schema : inputs instanceof SwitchboardError ? inputs : null;
     if (bad) return this.fail(bad);
     this.lock(true);
     try {
@@ -150,16 +157,24 @@ export class StartFlowgramForm {
 }
 
 /** The text as a JSON object, or a bad_request error naming the field, the line and the column. */
-function parseObject(textIn: string, field: string, what: string): Record<string, unknown> | SwitchboardError {
+function parseObject(
+  textIn: string,
+  field: string,
+  what: string,
+): Record<string, unknown> | SwitchboardError {
   if (textIn.trim() === '') return new SwitchboardError('bad_request', `${what} is empty.`, { field });
   let value: unknown;
   try {
     value = JSON.parse(textIn);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return new SwitchboardError('bad_request', `${what} is not valid JSON${where(textIn, message)}: ${message}`, {
-      field,
-    });
+    return new SwitchboardError(
+      'bad_request',
+      `${what} is not valid JSON${where(textIn, message)}: ${message}`,
+      {
+        field,
+      },
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const kind = Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
