@@ -82,16 +82,28 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     allowModules: config.policyAllowModules,
   });
   const store = await createTaskStore(config, logger);
-  const tasks = await TaskService.open(store, logger).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  // In a cluster the unfinished tasks in the store are other processes' (or adopted from dead ones later).
+  const tasks = config.redisUrl
+    ? new TaskService(store, logger, [])
+    : await TaskService.open(store, logger).catch(async (err: unknown) => {
+        await store.close();
+        throw err;
+      });
   if (config.logTraceEnabled) attachTraceLog(tasks, logger);
   const registry = new ExtensionRegistry();
   // Cluster mode: what other hub processes commit reaches this one's subscribers (and its presence, theirs).
   const changeFeed = config.redisUrl ? await startChangeFeed(store, tasks, registry, logger) : undefined;
   const dispatcher = new Dispatcher(tasks, registry, config, logger);
   const codeTasks = new CodeTasks(tasks, dispatcher, policy, config);
+  // Loaded only when asked for, as the Redis store is: the embedded hub has no cluster machinery at all.
+  const cluster = config.redisUrl
+    ? await import('./cluster/index.js').then((m) =>
+        m.joinCluster({ config, logger, tasks, registry, dispatcher }).catch(async (err: unknown) => {
+          await store.close();
+          throw err;
+        }),
+      )
+    : undefined;
   const core = {
     config,
     logger,
@@ -181,6 +193,8 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
     config,
     mcp,
     async listen() {
+      // Cluster: join (and adopt what dead processes left, a former self included) before serving anyone.
+      await cluster?.start();
       const address = await app.listen({ port: config.port, host: config.host });
       // Only once the port is ours: a hub that cannot listen leaves the stored tasks as they are. Runs before
       // any connection is served (connections are handled after this tick's microtasks).
@@ -198,12 +212,14 @@ async function assemble(config: HubConfig, opts: HubOptions, unlock: () => void)
       workflows.close();
       flowgram.close();
       await plugins.close();
+      cluster?.stop();
       dispatcher.close();
       ctx.polling.close();
       await realtime.close();
       await changeFeed?.close();
       await app.close();
       await tasks.close();
+      await cluster?.close();
       await store.close();
       unlock();
     },

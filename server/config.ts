@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const bool = z.union([
@@ -13,6 +15,14 @@ const csv = z.union([
       .filter(Boolean),
   ),
 ]);
+/** A cluster node id unique per process start: a restarted process is a new node, its old self gets adopted. */
+function defaultNodeId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 60) || 'hub';
+  return `${host}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
 const token = z.string().min(16, 'tokens must be at least 16 characters');
 
 /**
@@ -45,6 +55,19 @@ export const CONFIG_ENV = {
     'SWITCHBOARD_REDIS_EVENTS_MAXLEN',
     z.coerce.number().int().min(0).default(0),
     'Events kept per task stream in Redis, trimmed approximately (0 = keep all)',
+  ],
+  nodeId: [
+    'SWITCHBOARD_NODE_ID',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore (at most 100)')
+      .default(() => defaultNodeId()),
+    'This process in a cluster (SWITCHBOARD_REDIS_URL set); default <hostname>-<pid>-<4 hex>',
+  ],
+  nodeLeaseMs: [
+    'SWITCHBOARD_NODE_LEASE_MS',
+    z.coerce.number().int().min(500).max(600_000).default(5_000),
+    'Cluster: a process silent this long is taken for dead and another adopts its tasks (heartbeat every third)',
   ],
   adminToken: ['SWITCHBOARD_ADMIN_TOKEN', token.optional(), 'Admin token (generated when unset)'],
   operatorToken: ['SWITCHBOARD_OPERATOR_TOKEN', token.optional(), 'Operator token: submit, cancel'],

@@ -14,6 +14,7 @@ const SQLITE_ONLY = [
   'test/integration/cluster-rooms.test.ts',
   'test/integration/failover-sdk.test.ts',
   'test/integration/failover-hosts.test.ts',
+  'test/integration/cluster-*.test.ts',
 ];
 
 /**

@@ -25,6 +25,7 @@ export class AuthService {
   readonly generated: boolean;
   readonly tokensFile: string;
   private readonly authenticator: TokenAuthenticator;
+  private readonly prints: Record<Role, string>;
   private readonly allowlist: IpAllowlist;
   private readonly limiter: RateLimiter;
   /** Failed authentications per address: guessing tokens gets slow, whichever token is tried. */
@@ -41,6 +42,12 @@ export class AuthService {
     this.generated = generated;
     this.tokensFile = file;
     this.authenticator = new TokenAuthenticator(tokens);
+    this.prints = {
+      admin: fingerprint(tokens.admin),
+      operator: fingerprint(tokens.operator),
+      viewer: fingerprint(tokens.viewer),
+      extension: fingerprint(tokens.extension),
+    };
     this.allowlist = new IpAllowlist(config.ipAllowlist);
     this.limiter = new RateLimiter(config.rateLimitPerMinute);
     this.failures = new RateLimiter(config.authFailuresPerMinute);
@@ -61,7 +68,8 @@ export class AuthService {
       this.failures.take(address);
       throw new HubError('unauthorized', token ? 'the token is not valid' : 'a token is required');
     }
-    return { role, key: `${role}:${fingerprint(token)}@${address}` };
+    // The token is the role's own (roleOf matched it), so its fingerprint was taken once, at start.
+    return { role, key: `${role}:${this.prints[role]}@${address}` };
   }
 
   /** Throws `forbidden` naming the role and the action when the role may not act. */

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { JobResult, JobRun } from '../protocol/extension.js';
 import { isTerminal, type Task, type TaskKind } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
+import type { DispatchCluster } from './cluster-hooks.js';
 import { Deadlines } from './deadlines.js';
 import type { ExtensionRecord, ExtensionRegistry } from './registry.js';
 import { whyWaiting } from './waiting.js';
@@ -27,6 +28,8 @@ export class Dispatcher {
   private readonly cancellers = new Map<TaskKind, (taskId: string) => Task>();
   private pumpScheduled = false;
   private closed = false;
+  /** Cluster mode only (SWITCHBOARD_REDIS_URL): the shared queue and the other processes' hosts. */
+  cluster: DispatchCluster | undefined;
 
   constructor(
     private readonly tasks: TaskService,
@@ -39,7 +42,12 @@ export class Dispatcher {
 
   /** After a restart: jobs that were out on hosts are lost; requeue or fail them per their retry budget. */
   recover(): void {
-    for (const task of this.tasks.activeTasks()) {
+    this.recoverTasks(this.tasks.activeTasks());
+  }
+
+  /** `recover` for the given unfinished tasks (all of them at start, or a dead cluster process's ones). */
+  recoverTasks(active: readonly Task[]): void {
+    for (const task of active) {
       if (task.kind !== 'code') {
         // Workflows run inside the hub: whatever was in flight died with it.
         this.tasks.finish(task.id, 'failed', {
@@ -50,7 +58,10 @@ export class Dispatcher {
       else this.lose(task, 'hub_restarted', 'the hub restarted while the task was out on an extension');
     }
     // Deadlines count from submission, so time spent before and during the restart counts too.
-    for (const task of this.tasks.activeTasks()) if (task.kind === 'code') this.deadlines.arm(task);
+    for (const { id } of active) {
+      const task = this.tasks.live(id);
+      if (task?.kind === 'code' && !isTerminal(task.status)) this.deadlines.arm(task);
+    }
     this.schedulePump();
   }
 
@@ -71,14 +82,22 @@ export class Dispatcher {
 
   /** Cancels a task, wherever it is; a task this process does not hold is read from the store first. */
   async cancel(taskId: string): Promise<Task> {
-    if (!this.tasks.live(taskId)) await this.tasks.require(taskId);
+    if (!this.tasks.live(taskId)) {
+      if (this.cluster) return this.cluster.cancel(taskId);
+      await this.tasks.require(taskId);
+    }
     return this.cancelLive(taskId);
   }
 
   /** `cancel` for a task this process holds (unfinished or ended lately), at once. */
   cancelLive(taskId: string): Task {
     const task = this.tasks.live(taskId);
-    if (!task) throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
+    if (!task) {
+      // Another process holds it: asked there, answered later (callers here only need it stopped).
+      if (this.cluster)
+        this.cluster.cancel(taskId).catch((err: unknown) => this.logger.debug({ err, taskId }, 'cancel'));
+      throw new HubError('not_found', `no task with id ${taskId}`, { field: 'taskId' });
+    }
     if (isTerminal(task.status))
       throw new HubError('task_finished', `task ${taskId} already ended ${task.status}`);
     const owner = task.kind === 'code' ? undefined : this.cancellers.get(task.kind);
@@ -102,6 +121,9 @@ export class Dispatcher {
       if (t && !isTerminal(t.status) && t.extensionId === id) {
         record.running.add(taskId);
         orphans?.tasks.delete(taskId);
+      } else if (!t && this.cluster) {
+        // Dispatched by another process (gone, or the host's connection moved here): taken over if it can be.
+        this.cluster.reclaim(record, taskId);
       } else {
         record.link.cancelJob({ taskId, reason: t?.status === 'timed_out' ? 'timed_out' : 'cancelled' });
       }
@@ -154,6 +176,7 @@ export class Dispatcher {
   }
 
   jobStarted(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobStarted(record, taskId, attempt))) return;
     const t = this.owned(record, taskId, attempt);
     if (t && t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
   }
@@ -165,6 +188,8 @@ export class Dispatcher {
     text: string,
     attempt?: number,
   ): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobOutput(record, taskId, stream, text, attempt)))
+      return;
     const t = this.owned(record, taskId, attempt);
     if (!t || isTerminal(t.status)) return; // late output of a stopped job: dropped on purpose
     if (t.status === 'dispatched') this.tasks.transition(taskId, 'running', 'started');
@@ -172,6 +197,7 @@ export class Dispatcher {
   }
 
   jobResult(record: ExtensionRecord, res: JobResultParsed): void {
+    if (this.cluster?.defer(record, res.taskId, () => this.jobResult(record, res))) return;
     const t = this.owned(record, res.taskId, res.attempt);
     if (!t) return; // a replaced attempt: the slot belongs to the attempt that replaced it
     this.release(record, res.taskId);
@@ -216,6 +242,7 @@ export class Dispatcher {
 
   /** The host says a job it was told to stop will not stop: its slot stays taken until the result comes. */
   jobStuck(record: ExtensionRecord, taskId: string, attempt?: number): void {
+    if (this.cluster?.defer(record, taskId, () => this.jobStuck(record, taskId, attempt))) return;
     if (!this.owned(record, taskId, attempt) || !record.running.has(taskId)) return;
     this.logger.warn({ taskId, extensionId: record.info.id }, 'host reports a job that will not stop');
     this.markStuck(record, taskId);
@@ -276,7 +303,8 @@ export class Dispatcher {
     });
   }
 
-  private schedulePump(): void {
+  /** Runs the pump soon (once per tick however often asked). */
+  schedulePump(): void {
     if (this.pumpScheduled || this.closed) return;
     this.pumpScheduled = true;
     queueMicrotask(() => {
@@ -295,6 +323,11 @@ export class Dispatcher {
         continue;
       }
       const host = this.pickHost(task);
+      if (!host && this.cluster?.placeableElsewhere(task)) {
+        this.queue.splice(i, 1);
+        this.handOff(task);
+        continue;
+      }
       if (!host) {
         this.noteWaiting(task);
         i += 1;
@@ -304,6 +337,64 @@ export class Dispatcher {
       this.waitingWhy.delete(taskId);
       this.dispatch(task, host);
     }
+    this.cluster?.capacity();
+  }
+
+  /** Cluster: a queued task goes to the shared queue; from now on another process may write its events. */
+  private handOff(task: Task): void {
+    const waiting = this.waitingWhy.get(task.id);
+    this.waitingWhy.delete(task.id);
+    this.deadlines.clear(task.id);
+    this.tasks.release(task.id);
+    this.cluster?.offer(task, waiting);
+  }
+
+  /**
+   * Cluster: a job its host still runs, which another process dispatched (that process died, or the host's
+   * connection moved here): this process holds it from now on, continuing its stored seq.
+   */
+  attachRunning(record: ExtensionRecord, task: Task): void {
+    this.tasks.adopt(task);
+    this.deadlines.arm(task);
+    if (!this.registry.isCurrent(record)) {
+      this.loseAll([task.id], record.info.id, 'went away while its job was taken over');
+      return;
+    }
+    record.running.add(task.id);
+    this.registry.changed(record);
+  }
+
+  /**
+   * Cluster: the host running this job now talks to another process, which takes it over. False when this
+   * process cannot let it go (the host is still connected here, or the job is no longer out on it).
+   */
+  letGo(taskId: string, extensionId: string): boolean {
+    const t = this.tasks.live(taskId);
+    if (!t || isTerminal(t.status) || t.status === 'queued' || t.extensionId !== extensionId) return false;
+    if (this.registry.get(extensionId)?.running.has(taskId)) return false;
+    this.orphans.get(extensionId)?.tasks.delete(taskId);
+    this.clearTimers(taskId);
+    this.deadlines.clear(taskId);
+    this.tasks.release(taskId);
+    return true;
+  }
+
+  /**
+   * Cluster: a queued task this process claimed from the shared queue (its row read from the store). It is
+   * placed on a local host, or ended at once when it was claimed to be timed out or cancelled.
+   */
+  takeQueued(task: Task, then: 'dispatch' | 'timeout' | 'cancel', waiting?: string): Task {
+    this.tasks.adopt(task);
+    if (waiting) this.waitingWhy.set(task.id, waiting);
+    if (then === 'timeout') {
+      this.timeOut(task.id);
+      return this.tasks.requireLive(task.id);
+    }
+    if (then === 'cancel') return this.cancelLive(task.id);
+    this.deadlines.arm(task);
+    this.queue.unshift(task.id);
+    this.schedulePump();
+    return task;
   }
 
   private pickHost(task: Task): ExtensionRecord | null {

@@ -86,8 +86,16 @@ export class ExtensionRegistry {
     return [...this.online.values()];
   }
 
+  /** Cluster mode: the hosts connected to the other processes (server/cluster keeps this view). */
+  remote: (() => readonly ExtensionInfo[]) | undefined;
+
+  /** Every host online: this process's, then (in a cluster) the other processes'. */
   list(): ExtensionInfo[] {
-    return this.all().map((r) => this.snapshot(r));
+    const out = this.all().map((r) => this.snapshot(r));
+    if (!this.remote) return out;
+    const here = new Set(out.map((i) => i.id));
+    for (const info of this.remote()) if (!here.has(info.id)) out.push(info);
+    return out;
   }
 
   touch(record: ExtensionRecord, patch: { stagePath?: string | null | undefined } = {}): void {

@@ -15,10 +15,8 @@ import {
 import { HUB_VERSION } from '../protocol/index.js';
 import { type Target, Target as TargetSchema, type Task } from '../protocol/tasks.js';
 import type { TaskService } from '../tasks/service.js';
-import { waitForEnd } from '../tasks/wait.js';
 import { requireRole } from './auth-hook.js';
-import { onClientGone } from './client-gone.js';
-import { collectOutput, type OutputSoFar } from './exec-output.js';
+import { followExecution, type OutputSoFar } from './exec-output.js';
 
 /** The exec platform's `target` string as a native target; a bad label is the caller's `target` field. */
 function execTarget(target: string | undefined): Target {
@@ -90,14 +88,10 @@ export function execCompatRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       const task = await submit(req.body);
-      const output = collectOutput(tasks, task.id);
-      reply.raw.once('close', output.stop);
-      const controller = new AbortController();
-      onClientGone(reply, () => controller.abort());
       // The task's own deadline (counted from submission, queued or not) ends it; the margin only lets the
       // timed_out status arrive before we answer.
-      const done = await waitForEnd(tasks, task.id, task.timeoutMs + 5_000, controller.signal);
-      return execResultOf(tasks, done, output);
+      const output = await followExecution(tasks, task.id, task.timeoutMs + 5_000, reply.raw);
+      return execResultOf(tasks, tasks.live(task.id) ?? (await tasks.require(task.id)), output);
     },
   );
 

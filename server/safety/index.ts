@@ -3,6 +3,7 @@ import { createPythonParser } from './parser.js';
 import { compileRules } from './rule-set.js';
 import { SIZE_RULE_ID } from './rules.js';
 import type { CodePolicy, PolicyOptions, PolicyVerdict, PolicyViolation } from './types.js';
+import { policyVersion, VerdictCache } from './verdict-cache.js';
 
 export { DEFAULT_RULES, MODULE_ALIASES } from './rules.js';
 export type {
@@ -28,20 +29,26 @@ export async function createPolicy(opts: PolicyOptions): Promise<CodePolicy> {
   const rules = compileRules(opts);
   // 'off' never parses, so it never pays for the wasm.
   const env: AnalysisEnv | null = mode === 'off' ? null : { parser: await createPythonParser(), rules };
+  const judge = (code: string): PolicyVerdict => {
+    if (!env) return { allowed: true, violations: [] };
+    const violations = analyzeSource(code, env)
+      .filter((v) => !rules.isLifted(v.rule))
+      .sort(byPosition);
+    return { allowed: mode === 'permissive' || violations.length === 0, violations };
+  };
+  // Every submission is checked; code seen before gets the verdict this same policy reached for it then.
+  const cache = new VerdictCache(policyVersion(opts));
 
   return {
     mode,
+    version: cache.version,
     check(code: string): PolicyVerdict {
       const bytes = Buffer.byteLength(code, 'utf8');
       if (bytes > maxCodeBytes) {
         const message = `The code is ${bytes} bytes; the limit is ${maxCodeBytes}.`;
         return { allowed: false, violations: [{ rule: SIZE_RULE_ID, message, line: 1, column: 1 }] };
       }
-      if (!env) return { allowed: true, violations: [] };
-      const violations = analyzeSource(code, env)
-        .filter((v) => !rules.isLifted(v.rule))
-        .sort(byPosition);
-      return { allowed: mode === 'permissive' || violations.length === 0, violations };
+      return env ? cache.get(code, judge) : judge(code);
     },
   };
 }

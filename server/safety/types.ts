@@ -34,6 +34,9 @@ export interface PolicyVerdict {
 
 export interface CodePolicy {
   readonly mode: PolicyMode;
+  /** A hash of the options that decide verdicts: verdicts are cached under it. */
+  readonly version: string;
+  /** The verdict on `code`; the same code under the same policy gets the same (shared, frozen) verdict. */
   check(code: string): PolicyVerdict;
 }
 

@@ -14,6 +14,7 @@ export async function createTaskStore(config: HubConfig, logger?: Logger): Promi
     return RedisTaskStore.connect(config.redisUrl, {
       prefix: config.redisPrefix,
       eventsMaxlen: config.redisEventsMaxlen,
+      nodeId: config.nodeId,
       ...(logger ? { logger } : {}),
     });
   }

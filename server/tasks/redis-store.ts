@@ -15,7 +15,8 @@ import type { CommitBatch, TaskFilter, TaskStore } from './store.js';
  * Keys (P = the prefix): P t:<id> hash {b: task JSON without input, i: input JSON, s: status, x: extension,
  * k: kind, p: parent, c: createdAt, q: newest stored seq}; P e:<id> stream of {e: event JSON}; sorted sets of
  * `createdAt|id` members (all score 0, ordered by the member) for the list views: P i:all, P i:s:<status>,
- * P i:k:<kind>, P i:x:<extension>, P i:p:<parent>.
+ * P i:k:<kind>, P i:x:<extension>, P i:p:<parent>. In a cluster (`nodeId` set) the row also names its owner
+ * (o: the process that writes its events) and P o:<node> holds each node's unfinished tasks (server/cluster).
  *
  * The same script appends one entry per commit to the change stream P bus {o: the committing process,
  * e: JSON array of the events it stored, s: JSON array of the summaries of the rows it wrote}: what the other
@@ -27,7 +28,8 @@ local P = ARGV[1]
 local maxlen = tonumber(ARGV[2])
 local ni, ne, nu = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local origin, summaries, busmax = ARGV[6], ARGV[7], tonumber(ARGV[8])
-local a = 9
+local node = ARGV[9]
+local a = 10
 for _ = 1, ni do
   local id, kind, status, ext, parent, created, body, input =
     ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
@@ -36,6 +38,10 @@ for _ = 1, ni do
   if redis.call('EXISTS', key) == 0 then
     local m = created .. '|' .. id
     redis.call('HSET', key, 'b', body, 'i', input, 's', status, 'x', ext, 'k', kind, 'p', parent, 'c', created, 'q', 0)
+    if node ~= '' then
+      redis.call('HSET', key, 'o', node)
+      redis.call('SADD', P .. 'o:' .. node, id)
+    end
     redis.call('ZADD', P .. 'i:all', 0, m)
     redis.call('ZADD', P .. 'i:s:' .. status, 0, m)
     redis.call('ZADD', P .. 'i:k:' .. kind, 0, m)
@@ -76,6 +82,10 @@ for _ = 1, nu do
       if ext ~= '' then redis.call('ZADD', P .. 'i:x:' .. ext, 0, m) end
     end
     redis.call('HSET', key, 'b', body, 's', status, 'x', ext)
+    if status == 'succeeded' or status == 'failed' or status == 'cancelled' or status == 'timed_out' then
+      local owner = redis.call('HGET', key, 'o')
+      if owner and owner ~= '' then redis.call('SREM', P .. 'o:' .. owner, id) end
+    end
   end
 end
 if #told > 0 or summaries ~= '[]' then
@@ -93,6 +103,8 @@ export interface RedisStoreOptions {
   /** Entries kept in the change stream (approximate trim). */
   busMaxlen?: number;
   logger?: Logger;
+  /** Cluster mode: the process writing; new rows are owned by it (server/cluster). */
+  nodeId?: string;
 }
 
 const unavailable = () =>
@@ -111,6 +123,7 @@ export class RedisTaskStore implements TaskStore {
   private readonly maxlen: number;
   readonly origin: string;
   private readonly busMaxlen: number;
+  private readonly nodeId: string;
   private down = false;
 
   private constructor(
@@ -121,6 +134,7 @@ export class RedisTaskStore implements TaskStore {
     this.maxlen = opts.eventsMaxlen ?? 0;
     this.origin = opts.origin ?? randomUUID();
     this.busMaxlen = opts.busMaxlen ?? 10_000;
+    this.nodeId = opts.nodeId ?? '';
     redis.defineCommand('sbCommit', { numberOfKeys: 0, lua: COMMIT });
     // Said once per outage, without the URL (it may carry a password).
     redis.on('error', (err: Error) => {
@@ -169,6 +183,7 @@ export class RedisTaskStore implements TaskStore {
       this.origin,
       summariesJson(batch),
       this.busMaxlen,
+      this.nodeId,
     ];
     for (const t of batch.inserts)
       args.push(

@@ -1,5 +1,5 @@
 import { HubError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { fixedFieldLogger, type Logger } from '../log.js';
 import {
   type EventDataOf,
   type EventType,
@@ -49,19 +49,18 @@ type SummaryListener = (summary: TaskSummary) => void;
 /** How many ended tasks `live` still knows without a store read. */
 const RECENT_KEPT = 2_000;
 
-const SUMMARY_KEYS = Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>;
+const SUMMARY_KEYS = (Object.keys(TaskSummarySchema.shape) as Array<keyof TaskSummary>).filter(
+  (k): k is Exclude<keyof TaskSummary, 'name'> => k !== 'name',
+);
 
 /** The list-view fields of a task (the contract's TaskSummary), without input or result. */
 export function summaryOf(t: Task): TaskSummary {
-  const summary = Object.fromEntries(
-    SUMMARY_KEYS.filter((k) => k !== 'name' && t[k as keyof Task] !== undefined).map((k) => [
-      k,
-      t[k as keyof Task],
-    ]),
-  ) as TaskSummary;
+  const summary = {} as Record<string, unknown>;
+  // Fields a task does not have (optional ones) stay out of the summary rather than showing as undefined.
+  for (const k of SUMMARY_KEYS) if (t[k] !== undefined) summary[k] = t[k];
   const name = t.input['workflow'] ?? t.input['tool'];
-  if (typeof name === 'string') summary.name = name;
-  return summary;
+  if (typeof name === 'string') summary['name'] = name;
+  return summary as TaskSummary;
 }
 
 /**
@@ -84,6 +83,8 @@ export class TaskService {
   /** Tasks that ended lately, so reports racing their end (late output, a result) are judged without a read. */
   private readonly recent = new Map<string, Task>();
   readonly log: EventLog;
+  /** The per-task line: ids, status, reason and numbers only (see fixedFieldLogger). */
+  private readonly taskLines: Logger;
 
   /** A service on a store that answers at once (SQLite, memory); `open` works with any store. */
   constructor(
@@ -92,6 +93,7 @@ export class TaskService {
     active?: readonly Task[],
   ) {
     this.log = new EventLog(store, (err) => this.logger.error({ err }, 'task listener or commit failed'));
+    this.taskLines = fixedFieldLogger(logger);
     const unfinished = active ?? store.tasksWithStatus(['queued', 'dispatched', 'running']);
     if (unfinished instanceof Promise) throw new Error('this store answers later: use TaskService.open');
     for (const t of unfinished) this.active.set(t.id, t);
@@ -175,6 +177,23 @@ export class TaskService {
     const t = this.live(id);
     if (!t) throw new HubError('not_found', `no task with id ${id}`, { field: 'taskId' });
     return t;
+  }
+
+  /**
+   * Cluster mode (server/cluster): another process may write this task's events from now on. This process
+   * forgets it (reads go to the store); call `log.flush()` before handing it over, so its events are stored.
+   */
+  release(id: string): void {
+    this.active.delete(id);
+    this.recent.delete(id);
+  }
+
+  /** Cluster mode: this process writes the task's events from now on, continuing its stored seq. */
+  adopt(task: Task): Task {
+    const mine = { ...task };
+    this.active.set(mine.id, mine);
+    this.recent.delete(mine.id);
+    return { ...mine };
   }
 
   activeTasks(): Task[] {
@@ -447,7 +466,7 @@ export class TaskService {
       extensionId: task.extensionId,
       ...(end ? { durationMs: Date.parse(task.endedAt ?? task.updatedAt) - Date.parse(task.createdAt) } : {}),
     };
-    if (end) this.logger.info(line, `task ${task.status}`);
+    if (end) this.taskLines.info(line, `task ${task.status}`);
     else this.logger.debug(line, `task ${task.status}`);
   }
 

@@ -17,6 +17,18 @@ export async function waitForEnd(
     if (e.type === 'status' && isTerminal(e.data.status)) wake();
   });
   const timer = setTimeout(wake, ms);
+  // In a cluster another process may run it (and write its end): once this one no longer holds it, the
+  // store is looked at too. A task this process holds is always found by `live`, so this costs nothing else.
+  const look = setInterval(() => {
+    if (tasks.live(taskId)) return;
+    tasks.get(taskId).then(
+      (t) => {
+        if (t && isTerminal(t.status)) wake();
+      },
+      () => {},
+    );
+  }, 1_000);
+  look.unref();
   signal?.addEventListener('abort', wake, { once: true });
   try {
     const now = await tasks.require(taskId);
@@ -25,6 +37,7 @@ export async function waitForEnd(
     return await tasks.require(taskId);
   } finally {
     clearTimeout(timer);
+    clearInterval(look);
     unsubscribe();
     signal?.removeEventListener('abort', wake);
   }

@@ -19,7 +19,14 @@ if (process.argv[3] === 'load') {
   process.exit(0);
 }
 const dataDir = mkdtempSync(join(tmpdir(), 'sb-prof-'));
-const hub = await buildHub({ port: 0, dataDir, logLevel: 'info', rateLimitPerMinute: 0, ...BENCH_TOKENS });
+const hub = await buildHub({
+  port: 0,
+  dataDir,
+  logLevel: 'info',
+  rateLimitPerMinute: 0,
+  ...BENCH_TOKENS,
+  ...(process.env['BENCH_HUB_CONFIG'] ? JSON.parse(process.env['BENCH_HUB_CONFIG']) : {}),
+});
 const url = await hub.listen();
 const { Session } = await import('node:inspector/promises');
 const out = process.env['PROFILE_OUT'];

@@ -96,6 +96,8 @@ async function start(): Promise<{ url: string; seed?: (n: number) => string }> {
       ...BENCH_TOKENS,
       ...(llmUrl ? { llmBaseUrl: llmUrl, llmApiKey: 'bench', llmModel: 'bench' } : {}),
       policyMaxCodeBytes: 262_144,
+      // Measuring the hub with other settings (e.g. `{"store":"memory"}` to see what the store costs).
+      ...(process.env['BENCH_HUB_CONFIG'] ? JSON.parse(process.env['BENCH_HUB_CONFIG']) : {}),
     });
     const url = await hub.listen();
     const seed = (n: number) => {

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReferenceHost } from '../../extension-bridge/host/index.js';
-import type { ExtensionInfo, Task } from '../../server/protocol/index.js';
+import type { ExtensionInfo, Task, TaskEvent } from '../../server/protocol/index.js';
 import { http, until } from '../helpers/clients.js';
 import type { TestHub } from '../helpers/hub.js';
 import { deadUrl, startHubGroup } from '../helpers/hub-group.js';
 import { spawnPythonBridge, stopAllBridges, waitForExtension, waitForLog } from '../helpers/python-bridge.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { openSse } from '../helpers/sse-client.js';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
@@ -76,8 +77,9 @@ describe('extension hosts over several hub processes', () => {
       if (r.extensionId === id && reconnect) again = true;
     });
     await a.stop();
+    // Hub B lists the cluster's hosts (hub A's too, until A withdraws them): wait for the re-registration.
     const onB = await until(
-      async () => (await extensionsOf(b)).find((e) => e.id === id && e.online),
+      async () => again && (await extensionsOf(b)).find((e) => e.id === id && e.online),
       30_000,
       'the host to register on hub B',
     );
@@ -102,7 +104,48 @@ describe('extension hosts over several hub processes', () => {
     expect(await runOn(b, onB.id, 'print("on b")\n"b"')).toMatchObject({ status: 'succeeded', result: 'b' });
   }, 90_000);
 
-  it.todo(
-    'a job running when its hub dies carries on: output and result held while disconnected reach the task through hub B (needs c12-dispatch: shared ownership and takeover)',
-  );
+  it('a job running when its hub stops carries on: its output and result reach the task through hub B', async () => {
+    hubs = await startHubGroup(2, redis.url);
+    const [a, b] = hubs as [TestHub, TestHub];
+    host = new ReferenceHost({
+      url: [a.url, b.url],
+      token: a.tokens.extension,
+      name: 'ref-carry',
+      startTimeoutMs: 30_000,
+    });
+    const { extensionId: id } = await host.start();
+    const created = await http<Task>(a.url, a.tokens.operator, 'POST', '/api/v1/tasks', {
+      code: 'import time\nprint("before", flush=True)\ntime.sleep(3)\nprint("after")\n"carried"',
+      target: { extensionId: id },
+      retries: 0,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const taskId = created.body.id;
+    await until(
+      async () =>
+        (await http<Task>(b.url, b.tokens.viewer, 'GET', `/api/v1/tasks/${taskId}`)).body.status ===
+        'running',
+      30_000,
+      'the job to run on the host',
+    );
+    await a.stop();
+    const done = await until(
+      async () => {
+        const t = (await http<Task>(b.url, b.tokens.viewer, 'GET', `/api/v1/tasks/${taskId}`)).body;
+        return TERMINAL.includes(t.status) && t;
+      },
+      45_000,
+      'the task to end through hub B',
+    );
+    expect(done).toMatchObject({ status: 'succeeded', result: 'carried', attempts: 1, extensionId: id });
+    const sse = await openSse(`${b.url}/api/v1/tasks/${taskId}/events`, { token: b.tokens.viewer });
+    await sse.ended;
+    const events = sse.events.map((e) => e.data as TaskEvent);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const out = events.flatMap((e) => (e.type === 'output' ? [e.data.text] : [])).join('');
+    expect(out).toBe('before\nafter\n');
+    expect(
+      events.filter((e) => e.type === 'status').map((e) => (e.data as { status: string }).status),
+    ).toEqual(['queued', 'dispatched', 'running', 'succeeded']);
+  }, 120_000);
 });

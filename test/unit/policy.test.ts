@@ -6,6 +6,7 @@ import {
   type PolicyOptions,
 } from '../../server/safety/index.js';
 import { loadPython } from '../../server/safety/parser.js';
+import { VERDICT_CACHE_SIZE } from '../../server/safety/verdict-cache.js';
 
 const options = (overrides: Partial<PolicyOptions> = {}): PolicyOptions => ({
   mode: 'strict',
@@ -292,6 +293,52 @@ describe('configuration', () => {
     const policy = await createPolicy(options({ allow: ['import:socket', 'dynamic', 'alias'] }));
     expect(policy.check('import socket\neval(x)\nvars(os)').allowed).toBe(true);
     expect(found(policy, 'import subprocess')).toEqual([['import:subprocess', 1, 8]]);
+  });
+});
+
+describe('verdict cache', () => {
+  it('gives code seen before the verdict this policy reached for it, refusals included', () => {
+    const code = "import os\nos.system('ls')";
+    const first = strict.check(code);
+    expect(first.allowed).toBe(false);
+    expect(strict.check(code)).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.violations[0])).toBe(true);
+    expect(strict.check(`${code}\n`)).not.toBe(first);
+    // Long code is kept by its hash.
+    const long = `${'# padding\n'.repeat(200)}${code}`;
+    const longVerdict = strict.check(long);
+    expect(longVerdict).toMatchObject({
+      allowed: false,
+      violations: [{ rule: 'call:os.system', line: 202 }],
+    });
+    expect(strict.check(long)).toBe(longVerdict);
+    expect(strict.check(`${long} `)).not.toBe(longVerdict);
+  });
+
+  it('keys verdicts by policy version: other options never get this policy verdict', async () => {
+    const lifted = await createPolicy(options({ allow: ['call:os.system'] }));
+    const permissive = await createPolicy(options({ mode: 'permissive' }));
+    const again = await createPolicy(options());
+    expect(new Set([strict.version, lifted.version, permissive.version]).size).toBe(3);
+    expect(again.version).toBe(strict.version);
+    const code = "import os\nos.system('x')";
+    expect(strict.check(code).allowed).toBe(false);
+    expect(lifted.check(code).allowed).toBe(true);
+    expect(permissive.check(code)).toMatchObject({ allowed: true, violations: [{ rule: 'call:os.system' }] });
+  });
+
+  it('forgets the least recently used verdict past its size, and judges that code again', async () => {
+    const policy = await createPolicy(options());
+    const kept = policy.check('print("kept")');
+    const dropped = policy.check('print("dropped")');
+    for (let i = 0; i < VERDICT_CACHE_SIZE - 1; i++) {
+      policy.check(`print(${i})`);
+      if (i % 100 === 0) expect(policy.check('print("kept")')).toBe(kept);
+    }
+    expect(policy.check('print("kept")')).toBe(kept);
+    const judgedAgain = policy.check('print("dropped")');
+    expect(judgedAgain).not.toBe(dropped);
+    expect(judgedAgain).toEqual(dropped);
   });
 });
 
