@@ -178,11 +178,17 @@ export class HubMetrics {
     return this.ctx.dispatcher.queuedCount();
   }
 
-  /** Tasks queued, dispatched or running now (from memory: no store read). */
-  activeTotal(): number {
-    let n = 0;
-    for (const v of activeCounts(this.ctx).values()) n += v;
-    return n;
+  /**
+   * Unfinished tasks now, split as `switchboard_tasks_active{status}` is: `queued` (waiting to start) and
+   * `running` (dispatched or running). From memory: no store read.
+   */
+  activeByState(): { queued: number; running: number } {
+    const out = { queued: 0, running: 0 };
+    for (const [key, n] of activeCounts(this.ctx)) {
+      if (key.startsWith('queued/')) out.queued += n;
+      else out.running += n;
+    }
+    return out;
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

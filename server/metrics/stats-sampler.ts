@@ -117,7 +117,7 @@ export class StatsSampler {
       this.push({
         t: now.t,
         queueDepth: m.queueDepth(),
-        active: m.activeTotal(),
+        ...m.activeByState(),
         startedPerSec: prev ? round((now.started - prev.started) / secs) : 0,
         finishedPerSec: prev ? round(finished / secs) : 0,
         failureRate: finished > 0 ? round(Math.min(1, failed / finished)) : null,

@@ -22,8 +22,10 @@ export const StatsSample = z.object({
   t: z.number().int(),
   /** Code tasks waiting for an extension. */
   queueDepth: z.number().int().min(0),
-  /** Tasks queued, dispatched or running now (all kinds). */
-  active: z.number().int().min(0),
+  /** Tasks waiting to start now (status queued, all kinds); never counted in `running`. */
+  queued: z.number().int().min(0),
+  /** Tasks started and not finished now (status dispatched or running, all kinds). */
+  running: z.number().int().min(0),
   startedPerSec: z.number().min(0),
   finishedPerSec: z.number().min(0),
   /** Failed or timed out over finished in the interval; null when none finished. */

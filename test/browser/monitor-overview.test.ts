@@ -58,14 +58,26 @@ describe('the overview page', () => {
       .poll(async () => Number(await attr('queue', 'points')), { timeout: 20_000 })
       .toBeGreaterThan(1);
     expect(await page.locator('[data-testid^=chart-] canvas').count()).toBeGreaterThanOrEqual(4);
+    // The queue chart names its two lines in a legend, each with its line's colour.
+    const legend = page.getByTestId('chart-queue').locator('.u-legend .u-series');
+    expect(await legend.allTextContents()).toEqual(['queued', 'running']);
+    const marker = (i: number) =>
+      legend
+        .nth(i)
+        .locator('.u-marker')
+        .evaluate((el) => getComputedStyle(el).borderColor);
+    expect(await marker(0)).toBe('rgb(141, 153, 171)');
+    expect(await marker(1)).toBe('rgb(56, 189, 248)');
 
     const submit = async (code: string) => {
       const res = await http<Task>(h.url, h.tokens.operator, 'POST', '/api/v1/tasks', { code });
       expect(res.status).toBe(201);
     };
     for (const code of ['a', 'fail-b', 'c', 'd']) await submit(code);
-    // One runs, three wait: the queue chart's latest value and the extension's state say so.
-    await expect.poll(() => attr('queue', 'last'), { timeout: 20_000 }).toBe('3,4');
+    // One runs, three wait: the queue chart's latest value (queued, running: a queued task is not counted as
+    // running) and the extension's state say so.
+    await expect.poll(() => attr('queue', 'last'), { timeout: 20_000 }).toBe('3,1');
+    expect(await page.getByTestId('chart-queue').textContent()).toContain('queued: 3   running: 1');
     const state = page.locator(`[data-extension="${ext.extensionId}"]`);
     await expect.poll(() => state.getAttribute('data-state'), { timeout: 20_000 }).toBe('busy');
     await expect.poll(() => attr('load', 'last'), { timeout: 20_000 }).toBe('1');
@@ -83,9 +95,12 @@ describe('the overview page', () => {
     await expect.poll(async () => (await attr('durations', 'max')) ?? '', { timeout: 20_000 }).toMatch(/^\d/);
     await expect.poll(() => state.getAttribute('data-state'), { timeout: 20_000 }).toBe('idle');
     expect(Number(await attr('queue', 'points'))).toBeGreaterThan(pointsWhileBusy);
-    // The latest values are written out too (the last interval finished nothing: no failure rate).
-    expect(await page.getByTestId('chart-queue').textContent()).toContain('queued: 0   active: 0');
-    expect(await page.getByTestId('chart-failures').textContent()).toContain('failed: –');
+    // The latest values are written out too (an interval that finished nothing: no failure rate).
+    expect(await page.getByTestId('chart-queue').textContent()).toContain('queued: 0   running: 0');
+    // (The sample that saw the last finish may still be the latest: wait for the next one.)
+    await expect
+      .poll(() => page.getByTestId('chart-failures').textContent(), { timeout: 20_000 })
+      .toContain('failed: –');
     await screenshot(page, 'monitor-overview.png');
 
     // The Tasks link brings the task layout back and the overview stops.

@@ -265,7 +265,7 @@ function slug(text: string): string {
 }
 
 /** Opens the "New task" dialog on the given form (`code` or `workflow`) and waits until it shows. */
-export async function openNewTask(page: Page, form: 'code' | 'workflow'): Promise<void> {
+export async function openNewTask(page: Page, form: 'code' | 'workflow' | 'flowgram'): Promise<void> {
   await page.getByTestId('new-task').click();
   await page.getByTestId(`new-task-tab-${form}`).click();
   await page.locator(`[data-testid=new-task-dialog][open] [data-testid=new-task-${form}]:visible`).waitFor();

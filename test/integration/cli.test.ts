@@ -226,7 +226,7 @@ describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
     await sb.waitFor(bad.id);
     const list = await runCli(['tasks', '--limit', '5'], env);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^ID +STATUS +KIND +NAME +TARGET +EXTENSION +CREATED +TOOK$/m);
+    expect(list.stdout).toMatch(/^ID +STATUS +KIND +NAME +TARGET +EXTENSION +CREATED +TOOK +WAITING$/m);
     expect(list.stdout).toMatch(
       new RegExp(`^${ok.id} +succeeded +code +- +any +${ext.extensionId} +\\d+s ago +\\d+\\.\\ds$`, 'm'),
     );
@@ -252,6 +252,17 @@ describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
     expect(shown.stdout).toMatch(/^waiting +no extension has the label nobody-has-it$/m);
     expect(shown.stdout).toMatch(/^target +label:nobody-has-it$/m);
     expect(shown.code).toBe(0);
+    // The list says why too, in its WAITING column; a task that is not queued has nothing there.
+    const listed = await runCli(['tasks', '--limit', '5'], env);
+    expect(listed.stdout).toMatch(
+      new RegExp(
+        `^${queued.id} +queued +code +- +label:nobody-has-it +- +\\d+s ago +\\S+ +no extension has the label nobody-has-it$`,
+        'm',
+      ),
+    );
+    const notQueued = listed.stdout.split('\n').filter((l) => l.includes(' succeeded '));
+    expect(notQueued.length).toBeGreaterThan(0);
+    for (const line of notQueued) expect(line).not.toMatch(/no extension/);
     await sb.cancel(queued.id);
     const gone = await runCli(['status', queued.id], env);
     expect(gone.stdout).not.toMatch(/^waiting/m);
@@ -298,7 +309,7 @@ describe('switchboard CLI against a real hub', { timeout: 120_000 }, () => {
 
       const human = await runCli(['top', '--once'], env);
       expect(human.code).toBe(0);
-      expect(human.stdout).toMatch(/^QUEUE \d+ +ACTIVE \d+ +STARTED [\d.]+\/s +FINISHED [\d.]+\/s/m);
+      expect(human.stdout).toMatch(/^QUEUED \d+ +RUNNING \d+ +STARTED [\d.]+\/s +FINISHED [\d.]+\/s/m);
       expect(human.stdout).toMatch(new RegExp(`^${ext.extensionId} +cli-ext +busy +[1-4]/4$`, 'm'));
       expect(human.stdout).toMatch(
         new RegExp(`^${task.id} +running +code +- +${ext.extensionId} +\\d+\\.\\ds…$`, 'm'),

@@ -169,7 +169,9 @@ describe('GET /api/v1/stats/overview', () => {
     );
     const ext1 = queued.extensions.find((e) => e.id === host.extensionId);
     expect(ext1).toMatchObject({ name: 'gated', running: 1, slots: 1, state: 'busy' });
-    expect(queued.active).toBe(3);
+    // Queued and running are counted apart: one holds the slot, two wait.
+    expect(queued.queued).toBe(2);
+    expect(queued.running).toBe(1);
 
     for (const code of ['a', 'fail-b', 'c']) release(code);
     for (const t of tasks)

@@ -10,7 +10,8 @@ export const tasksCommand = defineCommand({
   summary: 'List tasks, newest first',
   usage: 'tasks [--status S] [--kind K] [--extension ID] [--limit N] [--cursor C]',
   description:
-    'Lists tasks: status (coloured on a terminal), kind, workflow or tool name, when created, how long it ran.\n' +
+    'Lists tasks: status (coloured on a terminal), kind, workflow or tool name, when created, how long it ran,\n' +
+    'and for a queued task why it waits (WAITING: no extension online, none with its label, all busy...).\n' +
     'With --json each task is one line (times as ISO strings), then a cursor line when more remain.',
   options: {
     status: { type: 'string' },
@@ -59,8 +60,12 @@ export const tasksCommand = defineCommand({
         t.extensionId ?? '-',
         ago(t.createdAt, now),
         took(t, now),
+        // Why a queued task has not started (no extension online, none with the label, all busy...).
+        t.status === 'queued' && t.waiting ? out.paint('yellow', t.waiting.message) : '',
       ]);
-      out.print(columns(['ID', 'STATUS', 'KIND', 'NAME', 'TARGET', 'EXTENSION', 'CREATED', 'TOOK'], rows));
+      out.print(
+        columns(['ID', 'STATUS', 'KIND', 'NAME', 'TARGET', 'EXTENSION', 'CREATED', 'TOOK', 'WAITING'], rows),
+      );
     }
     if (page.nextCursor) out.note(`more: switchboard tasks --cursor ${page.nextCursor}`);
     return 0;

@@ -40,8 +40,8 @@ export function renderTop(frame: TopFrame, paint: Paint, now = Date.now()): stri
     const failure = s.failureRate === null ? '-' : `${Math.round(s.failureRate * 100)}%`;
     lines.push(
       [
-        `QUEUE ${paint('bold', String(s.queueDepth))}`,
-        `ACTIVE ${s.active}`,
+        `QUEUED ${paint('bold', String(s.queued))}`,
+        `RUNNING ${s.running}`,
         `STARTED ${rate(s.startedPerSec)}`,
         `FINISHED ${rate(s.finishedPerSec)}`,
         `FAILED ${s.failureRate ? paint('red', failure) : failure}`,

@@ -6,6 +6,7 @@ import { connectionBadge } from './ui/connection-badge.js';
 import { h } from './ui/dom.js';
 import { ExtensionsPanel } from './ui/extensions-panel.js';
 import { NewTaskDialog } from './ui/new-task-dialog.js';
+import { StartFlowgramForm } from './ui/start-flowgram.js';
 import { StartWorkflowForm } from './ui/start-workflow.js';
 import { SubmitCodeForm } from './ui/submit-code.js';
 import { TaskListPanel } from './ui/task-list.js';
@@ -39,6 +40,7 @@ export function monitorApp(conn: Connection, signOut: () => void): MonitorApp {
   const dialog = new NewTaskDialog({
     code: new SubmitCodeForm(conn, extensions, open).element,
     workflow: workflows.element,
+    flowgram: new StartFlowgramForm(open).element,
   });
 
   conn.socket.on('task:summary', (s) => tasks.upsert(s));

@@ -28,7 +28,7 @@ export class LiveChart {
     readonly id: string,
     title: string,
     private readonly series: SeriesSpec[],
-    private readonly opts: { unit?: string; min?: number; max?: number } = {},
+    private readonly opts: { unit?: string; min?: number; max?: number; legend?: boolean } = {},
   ) {
     this.plotHost = h('div', { class: 'chart-plot' });
     this.latest = h('div', { class: 'chart-latest muted' }, 'no samples yet');
@@ -78,7 +78,8 @@ export class LiveChart {
   }
 
   private size(): { width: number; height: number } {
-    return { width: Math.max(200, this.plotHost.clientWidth), height: 160 };
+    // uPlot's height includes its legend row.
+    return { width: Math.max(200, this.plotHost.clientWidth), height: this.opts.legend ? 184 : 160 };
   }
 
   private create(): void {
@@ -90,7 +91,8 @@ export class LiveChart {
     this.plot = new uPlot(
       {
         ...this.size(),
-        legend: { show: false },
+        // A fixed legend (which colour is which series), not uPlot's values under the cursor.
+        legend: { show: !!this.opts.legend, live: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true }, y: { range } },
         axes: [AXIS, { ...AXIS, size: 50 }],

@@ -26,10 +26,16 @@ export class OverviewPage {
   constructor(token: () => string | null) {
     this.feed = new StatsFeed(token, () => this.render());
     this.charts = [
-      new LiveChart('queue', 'Queue depth and active tasks', [
-        { label: 'queued', colour: '#8d99ab' },
-        { label: 'active', colour: '#38bdf8' },
-      ]),
+      // Waiting and started tasks apart: a long queue must not read as a busy hub.
+      new LiveChart(
+        'queue',
+        'Tasks queued and running',
+        [
+          { label: 'queued', colour: '#8d99ab' },
+          { label: 'running', colour: '#38bdf8' },
+        ],
+        { unit: 'tasks', legend: true },
+      ),
       new LiveChart('throughput', 'Tasks per second', [
         { label: 'started', colour: '#38bdf8', format: perSec },
         { label: 'finished', colour: '#4cc46a', format: perSec },
@@ -82,7 +88,7 @@ export class OverviewPage {
     const xs = samples.map((s) => s.t);
     const col = (f: (s: StatsSample) => number | null) => samples.map(f);
     const [queue, throughput, failures, durations] = this.charts;
-    queue?.setData(xs, [col((s) => s.queueDepth), col((s) => s.active)]);
+    queue?.setData(xs, [col((s) => s.queued), col((s) => s.running)]);
     throughput?.setData(xs, [col((s) => s.startedPerSec), col((s) => s.finishedPerSec)]);
     failures?.setData(xs, [col((s) => (s.failureRate === null ? null : s.failureRate * 100))]);
     durations?.setData(xs, [col((s) => s.p50Ms), col((s) => s.p99Ms)]);

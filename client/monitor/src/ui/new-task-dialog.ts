@@ -1,9 +1,10 @@
 import { h } from './dom.js';
 
-export type NewTaskForm = 'code' | 'workflow';
+export type NewTaskForm = 'code' | 'workflow' | 'flowgram';
+const FORMS: readonly NewTaskForm[] = ['code', 'workflow', 'flowgram'];
 
 /**
- * The "New task" dialog: the code and workflow forms, one at a time under tabs, in a modal wide enough for
+ * The "New task" dialog: the code, workflow and FlowGram forms, one at a time under tabs, in a modal wide enough for
  * the code editor (the sidebar was 320 px). Esc or the close button dismisses it; a started task closes it.
  */
 export class NewTaskDialog {
@@ -17,10 +18,12 @@ export class NewTaskDialog {
     this.tabs = {
       code: this.tab('code', 'Python code'),
       workflow: this.tab('workflow', 'Workflow'),
+      flowgram: this.tab('flowgram', 'FlowGram'),
     };
     this.panels = {
       code: h('div', { role: 'tabpanel', id: 'new-task-panel-code' }, forms.code),
       workflow: h('div', { role: 'tabpanel', id: 'new-task-panel-workflow' }, forms.workflow),
+      flowgram: h('div', { role: 'tabpanel', id: 'new-task-panel-flowgram' }, forms.flowgram),
     };
     this.element = h(
       'dialog',
@@ -29,7 +32,7 @@ export class NewTaskDialog {
         'header',
         { class: 'dialog-head' },
         h('h2', { id: 'new-task-title' }, 'New task'),
-        h('div', { class: 'tabs', role: 'tablist' }, this.tabs.code, this.tabs.workflow),
+        h('div', { class: 'tabs', role: 'tablist' }, ...FORMS.map((f) => this.tabs[f])),
         h('span', { class: 'spacer' }),
         h(
           'button',
@@ -43,8 +46,7 @@ export class NewTaskDialog {
           'Close',
         ),
       ),
-      this.panels.code,
-      this.panels.workflow,
+      ...FORMS.map((f) => this.panels[f]),
     );
     this.opener = h(
       'button',
@@ -71,7 +73,7 @@ export class NewTaskDialog {
 
   private select(form: NewTaskForm): void {
     this.current = form;
-    for (const key of ['code', 'workflow'] as const) {
+    for (const key of FORMS) {
       this.tabs[key].setAttribute('aria-selected', String(key === form));
       this.panels[key].hidden = key !== form;
     }
