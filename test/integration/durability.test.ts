@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, TaskEvent } from '../../server/protocol/index.js';
 import { call, eventsUntilEnd, http, monitorClient, until } from '../helpers/clients.js';
+import { type HubProcess, spawnHubProcess } from '../helpers/cluster.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { type ScriptedExtension, scriptedExtension } from '../helpers/scripted-extension.js';
 
@@ -14,32 +14,14 @@ afterEach(async () => {
 });
 
 /** The real entry point in a child process, so it can be killed with SIGKILL mid-work. */
-async function spawnHub(dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_LOG_LEVEL: 'warn',
-      // On the Redis project: the key prefix startTestHub gives this data dir, so the restarted hub finds it.
-      SWITCHBOARD_REDIS_PREFIX: `sb:${basename(dataDir)}:`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const url = await until(
-    () => /listening on (http:\/\/\S+)/.exec(out)?.[1],
+async function spawnHub(dataDir: string): Promise<HubProcess> {
+  const hub = await spawnHubProcess(
+    // On the Redis project: the key prefix startTestHub gives this data dir, so the restarted hub finds it.
+    { SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_REDIS_PREFIX: `sb:${basename(dataDir)}:` },
     120_000,
-    `hub to start: ${out}`,
   );
-  cleanups.push(() => proc.kill('SIGKILL'));
-  return { proc, url };
+  cleanups.push(() => hub.kill());
+  return hub;
 }
 
 describe('durability', () => {
@@ -89,8 +71,7 @@ describe('durability', () => {
     const queued = await submit({ code: 'later', target: { label: 'later' } });
     viewer.close();
 
-    first.proc.kill('SIGKILL');
-    await new Promise((r) => first.proc.once('exit', r));
+    await first.kill();
     ext.close();
 
     const hub = await startTestHub({ dataDir });
